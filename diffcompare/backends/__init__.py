@@ -1,0 +1,1 @@
+"""One module per array backend; each builds a :class:`~diffcompare.namespace.Namespace`."""

@@ -1,0 +1,224 @@
+"""The SymPy namespace: arrays are numpy object arrays of SymPy expressions.
+
+Tracing a test function with this namespace turns it into a SymPy expression.  Numeric
+(float) arguments are evaluated by numpy, exactly as the float64 program does, so
+constants enter the expression as the float64 values the program really uses.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import sympy
+
+from ..namespace import Namespace
+from .numpy_backend import NUMPY_FUNCTIONS
+
+__all__ = ["SymbolicArray", "sympy_namespace"]
+
+_COMPARISONS = frozenset(
+    ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal")
+)
+
+
+class SymbolicArray(np.ndarray):
+    """An object array of SymPy expressions whose comparisons stay symbolic.
+
+    Plain object arrays turn ``x > 0`` into booleans (numpy calls ``bool()`` on each
+    SymPy relational, which fails); here comparisons give arrays of relationals, so
+    ``xp.where(x > 0, ...)`` traces into a ``Piecewise``.
+    """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(np.asarray(i) if isinstance(i, SymbolicArray) else i for i in inputs)
+        if method == "__call__" and ufunc.__name__ in _COMPARISONS:
+            kwargs["dtype"] = object
+        return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
+
+
+def _symbolic(value):
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return value.view(SymbolicArray)
+    return value
+
+
+def _returning_symbolic(fn: Callable) -> Callable:
+    def wrapped(*args, **kwargs):
+        return _symbolic(fn(*args, **kwargs))
+
+    wrapped.__name__ = getattr(fn, "__name__", "operation")
+    return wrapped
+
+
+def _is_symbolic(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.dtype == object
+    return isinstance(value, sympy.Basic)
+
+
+def _elementwise(sympy_fn: Callable, numpy_fn: Callable) -> Callable:
+    """Apply ``sympy_fn`` to symbolic arrays and ``numpy_fn`` to numeric ones."""
+    vectorised = np.frompyfunc(sympy_fn, 1, 1)
+
+    def apply(x):
+        return vectorised(x) if _is_symbolic(x) else numpy_fn(x)
+
+    return apply
+
+
+def _as_bool(condition):
+    if isinstance(condition, (bool, np.bool_)):
+        return bool(condition)
+    return condition
+
+
+def _select(condition, a, b):
+    condition = _as_bool(condition)
+    if condition is True:
+        return a
+    if condition is False:
+        return b
+    return sympy.Piecewise((a, condition), (b, True))
+
+
+def _larger(a, b):
+    # A Piecewise (not sympy.Max) so that derivatives stay Piecewise, which every
+    # printer (numpy and mpmath alike) can evaluate.
+    if not (_is_symbolic(a) or _is_symbolic(b)):
+        return max(a, b)
+    return _select(a >= b, a, b)
+
+
+def _smaller(a, b):
+    if not (_is_symbolic(a) or _is_symbolic(b)):
+        return min(a, b)
+    return _select(a <= b, a, b)
+
+
+def _binary(element_fn: Callable, numpy_fn: Callable) -> Callable:
+    vectorised = np.frompyfunc(element_fn, 2, 1)
+
+    def apply(a, b):
+        return vectorised(a, b) if (_is_symbolic(a) or _is_symbolic(b)) else numpy_fn(a, b)
+
+    return apply
+
+
+_where_elements = np.frompyfunc(_select, 3, 1)
+
+
+def _where(condition, a, b):
+    if not (_is_symbolic(condition) or _is_symbolic(a) or _is_symbolic(b)):
+        return np.where(condition, a, b)
+    return _where_elements(condition, a, b)
+
+
+def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callable:
+    """A reduction over ``axis`` (None, int or tuple) that combines whole rows at once.
+
+    Combining a row in one call (``sympy.Add(*row)``) avoids the quadratic cost of
+    adding terms one by one to an ever longer sum.
+    """
+
+    def reduce(x, axis=None, keepdims=False):
+        if not _is_symbolic(x):
+            return numpy_fn(x, axis=axis, keepdims=keepdims)
+        x = np.asarray(x, dtype=object)
+        axes = tuple(range(x.ndim)) if axis is None else np.atleast_1d(axis).tolist()
+        axes = tuple(a % x.ndim for a in axes)
+        kept = [a for a in range(x.ndim) if a not in axes]
+        rows = np.transpose(x, kept + list(axes)).reshape(
+            [x.shape[a] for a in kept] + [-1]
+        )
+        out = np.empty(rows.shape[:-1], dtype=object)
+        for index in np.ndindex(out.shape):
+            out[index] = combine(list(rows[index]))
+        if keepdims:
+            out = out.reshape([1 if a in axes else n for a, n in enumerate(x.shape)])
+        return out[()] if out.ndim == 0 else out
+
+    return reduce
+
+
+def _maximum_of(items):
+    # The first largest item wins, as in numpy.argmax: item i is chosen where it is
+    # larger than every earlier item and at least as large as every later one.
+    if not any(map(_is_symbolic, items)):
+        return max(items)
+    pieces = [
+        (item, sympy.And(*(item > e for e in items[:i]), *(item >= e for e in items[i + 1 :])))
+        for i, item in enumerate(items[:-1])
+    ]
+    return sympy.Piecewise(*pieces, (items[-1], True))
+
+
+def _asarray(obj, dtype=None):
+    array = np.asarray(obj, dtype=dtype)
+    if array.dtype == object or dtype is not None:
+        return array
+    return array.astype(np.float64)
+
+
+def _sigmoid(x):
+    return 1 / (1 + sympy.exp(-x))
+
+
+def _softplus(x):
+    return sympy.log(1 + sympy.exp(x))
+
+
+_sum = _reduce(lambda items: sympy.Add(*items), np.sum)
+
+
+def _mean(x, axis=None, keepdims=False):
+    if not _is_symbolic(x):
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    count = np.size(x) // max(np.size(np.sum(np.zeros(np.shape(x)), axis=axis)), 1)
+    return _sum(x, axis=axis, keepdims=keepdims) / sympy.Integer(count)
+
+
+# fmt: off
+SYMPY_FUNCTIONS = {
+    "negative": operator.neg,
+    "abs":      _elementwise(sympy.Abs, np.abs),
+    "exp":      _elementwise(sympy.exp, np.exp),
+    "expm1":    _elementwise(lambda x: sympy.exp(x) - 1, np.expm1),
+    "log":      _elementwise(sympy.log, np.log),
+    "log1p":    _elementwise(lambda x: sympy.log(1 + x), np.log1p),
+    "sqrt":     _elementwise(sympy.sqrt, np.sqrt),
+    "sin":      _elementwise(sympy.sin, np.sin),
+    "cos":      _elementwise(sympy.cos, np.cos),
+    "tan":      _elementwise(sympy.tan, np.tan),
+    "arcsin":   _elementwise(sympy.asin, np.arcsin),
+    "arccos":   _elementwise(sympy.acos, np.arccos),
+    "arctan":   _elementwise(sympy.atan, np.arctan),
+    "sinh":     _elementwise(sympy.sinh, np.sinh),
+    "cosh":     _elementwise(sympy.cosh, np.cosh),
+    "tanh":     _elementwise(sympy.tanh, np.tanh),
+    "sigmoid":  _elementwise(_sigmoid, NUMPY_FUNCTIONS["sigmoid"]),
+    "softplus": _elementwise(_softplus, NUMPY_FUNCTIONS["softplus"]),
+    "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+    "divide": operator.truediv, "power": operator.pow,
+    "maximum":  _binary(_larger, np.maximum),
+    "minimum":  _binary(_smaller, np.minimum),
+    "where":    _where,
+    "sum":      _sum,
+    "mean":     _mean,
+    "max":      _reduce(_maximum_of, np.max),
+    "logsumexp": _reduce(
+        lambda items: sympy.log(sympy.Add(*map(sympy.exp, items))),
+        NUMPY_FUNCTIONS["logsumexp"],
+    ),
+    "matmul": np.matmul, "getitem": operator.getitem,
+    "reshape": np.reshape, "transpose": np.transpose,
+    "concatenate": np.concatenate, "stack": np.stack,
+    "asarray": _asarray, "zeros": np.zeros, "ones": np.ones, "arange": np.arange,
+    "eye": np.eye,
+}
+# fmt: on
+
+sympy_namespace = Namespace(
+    "sympy", {name: _returning_symbolic(fn) for name, fn in SYMPY_FUNCTIONS.items()}
+)

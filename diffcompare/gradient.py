@@ -1,0 +1,58 @@
+"""``diffcompare.grad``: differentiate any ``f(x, xp)`` with a chosen method."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .methods import get_method
+from .validation import as_point, check_callable
+
+__all__ = ["grad"]
+
+
+def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray]:
+    """Return a function that computes the gradient of ``f(x, xp)``, like ``autograd.grad``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, xp)``: a scalar function of a float64 vector ``x`` written against the
+        array namespace ``xp``.
+    method : {"tape", "autograd", "symbolic", "central"}
+        How to differentiate.  The method's setup (tracing, ``sympy.diff``, ...) runs on
+        the first call for each length of ``x`` and is reused after that.
+
+    Returns
+    -------
+    callable
+        ``gradient(x) -> numpy.ndarray`` of the same shape as ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable, or (on call) ``x`` is not a float array.
+    ValueError
+        If ``method`` is unknown, or (on call) ``x`` is not a finite 1-d vector or ``f``
+        does not return a scalar.
+
+    Examples
+    --------
+    >>> import diffcompare
+    >>> g = diffcompare.grad(lambda x, xp: xp.sum(xp.sin(x)), method="symbolic")
+    >>> g([0.0, 3.141592653589793])
+    array([ 1., -1.])
+    """
+    check_callable(f)
+    chosen = get_method(method)
+    prepared = {}
+
+    def gradient(x) -> np.ndarray:
+        x = as_point(x)
+        if x.size not in prepared:
+            prepared[x.size] = chosen.prepare(f, x.size)
+        return prepared[x.size].gradient(x)
+
+    gradient.__name__ = f"grad_{method}_{getattr(f, '__name__', 'f')}"
+    return gradient

@@ -1,0 +1,38 @@
+"""The registry of differentiation methods: one module per method, one line here each."""
+
+from __future__ import annotations
+
+from .autograd_method import AutogradMethod
+from .base import GradientMethod, PreparedGradient
+from .central_method import CentralMethod
+from .symbolic_method import SymbolicMethod
+from .tape_method import TapeMethod
+
+__all__ = ["METHODS", "GradientMethod", "PreparedGradient", "get_method"]
+
+METHODS: dict[str, GradientMethod] = {
+    "symbolic": SymbolicMethod(),
+    "autograd": AutogradMethod(),
+    "tape": TapeMethod(),
+    "central": CentralMethod(),
+}
+
+
+def get_method(name: str) -> GradientMethod:
+    """Return the method registered as ``name``.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If no method has that name.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"method must be a string; got {type(name).__name__}")
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown method {name!r}; expected one of {', '.join(map(repr, METHODS))}"
+        ) from None

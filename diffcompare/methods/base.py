@@ -1,0 +1,37 @@
+"""The interface every differentiation method shares: prepare once, then evaluate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+__all__ = ["GradientMethod", "PreparedGradient"]
+
+
+@dataclass(frozen=True)
+class PreparedGradient:
+    """A gradient function ready to evaluate, with what preparing it produced.
+
+    Attributes
+    ----------
+    gradient : callable
+        Maps a float64 vector of the prepared length to the gradient.
+    details : mapping
+        Method-specific sizes, e.g. ``expr_ops`` and ``cse_ops`` for the symbolic method.
+    """
+
+    gradient: Callable[[np.ndarray], np.ndarray]
+    details: Mapping[str, object] = field(default_factory=dict)
+
+
+class GradientMethod(Protocol):
+    """A way to differentiate ``f(x, xp)``: the setup goes in :meth:`prepare`."""
+
+    name: str
+
+    def prepare(self, f: Callable, dim: int) -> PreparedGradient:
+        """Do all per-function work (tracing, differentiation, compilation)."""
+        ...

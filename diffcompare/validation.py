@@ -1,0 +1,76 @@
+"""Checks on what callers pass in: one function per check, one pinned message per mistake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sympy
+
+__all__ = ["as_point", "check_callable", "check_scalar_output"]
+
+
+def check_callable(f: Any, name: str = "f") -> Callable:
+    """Return ``f`` if it is callable, else raise ``TypeError``."""
+    if not callable(f):
+        raise TypeError(f"{name} must be a callable f(x, xp); got {type(f).__name__}")
+    return f
+
+
+def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
+    """Convert ``x`` to a finite float64 vector, or say exactly what is wrong with it.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not real floating point (integer, boolean, complex or object data).
+    ValueError
+        If ``x`` is not 1-d, is empty, has the wrong length or holds NaN or inf.
+    """
+    try:
+        array = np.asarray(x)
+    except Exception as error:  # ragged lists and the like
+        raise ValueError(f"{name} must be a 1-d float array; cannot convert it: {error}") from None
+    if array.dtype == object or not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(
+            f"{name} must be a real floating-point array (float64); got dtype {array.dtype}. "
+            f"Convert it with np.asarray({name}, dtype=float)"
+        )
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-d array of shape (n,); got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must have at least one element; got an empty array")
+    if dim is not None and array.size != dim:
+        raise ValueError(f"{name} must have shape ({dim},); got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; got NaN or inf at index {np.flatnonzero(~np.isfinite(array)).tolist()}")
+    return array.astype(np.float64)
+
+
+def check_scalar_output(value: Any, backend: str) -> Any:
+    """Return ``value`` if it is a real scalar, else raise.
+
+    ``value`` is what ``f`` returned, unwrapped from any tracer: a number, an array or a
+    SymPy expression.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` returned an array with a shape other than ``()``.
+    TypeError
+        If ``f`` returned something that is not a real number.
+    """
+    if isinstance(value, sympy.Basic):
+        if not isinstance(value, sympy.Expr) or value.is_real is False:
+            raise TypeError(f"f must return a real scalar; with the {backend} namespace it returned {value}")
+        return value
+    array = np.asarray(value)
+    if array.shape != ():
+        raise ValueError(f"f must return a scalar; with the {backend} namespace it returned shape {array.shape}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"f must return a real scalar; with the {backend} namespace it returned "
+            f"{type(value).__name__} of dtype {array.dtype}"
+        )
+    return value
