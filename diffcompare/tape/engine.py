@@ -136,8 +136,11 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     NotImplementedError
         If a traced argument has no derivative rule for ``op``.
     """
+    forward = FORWARD.get(op)
+    if forward is None:
+        raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
     values = tuple(_value(a) for a in args)
-    ans = FORWARD[op](*values, **params)
+    ans = forward(*values, **params)
     parents, rules = [], []
     for index, arg in enumerate(args):
         if isinstance(arg, Node):

@@ -1,0 +1,46 @@
+"""Shared, cached evaluations of the suite: each reference is computed once per run."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+import diffcompare
+from diffcompare.methods import METHODS
+from diffcompare.reference import PreparedReference
+
+EXACT_METHODS = ("symbolic", "autograd", "tape")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Reference and every method's gradient at one point of one suite function."""
+
+    point: np.ndarray
+    tag: str
+    reference: diffcompare.ReferenceGradient
+    gradients: dict
+
+
+@functools.lru_cache(maxsize=None)
+def evaluate(name: str) -> tuple[list[Evaluation], list[Evaluation]]:
+    """(ordinary, hard) evaluations of suite function ``name`` by every method."""
+    (record,) = diffcompare.suite([name])
+    reference = PreparedReference(record.f, record.dim)
+    prepared = {m: METHODS[m].prepare(record.f, record.dim) for m in METHODS}
+
+    def at(point, tag):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow at hard points
+            gradients = {m: p.gradient(point) for m, p in prepared.items()}
+        return Evaluation(point, tag, reference(point), gradients)
+
+    ordinary = [at(p, "ordinary") for p in record.points]
+    hard = [at(np.array(h.x), h.tag) for h in record.hard_points]
+    return ordinary, hard
+
+
+SUITE_NAMES = [record.name for record in diffcompare.suite()]

@@ -1,0 +1,119 @@
+"""The tape's graph walk: ordering, accumulation, broadcasting, depth, failure modes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import diffcompare
+from diffcompare.backends.tape_backend import tape_namespace as xp
+from diffcompare.tape.engine import Node, apply, backward, unbroadcast
+
+
+def test_a_node_used_twice_accumulates_both_paths():
+    x = Node(np.array(3.0))
+    y = x * x + x  # dy/dx = 2x + 1
+    assert backward(y)[x] == 7.0
+
+
+def test_diamond_graph_sums_incoming_gradients():
+    x = Node(np.array([1.0, 2.0]))
+    a = xp.sin(x)
+    b = xp.cos(x)
+    y = xp.sum(a * b + a)  # d/dx = cos(2x) + cos(x)
+    np.testing.assert_allclose(backward(y)[x], np.cos(2 * x.value) + np.cos(x.value), rtol=1e-15)
+
+
+def test_a_100000_node_chain_needs_no_recursion():
+    x = Node(np.array([1.0, 2.0]))
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    grad = backward(xp.sum(y))[x]
+    np.testing.assert_array_equal(grad, [1.0, 1.0])
+
+
+def test_walk_order_is_deterministic():
+    def grads():
+        x = Node(np.array([0.1, 0.2, 0.3]))
+        y = xp.sum(xp.exp(x) * x[::-1] + xp.tanh(x) ** 2)
+        return backward(y)[x]
+
+    np.testing.assert_array_equal(grads(), grads())
+
+
+@pytest.mark.parametrize(
+    ("grad_shape", "target", "expected"),
+    [
+        ((2, 3), (3,), [2.0, 2.0, 2.0]),
+        ((2, 3), (1, 3), [[2.0, 2.0, 2.0]]),
+        ((2, 3), (2, 1), [[3.0], [3.0]]),
+        ((4, 2, 3), (2, 1), [[12.0], [12.0]]),
+        ((2, 3), (), 6.0),
+    ],
+)
+def test_unbroadcast_sums_exactly_the_broadcast_axes(grad_shape, target, expected):
+    result = unbroadcast(np.ones(grad_shape), target)
+    assert result.shape == target
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_broadcasting_in_the_forward_pass_is_undone():
+    a = Node(np.ones((3, 1)))
+    b = Node(np.arange(4.0))
+    grads = backward(xp.sum(a * b))
+    np.testing.assert_array_equal(grads[a], np.full((3, 1), 6.0))
+    np.testing.assert_array_equal(grads[b], np.full(4, 3.0))
+
+
+def test_numpy_arrays_on_the_left_and_numpy_ufuncs_are_recorded():
+    x = Node(np.array([0.5, 1.5]))
+    y = np.array([2.0, 3.0]) * x + np.exp(x)
+    np.testing.assert_allclose(backward(xp.sum(y))[x], [2.0, 3.0] + np.exp(x.value), rtol=1e-15)
+
+
+def test_comparisons_give_plain_booleans_so_python_branches_work():
+    def f(x, xp):
+        return x[0] ** 2 if x[0] > 0 else -x[0]
+
+    np.testing.assert_array_equal(diffcompare.grad(f, "tape")([3.0, 1.0]), [6.0, 0.0])
+    np.testing.assert_array_equal(diffcompare.grad(f, "tape")([-3.0, 1.0]), [-1.0, 0.0])
+
+
+def test_an_operation_without_a_rule_names_itself():
+    x = Node(np.array([0.5, 1.5]))
+    with pytest.raises(NotImplementedError, match="arcsinh"):
+        np.arcsinh(x)
+    with pytest.raises(NotImplementedError, match="no derivative rule for operation 'erf'"):
+        apply("erf", x)
+
+
+def test_unknown_namespace_operations_raise_not_implemented_naming_them():
+    def f(x, xp):
+        return xp.linalg.norm(x)
+
+    with pytest.raises(NotImplementedError, match="'linalg'"):
+        diffcompare.grad(f, "tape")([1.0, 2.0])
+
+
+def test_detaching_a_traced_value_is_refused():
+    x = Node(np.array([0.5, 1.5]))
+    with pytest.raises(TypeError, match="detach"):
+        float(x[0])
+    with pytest.raises(TypeError, match="detach"):
+        np.asarray(x)
+
+
+def test_constant_function_has_zero_gradient():
+    np.testing.assert_array_equal(diffcompare.grad(lambda x, xp: 3.0, "tape")([1.0, 2.0]), [0.0, 0.0])
+
+
+def test_node_methods_match_namespace_functions():
+    x = Node(np.arange(6.0).reshape(2, 3))
+    y = x.sum(axis=0).mean() + x.T.max() + x.reshape(3, 2)[1, 0] + x.transpose(1, 0)[2, 1]
+    grad = backward(y)[x]
+    expected = np.full((2, 3), 1.0 / 3.0)  # mean of the 3 column sums
+    expected[1, 2] += 1.0  # max and transpose[2, 1]
+    expected[1, 2] += 1.0
+    expected[0, 2] += 1.0  # reshape(3, 2)[1, 0] is element 2
+    np.testing.assert_allclose(grad, expected, rtol=1e-15)
