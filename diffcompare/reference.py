@@ -146,6 +146,8 @@ class PreparedReference:
             check = self._evaluate(x, 2 * self.digits)
         except _NotFinite as error:
             return ReferenceGradient(None, "nonfinite", self.digits, str(error))
+        except ZeroDivisionError:
+            return ReferenceGradient(None, "nonfinite", self.digits, "division by zero: the derivative is infinite here")
         except PrecisionExhausted:
             return ReferenceGradient(
                 None, "unstable", self.digits,

@@ -51,7 +51,7 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
             ) from error
         raise
     if isinstance(out, np.ndarray) and out.shape == ():
-        out = out[()]
+        out = out.item()
     check_scalar_output(out, "sympy")
     return symbols, sympy.sympify(out)
 

@@ -1,8 +1,13 @@
 """The SymPy namespace: arrays are numpy object arrays of SymPy expressions.
 
-Tracing a test function with this namespace turns it into a SymPy expression.  Numeric
-(float) arguments are evaluated by numpy, exactly as the float64 program does, so
-constants enter the expression as the float64 values the program really uses.
+Tracing a test function with this namespace turns it into a SymPy expression.  Purely
+numeric work (a constant's exp, 2.0 * pi) is done by numpy, exactly as the float64
+program does it.  Where a float constant meets a symbol it enters the expression as a
+SymPy Float holding that double exactly, at :data:`CONSTANT_DIGITS` digits: SymPy's
+default 15-digit Floats would round every product and quotient of constants that
+tracing and ``sympy.diff`` fold together (``x**6 / 6.0`` becomes ``fl(1/6) x**6``, its
+derivative ``6 fl(1/6) x**5`` rounded again), and the reference would then describe a
+slightly different function.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import sympy
 from ..namespace import Namespace
 from .numpy_backend import NUMPY_FUNCTIONS
 
-__all__ = ["SymbolicArray", "sympy_namespace"]
+__all__ = ["CONSTANT_DIGITS", "SymbolicArray", "sympy_namespace"]
+
+#: Digits of the SymPy Floats that carry the program's float64 constants.
+CONSTANT_DIGITS = 100
 
 _COMPARISONS = frozenset(
     ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal")
@@ -24,21 +32,41 @@ _COMPARISONS = frozenset(
 
 
 class SymbolicArray(np.ndarray):
-    """An object array of SymPy expressions whose comparisons stay symbolic.
+    """An object array of SymPy expressions, also for single elements (0-d).
 
-    Plain object arrays turn ``x > 0`` into booleans (numpy calls ``bool()`` on each
-    SymPy relational, which fails); here comparisons give arrays of relationals, so
+    Every operation on it passes through :meth:`__array_ufunc__`, which gives float
+    operands their exact SymPy value and keeps comparisons symbolic (plain object
+    arrays call ``bool()`` on each relational, which fails), so that
     ``xp.where(x > 0, ...)`` traces into a ``Piecewise``.
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        inputs = tuple(np.asarray(i) if isinstance(i, SymbolicArray) else i for i in inputs)
+        inputs = tuple(_exact_operand(i) for i in inputs)
         if method == "__call__" and ufunc.__name__ in _COMPARISONS:
             kwargs["dtype"] = object
         return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
 
+    def __getitem__(self, key):
+        return _symbolic(super().__getitem__(key))
+
+
+_exact_floats = np.frompyfunc(lambda v: sympy.Float(float(v), CONSTANT_DIGITS), 1, 1)
+
+
+def _exact_operand(value):
+    if isinstance(value, SymbolicArray):
+        return value.view(np.ndarray)
+    if isinstance(value, (float, np.floating)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "f"
+    ):
+        return _exact_floats(value)
+    return value
+
 
 def _symbolic(value):
+    """Wrap object arrays and single expressions as (0-d) SymbolicArrays."""
+    if isinstance(value, sympy.Basic):
+        value = np.array(value, dtype=object)
     if isinstance(value, np.ndarray) and value.dtype == object:
         return value.view(SymbolicArray)
     return value

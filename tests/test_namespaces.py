@@ -1,0 +1,90 @@
+"""The operation tables: every operation exists in every backend and has a tape rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from diffcompare.backends.autograd_backend import autograd_namespace
+from diffcompare.backends.numpy_backend import numpy_namespace
+from diffcompare.backends.sympy_backend import sympy_namespace
+from diffcompare.backends.tape_backend import tape_namespace
+from diffcompare.namespace import Namespace, UnsupportedOperationError
+from diffcompare.ops import ALIASES, CONSTANTS, CONSTRUCTORS, OPS
+from diffcompare.tape.rules import RULES, Variadic
+
+NAMESPACES = [numpy_namespace, autograd_namespace, sympy_namespace, tape_namespace]
+
+
+@pytest.mark.parametrize("xp", NAMESPACES, ids=lambda xp: xp.backend)
+def test_every_operation_is_callable_in_every_backend(xp):
+    for name in list(OPS) + list(CONSTRUCTORS) + list(ALIASES):
+        assert callable(getattr(xp, name)), (xp.backend, name)
+    for name, value in CONSTANTS.items():
+        assert getattr(xp, name) == value
+
+
+def test_every_operation_has_a_tape_rule_and_nothing_else_does():
+    assert set(RULES) == set(OPS)
+    for name, rule in RULES.items():
+        if isinstance(rule, Variadic):
+            continue
+        assert len(rule) >= 1, name
+
+
+def test_aliases_point_to_real_operations_and_share_one_rule():
+    for alias, target in ALIASES.items():
+        assert target in OPS, alias
+        assert alias not in OPS, alias
+        assert getattr(tape_namespace, alias) is getattr(tape_namespace, target)
+        assert getattr(numpy_namespace, alias) is getattr(numpy_namespace, target)
+
+
+def test_operation_domains_cover_every_elementwise_argument():
+    for spec in OPS.values():
+        if spec.kind in ("unary", "binary"):
+            assert len(spec.domain) == (1 if spec.kind == "unary" else 2), spec.name
+            for interval in spec.domain:
+                assert interval[0] < interval[1], spec.name
+
+
+def test_a_namespace_must_cover_exactly_the_table():
+    functions = {name: np.exp for name in list(OPS) + list(CONSTRUCTORS)}
+    del functions["exp"]
+    with pytest.raises(ValueError, match=r"missing \['exp'\]"):
+        Namespace("broken", functions)
+    functions["exp"] = np.exp
+    functions["erf"] = np.exp
+    with pytest.raises(ValueError, match=r"unknown \['erf'\]"):
+        Namespace("broken", functions)
+
+
+def test_missing_operations_are_not_implemented_and_hasattr_still_works():
+    with pytest.raises(UnsupportedOperationError, match="the tape namespace has no operation 'fft'"):
+        tape_namespace.fft
+    assert isinstance(UnsupportedOperationError("x"), NotImplementedError)
+    assert not hasattr(numpy_namespace, "fft")
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+def test_numpy_special_functions_are_overflow_free(name):
+    fn = getattr(numpy_namespace, name)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        values = fn(np.array([-800.0, -40.0, 0.0, 40.0, 800.0]))
+    assert np.all(np.isfinite(values))
+
+
+def test_numpy_logsumexp_is_shifted():
+    x = np.array([[1000.0, 1000.0], [-1000.0, -1000.0]])
+    np.testing.assert_allclose(numpy_namespace.logsumexp(x, axis=1), [1000.0 + np.log(2), -1000.0 + np.log(2)])
+    assert numpy_namespace.logsumexp(x, axis=1, keepdims=True).shape == (2, 1)
+
+
+def test_sympy_comparisons_stay_symbolic():
+    import sympy
+
+    x = np.array(sympy.symbols("a b", real=True), dtype=object)
+    from diffcompare.backends.sympy_backend import SymbolicArray
+
+    condition = x.view(SymbolicArray) > 0
+    assert all(isinstance(c, sympy.core.relational.Relational) for c in condition.tolist())
