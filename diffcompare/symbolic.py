@@ -121,6 +121,7 @@ def symbolic_gradient(f: Callable, dim: int) -> SymbolicGradient:
 
     Examples
     --------
+    >>> import numpy as np
     >>> g = symbolic_gradient(lambda x, xp: xp.sum(x ** 3), 2)
     >>> g.gradient
     (3*x0**2, 3*x1**2)
