@@ -16,8 +16,8 @@ from .finite_difference import central_difference
 from .gradient import grad
 from .methods import METHODS
 from .namespace import Namespace, UnsupportedOperationError
-from .reference import ReferenceGradient, reference_gradient
 from .records import HardPoint, SuiteFunction, suite
+from .reference import ReferenceGradient, reference_gradient
 from .symbolic import SymbolicGradient, symbolic_gradient
 
 __version__ = "0.1.0"

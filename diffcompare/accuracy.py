@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "GradientError", "gradient_error", "relative_error", "normwise_relative_error", "ulp_error", "ulp_distance",
+    "GradientError",
+    "gradient_error",
+    "relative_error",
+    "normwise_relative_error",
+    "ulp_error",
+    "ulp_distance",
 ]
 
 _TINY = np.finfo(np.float64).tiny

@@ -21,7 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--functions", nargs="+", metavar="NAME", help="suite functions (default: all)")
     compare.add_argument(
-        "--methods", nargs="+", metavar="NAME", choices=list(METHODS), default=list(METHODS),
+        "--methods",
+        nargs="+",
+        metavar="NAME",
+        choices=list(METHODS),
+        default=list(METHODS),
         help=f"methods (default: all of {', '.join(METHODS)})",
     )
     compare.add_argument("--out", default="reports", help="output folder (default: reports)")

@@ -54,7 +54,7 @@ def central_difference(f: Callable, x, xp=numpy_namespace) -> np.ndarray:
     h = central_step(x)
     grad = np.empty_like(x)
     shifted = x.copy()
-    for i, (xi, hi) in enumerate(zip(x, h)):
+    for i, (xi, hi) in enumerate(zip(x, h, strict=True)):
         shifted[i] = xi + hi
         upper = shifted[i]
         f_upper = check_scalar_output(f(shifted, xp), xp.backend)

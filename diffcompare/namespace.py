@@ -70,8 +70,7 @@ class Namespace:
             return self._members[canonical_name(name)]
         except KeyError:
             raise UnsupportedOperationError(
-                f"the {self.backend} namespace has no operation {name!r}; "
-                f"supported: {', '.join(sorted(OPS))}"
+                f"the {self.backend} namespace has no operation {name!r}; supported: {', '.join(sorted(OPS))}"
             ) from None
 
     def __dir__(self) -> list[str]:

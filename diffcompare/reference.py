@@ -107,7 +107,9 @@ class PreparedReference:
         self.symbols, _, gradient = differentiate(f, dim)
         stages, outputs = sympy.cse(list(gradient))
         # The function's float constants are exact doubles too (see _evaluate_once).
-        constants = set().union(*(e.atoms(sympy.Float) for _, e in stages), *(e.atoms(sympy.Float) for e in outputs))
+        constants = set().union(
+            *(e.atoms(sympy.Float) for _, e in stages), *(e.atoms(sympy.Float) for e in outputs)
+        )
         exact = {c: sympy.Float(c, MAX_WORKING_DIGITS) for c in constants}
         self._stages = [(name, e.xreplace(exact)) for name, e in stages]
         self._outputs = [e.xreplace(exact) for e in outputs]
@@ -115,7 +117,7 @@ class PreparedReference:
     def _evaluate_once(self, x: np.ndarray, digits: int, working: int) -> np.ndarray:
         # Inputs and constants are exact doubles: give them every working digit so
         # that evalf never treats them as the limiting accuracy.
-        values = {s: sympy.Float(float(v), working) for s, v in zip(self.symbols, x)}
+        values = {s: sympy.Float(float(v), working) for s, v in zip(self.symbols, x, strict=True)}
         for name, expression in self._stages:
             if isinstance(expression, sympy.logic.boolalg.Boolean):
                 values[name] = expression.xreplace(values)
@@ -147,22 +149,30 @@ class PreparedReference:
         except _NotFinite as error:
             return ReferenceGradient(None, "nonfinite", self.digits, str(error))
         except ZeroDivisionError:
-            return ReferenceGradient(None, "nonfinite", self.digits, "division by zero: the derivative is infinite here")
+            return ReferenceGradient(
+                None, "nonfinite", self.digits, "division by zero: the derivative is infinite here"
+            )
         except PrecisionExhausted:
             return ReferenceGradient(
-                None, "unstable", self.digits,
+                None,
+                "unstable",
+                self.digits,
                 f"cancellation exhausted {MAX_WORKING_DIGITS} working digits",
             )
         if not np.all(np.isfinite(value)):
             bad = np.flatnonzero(~np.isfinite(value)).tolist()
             return ReferenceGradient(
-                value, "nonfinite", self.digits,
+                value,
+                "nonfinite",
+                self.digits,
                 f"derivative overflows float64 at components {bad}",
             )
         if not np.array_equal(value, check):
             bad = np.flatnonzero(value != check).tolist()
             return ReferenceGradient(
-                check, "unstable", self.digits,
+                check,
+                "unstable",
+                self.digits,
                 f"{self.digits} and {2 * self.digits} digits round differently at components {bad}",
             )
         return ReferenceGradient(value, "ok", self.digits)

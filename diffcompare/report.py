@@ -33,7 +33,12 @@ COLUMNS = [
     "message", "x",
 ]  # fmt: skip
 
-_REFERENCE_STATUS = {"nonfinite": "nonfinite", "unstable": "error", "too_large": "unsupported", "error": "error"}
+_REFERENCE_STATUS = {
+    "nonfinite": "nonfinite",
+    "unstable": "error",
+    "too_large": "unsupported",
+    "error": "error",
+}
 
 
 def _row(record, label, kind, point, method, status, message="", error=None):
@@ -83,11 +88,15 @@ def _function_rows(record: SuiteFunction, methods: Sequence[str]) -> list[dict]:
                     warnings.simplefilter("ignore", RuntimeWarning)
                     value = prepared[method].gradient(point)
             except Exception as error:
-                rows.append(_row(record, label, kind, point, method, "error", f"{type(error).__name__}: {error}"))
+                rows.append(
+                    _row(record, label, kind, point, method, "error", f"{type(error).__name__}: {error}")
+                )
                 continue
             error = gradient_error(value, truth.value)
             if not np.all(np.isfinite(value)):
-                rows.append(_row(record, label, kind, point, method, "nonfinite", "gradient has inf or nan", error))
+                rows.append(
+                    _row(record, label, kind, point, method, "nonfinite", "gradient has inf or nan", error)
+                )
             else:
                 rows.append(_row(record, label, kind, point, method, "ok", "", error))
     return rows
@@ -172,8 +181,12 @@ def write_reports(table: pd.DataFrame, folder: str | os.PathLike) -> list[Path]:
     csv_path, md_path = folder / "accuracy.csv", folder / "accuracy.md"
     _atomic_write(csv_path, table.to_csv(index=False, float_format="%.6g"))
     ordinary = table[(table["kind"] == "ordinary") & (table["status"] == "ok")]
-    per_function = ordinary.pivot_table(index="function", columns="method", values="max_ulp_err", aggfunc="max", sort=False)
-    hard = table[table["kind"] != "ordinary"][["function", "point", "method", "status", "max_ulp_err", "norm_rel_err"]]
+    per_function = ordinary.pivot_table(
+        index="function", columns="method", values="max_ulp_err", aggfunc="max", sort=False
+    )
+    hard = table[table["kind"] != "ordinary"][
+        ["function", "point", "method", "status", "max_ulp_err", "norm_rel_err"]
+    ]
     text = "\n\n".join(
         [
             "# Accuracy against the 50-digit reference",

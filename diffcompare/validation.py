@@ -44,7 +44,9 @@ def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
     if dim is not None and array.size != dim:
         raise ValueError(f"{name} must have shape ({dim},); got shape {array.shape}")
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite; got NaN or inf at index {np.flatnonzero(~np.isfinite(array)).tolist()}")
+        raise ValueError(
+            f"{name} must be finite; got NaN or inf at index {np.flatnonzero(~np.isfinite(array)).tolist()}"
+        )
     return array.astype(np.float64)
 
 
@@ -67,7 +69,9 @@ def check_scalar_output(value: Any, backend: str) -> Any:
         return value
     array = np.asarray(value)
     if array.shape != ():
-        raise ValueError(f"f must return a scalar; with the {backend} namespace it returned shape {array.shape}")
+        raise ValueError(
+            f"f must return a scalar; with the {backend} namespace it returned shape {array.shape}"
+        )
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"f must return a real scalar; with the {backend} namespace it returned "

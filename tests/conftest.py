@@ -25,7 +25,7 @@ class Evaluation:
     gradients: dict
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def evaluate(name: str) -> tuple[list[Evaluation], list[Evaluation]]:
     """(ordinary, hard) evaluations of suite function ``name`` by every method."""
     (record,) = diffcompare.suite([name])

@@ -50,7 +50,10 @@ def test_non_numeric_output(method):
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="unknown method 'forward'; expected one of 'symbolic', 'autograd', 'tape', 'central'"):
+    with pytest.raises(
+        ValueError,
+        match="unknown method 'forward'; expected one of 'symbolic', 'autograd', 'tape', 'central'",
+    ):
         diffcompare.grad(square, "forward")
 
 

@@ -73,7 +73,10 @@ def test_tanh_derivative_in_saturation():
 
 def test_central_difference_of_a_quadratic():
     # exact derivative 2x + 3 = 5 at x = 1; rounding leaves about 1e-10
-    assert abs(diffcompare.grad(lambda x, xp: xp.sum(x**2 + 3.0 * x), "central")(np.array([1.0]))[0] - 5.0) < 1e-9
+    assert (
+        abs(diffcompare.grad(lambda x, xp: xp.sum(x**2 + 3.0 * x), "central")(np.array([1.0]))[0] - 5.0)
+        < 1e-9
+    )
 
 
 def test_reference_of_tanh_at_360_is_the_subnormal_true_value():

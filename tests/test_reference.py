@@ -22,6 +22,7 @@ def _witness(f, x):
     out = []
     with mpmath.workdps(60):
         for i in range(len(x)):
+
             def along(t, i=i):
                 moved = list(point)
                 moved[i] = moved[i] + t

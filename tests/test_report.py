@@ -97,8 +97,23 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
 
 
 def test_command_line_options(tmp_path, capsys):
-    assert main(["compare", "--functions", "booth", "beale", "--methods", "tape", "central",
-                 "--out", str(tmp_path), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                "--functions",
+                "booth",
+                "beale",
+                "--methods",
+                "tape",
+                "central",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == ""
     table = pd.read_csv(tmp_path / "accuracy.csv")
     assert set(table["function"]) == {"booth", "beale"}

@@ -55,11 +55,7 @@ def test_tape_and_autograd_agree(name):
         assert distance <= TAPE_AUTOGRAD_ULP, f"{name} at {e.point.tolist()}: {distance} ulp"
 
 
-HARD = [
-    (record.name, index)
-    for record in diffcompare.suite()
-    for index in range(len(record.hard_points))
-]
+HARD = [(record.name, index) for record in diffcompare.suite() for index in range(len(record.hard_points))]
 
 
 @pytest.mark.parametrize(("name", "index"), HARD)

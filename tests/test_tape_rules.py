@@ -10,7 +10,6 @@ differentiated numerically with ``mpmath.diff``; no derivative rule is involved.
 from __future__ import annotations
 
 import functools
-import math
 import operator
 
 import mpmath
@@ -129,7 +128,7 @@ def _array(op, shape, position=0):
     return hnp.arrays(np.float64, shape, elements=elements)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _unary_reference(op):
     """SymPy's derivative of op, evaluated with certified digits (no tape rule involved)."""
     return PreparedReference(lambda x, xp: xp.sum(getattr(xp, op)(x)), 1)
@@ -192,8 +191,11 @@ def test_where_rule(data):
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_reduction_rule(op, data):
-    x = data.draw(hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=4),
-                             elements=st.floats(-5, 5), unique=True))
+    x = data.draw(
+        hnp.arrays(
+            np.float64, hnp.array_shapes(max_dims=3, max_side=4), elements=st.floats(-5, 5), unique=True
+        )
+    )
     if op == "max":  # the maximum must be unique to have a derivative
         assume(np.min(np.diff(np.unique(x))) > 1e-3 if x.size > 1 else True)
     axis = data.draw(st.none() | st.integers(-x.ndim, x.ndim - 1))
@@ -202,8 +204,16 @@ def test_reduction_rule(op, data):
     check_vjp(op, [x], {"axis": axis, "keepdims": keepdims}, {0}, rng)
 
 
-MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
-                 ((5, 2, 3), (3, 4)), ((2, 3), (5, 3, 4)), ((5, 2, 3), (5, 3, 4)), ((1, 2, 3), (5, 3, 2))]
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3, 4)),
+    ((5, 2, 3), (3, 4)),
+    ((2, 3), (5, 3, 4)),
+    ((5, 2, 3), (5, 3, 4)),
+    ((1, 2, 3), (5, 3, 2)),
+]
 
 
 @pytest.mark.parametrize(("shape_a", "shape_b"), MATMUL_SHAPES)
@@ -212,9 +222,17 @@ def test_matmul_rule(shape_a, shape_b):
     check_vjp("matmul", [rng.standard_normal(shape_a), rng.standard_normal(shape_b)], {}, {0, 1}, rng)
 
 
-GETITEM_KEYS = [1, -1, slice(1, 3), (slice(None), 2), (1, slice(None, None, -1)),
-                [0, 2, 2], (np.array([0, 1, 1]), np.array([2, 3, 3])), np.array([True, False, True, False]),
-                (Ellipsis, None, 1)]
+GETITEM_KEYS = [
+    1,
+    -1,
+    slice(1, 3),
+    (slice(None), 2),
+    (1, slice(None, None, -1)),
+    [0, 2, 2],
+    (np.array([0, 1, 1]), np.array([2, 3, 3])),
+    np.array([True, False, True, False]),
+    (Ellipsis, None, 1),
+]
 
 
 @pytest.mark.parametrize("key", GETITEM_KEYS, ids=repr)
@@ -223,7 +241,9 @@ def test_getitem_rule_including_repeated_indices(key):
     check_vjp("getitem", [rng.standard_normal((4, 5)), key], {}, {0}, rng)
 
 
-@pytest.mark.parametrize(("shape", "new_shape"), [((2, 6), (3, 4)), ((2, 6), (12,)), ((12,), (2, 3, 2)), ((2, 6), (-1, 2))])
+@pytest.mark.parametrize(
+    ("shape", "new_shape"), [((2, 6), (3, 4)), ((2, 6), (12,)), ((12,), (2, 3, 2)), ((2, 6), (-1, 2))]
+)
 def test_reshape_rule(shape, new_shape):
     rng = np.random.default_rng(13)
     check_vjp("reshape", [rng.standard_normal(shape), new_shape], {}, {0}, rng)

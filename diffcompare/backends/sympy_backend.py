@@ -26,9 +26,7 @@ __all__ = ["CONSTANT_DIGITS", "SymbolicArray", "sympy_namespace"]
 #: Digits of the SymPy Floats that carry the program's float64 constants.
 CONSTANT_DIGITS = 100
 
-_COMPARISONS = frozenset(
-    ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal")
-)
+_COMPARISONS = frozenset(("greater", "greater_equal", "less", "less_equal", "equal", "not_equal"))
 
 
 class SymbolicArray(np.ndarray):
@@ -56,9 +54,7 @@ _exact_floats = np.frompyfunc(lambda v: sympy.Float(float(v), CONSTANT_DIGITS), 
 def _exact_operand(value):
     if isinstance(value, SymbolicArray):
         return value.view(np.ndarray)
-    if isinstance(value, (float, np.floating)) or (
-        isinstance(value, np.ndarray) and value.dtype.kind == "f"
-    ):
+    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
         return _exact_floats(value)
     return value
 
@@ -157,9 +153,7 @@ def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callab
         axes = tuple(range(x.ndim)) if axis is None else np.atleast_1d(axis).tolist()
         axes = tuple(a % x.ndim for a in axes)
         kept = [a for a in range(x.ndim) if a not in axes]
-        rows = np.transpose(x, kept + list(axes)).reshape(
-            [x.shape[a] for a in kept] + [-1]
-        )
+        rows = np.transpose(x, kept + list(axes)).reshape([x.shape[a] for a in kept] + [-1])
         out = np.empty(rows.shape[:-1], dtype=object)
         for index in np.ndindex(out.shape):
             out[index] = combine(list(rows[index]))
@@ -247,6 +241,4 @@ SYMPY_FUNCTIONS = {
 }
 # fmt: on
 
-sympy_namespace = Namespace(
-    "sympy", {name: _returning_symbolic(fn) for name, fn in SYMPY_FUNCTIONS.items()}
-)
+sympy_namespace = Namespace("sympy", {name: _returning_symbolic(fn) for name, fn in SYMPY_FUNCTIONS.items()})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
-
 from ..namespace import Namespace
 from ..ops import OPS
 from ..tape.engine import Node, apply

@@ -77,36 +77,38 @@ class Node:
     def __repr__(self):
         return f"Node({self.value!r})"
 
-    def __add__(self, other): return apply("add", self, other)  # noqa: E704
-    def __radd__(self, other): return apply("add", other, self)  # noqa: E704
-    def __sub__(self, other): return apply("subtract", self, other)  # noqa: E704
-    def __rsub__(self, other): return apply("subtract", other, self)  # noqa: E704
-    def __mul__(self, other): return apply("multiply", self, other)  # noqa: E704
-    def __rmul__(self, other): return apply("multiply", other, self)  # noqa: E704
-    def __truediv__(self, other): return apply("divide", self, other)  # noqa: E704
-    def __rtruediv__(self, other): return apply("divide", other, self)  # noqa: E704
-    def __pow__(self, other): return apply("power", self, other)  # noqa: E704
-    def __rpow__(self, other): return apply("power", other, self)  # noqa: E704
-    def __matmul__(self, other): return apply("matmul", self, other)  # noqa: E704
-    def __rmatmul__(self, other): return apply("matmul", other, self)  # noqa: E704
-    def __neg__(self): return apply("negative", self)  # noqa: E704
-    def __pos__(self): return self  # noqa: E704
-    def __abs__(self): return apply("abs", self)  # noqa: E704
-    def __getitem__(self, key): return apply("getitem", self, key)  # noqa: E704
+    # fmt: off
+    def __add__(self, other): return apply("add", self, other)
+    def __radd__(self, other): return apply("add", other, self)
+    def __sub__(self, other): return apply("subtract", self, other)
+    def __rsub__(self, other): return apply("subtract", other, self)
+    def __mul__(self, other): return apply("multiply", self, other)
+    def __rmul__(self, other): return apply("multiply", other, self)
+    def __truediv__(self, other): return apply("divide", self, other)
+    def __rtruediv__(self, other): return apply("divide", other, self)
+    def __pow__(self, other): return apply("power", self, other)
+    def __rpow__(self, other): return apply("power", other, self)
+    def __matmul__(self, other): return apply("matmul", self, other)
+    def __rmatmul__(self, other): return apply("matmul", other, self)
+    def __neg__(self): return apply("negative", self)
+    def __pos__(self): return self
+    def __abs__(self): return apply("abs", self)
+    def __getitem__(self, key): return apply("getitem", self, key)
 
-    def __lt__(self, other): return self.value < _value(other)  # noqa: E704
-    def __le__(self, other): return self.value <= _value(other)  # noqa: E704
-    def __gt__(self, other): return self.value > _value(other)  # noqa: E704
-    def __ge__(self, other): return self.value >= _value(other)  # noqa: E704
-    def __eq__(self, other): return self.value == _value(other)  # noqa: E704
-    def __ne__(self, other): return self.value != _value(other)  # noqa: E704
+    def __lt__(self, other): return self.value < _value(other)
+    def __le__(self, other): return self.value <= _value(other)
+    def __gt__(self, other): return self.value > _value(other)
+    def __ge__(self, other): return self.value >= _value(other)
+    def __eq__(self, other): return self.value == _value(other)
+    def __ne__(self, other): return self.value != _value(other)
     __hash__ = object.__hash__  # nodes are dict keys by identity
 
-    def sum(self, axis=None, keepdims=False): return apply("sum", self, axis=axis, keepdims=keepdims)  # noqa: E704,E501
-    def mean(self, axis=None, keepdims=False): return apply("mean", self, axis=axis, keepdims=keepdims)  # noqa: E704,E501
-    def max(self, axis=None, keepdims=False): return apply("max", self, axis=axis, keepdims=keepdims)  # noqa: E704,E501
-    def reshape(self, *shape): return apply("reshape", self, shape[0] if len(shape) == 1 else shape)  # noqa: E704,E501
-    def transpose(self, *axes): return apply("transpose", self, axes or None)  # noqa: E704,E501
+    def sum(self, axis=None, keepdims=False): return apply("sum", self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return apply("mean", self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return apply("max", self, axis=axis, keepdims=keepdims)
+    def reshape(self, *shape): return apply("reshape", self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return apply("transpose", self, axes or None)
+    # fmt: on
 
 
 def _value(x):
@@ -120,9 +122,7 @@ def _rule_for(op: str, index: int) -> Callable | None:
     if isinstance(rules, Variadic):
         return lambda *args, **params: rules.rule(index, *args, **params)
     if index >= len(rules):
-        raise NotImplementedError(
-            f"the tape has no derivative rule for argument {index} of operation {op!r}"
-        )
+        raise NotImplementedError(f"the tape has no derivative rule for argument {index} of operation {op!r}")
     return rules[index]
 
 
@@ -205,7 +205,7 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
         g = grads.pop(node, None)
         if g is None:
             continue
-        for parent, parent_grad in zip(node.parents, node.vjp(g)):
+        for parent, parent_grad in zip(node.parents, node.vjp(g), strict=True):
             parent_grad = unbroadcast(parent_grad, np.shape(parent.value))
             if parent in grads:
                 grads[parent] = grads[parent] + parent_grad
