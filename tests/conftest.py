@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from hypothesis import settings
 
 import diffcompare
 from diffcompare.methods import METHODS
 from diffcompare.reference import PreparedReference
 
 EXACT_METHODS = ("symbolic", "autograd", "tape")
+
+# Property tests draw the same examples on every run (CI must not flake); set
+# HYPOTHESIS_PROFILE=explore to search with fresh random examples.
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from conftest import EXACT_METHODS, SUITE_NAMES, evaluate
 
 import diffcompare
 from diffcompare.accuracy import normwise_relative_error, ulp_distance, ulp_error
+from diffcompare.methods import METHODS
+from diffcompare.reference import PreparedReference
 
 # Bounds of the core issue.  The exact methods are held to 1e-14 relative to the
 # gradient's size (normwise) at every ordinary point and to a median componentwise
@@ -94,3 +96,17 @@ def test_tape_expm1_rule_beats_autograd():
     e = evaluate("log1p_expm1")[1][1]
     assert ulp_error(e.gradients["tape"], e.reference.value).max() <= 1
     assert ulp_error(e.gradients["autograd"], e.reference.value).max() > 1e6
+
+
+@pytest.mark.parametrize("name", [r.name for r in diffcompare.suite() if r.scalable])
+def test_scalable_functions_at_twenty_coordinates(name):
+    (record,) = diffcompare.suite([name])
+    big = record.resized(20)
+    reference = PreparedReference(big.f, big.dim)
+    prepared = {m: METHODS[m].prepare(big.f, big.dim) for m in EXACT_METHODS}
+    for point in big.points:
+        truth = reference(point)
+        assert truth.status == "ok", truth.message
+        for method, p in prepared.items():
+            err = normwise_relative_error(p.gradient(point), truth.value)
+            assert err <= EXACT_NORMWISE, (method, err)
