@@ -20,11 +20,16 @@ class PreparedGradient:
     gradient : callable
         Maps a float64 vector of the prepared length to the gradient.
     details : mapping
-        Method-specific sizes, e.g. ``expr_ops`` and ``cse_ops`` for the symbolic method.
+        Method-specific sizes: ``expr_ops`` and ``cse_ops`` (symbolic), ``f_evals``
+        (evaluations of f per gradient, for difference methods).
+    with_error : callable, optional
+        For methods that estimate their own error: maps ``x`` to
+        ``(gradient, error_estimate)``, both arrays of the shape of ``x``.
     """
 
     gradient: Callable[[np.ndarray], np.ndarray]
     details: Mapping[str, object] = field(default_factory=dict)
+    with_error: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 class GradientMethod(Protocol):
