@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -28,7 +29,7 @@ def central_step(x: np.ndarray) -> np.ndarray:
     return np.cbrt(_EPS) * np.maximum(1.0, np.abs(x))
 
 
-def central_difference(f: Callable, x, xp=numpy_namespace) -> np.ndarray:
+def central_difference(f: Callable, x, xp=numpy_namespace, step: float | None = None) -> np.ndarray:
     """Gradient of ``f(x, xp)`` by central differences (2 n evaluations of ``f``).
 
     Parameters
@@ -39,6 +40,11 @@ def central_difference(f: Callable, x, xp=numpy_namespace) -> np.ndarray:
         The point.
     xp : Namespace, optional
         The namespace ``f`` is evaluated with (numpy by default).
+    step : float, optional
+        A relative step, positive and finite: ``h_i = step * max(1, |x_i|)``
+        (``TypeError`` if it is not a real number, ``ValueError`` if not positive and
+        finite).  By default the ``cbrt(eps)`` rule of :func:`central_step`, the best
+        step for a single difference.
 
     Returns
     -------
@@ -51,7 +57,14 @@ def central_difference(f: Callable, x, xp=numpy_namespace) -> np.ndarray:
     """
     check_callable(f)
     x = as_point(x)
-    h = central_step(x)
+    if step is None:
+        h = central_step(x)
+    elif isinstance(step, bool) or not isinstance(step, numbers.Real):
+        raise TypeError(f"step must be a real number; got {type(step).__name__}")
+    elif not (np.isfinite(step) and step > 0):
+        raise ValueError(f"step must be positive and finite; got {step!r}")
+    else:
+        h = step * np.maximum(1.0, np.abs(x))
     grad = np.empty_like(x)
     shifted = x.copy()
     for i, (xi, hi) in enumerate(zip(x, h, strict=True)):

@@ -197,17 +197,32 @@ def softmax_cross_entropy(x, xp):
     return xp.mean(xp.logsumexp(logits, axis=1) - picked)
 
 
-_MLP_INPUTS = _data_rng(5).standard_normal((4, 2))
-_MLP_TARGETS = _data_rng(6).standard_normal((4, 1))
+def make_mlp_loss(layers: tuple[int, ...], batch: int, tag: int = 5):
+    """A tanh multilayer perceptron's mean squared error on seeded data, as ``f(x, xp)``.
+
+    ``x`` holds each layer's weights (``out x in``, row-major) and then its biases,
+    layer after layer.  Returns ``(f, dim)``.
+    """
+    shapes = list(zip(layers[1:], layers[:-1], strict=True))
+    inputs = _data_rng(tag).standard_normal((batch, layers[0]))
+    targets = _data_rng(tag + 1).standard_normal((batch, layers[-1]))
+
+    def mlp_loss(x, xp):
+        h, offset = xp.asarray(inputs), 0
+        for i, (n_out, n_in) in enumerate(shapes):
+            w = xp.reshape(x[offset : offset + n_out * n_in], (n_out, n_in))
+            b = x[offset + n_out * n_in : offset + n_out * (n_in + 1)]
+            offset += n_out * (n_in + 1)
+            h = xp.matmul(h, xp.transpose(w)) + b
+            if i < len(shapes) - 1:
+                h = xp.tanh(h)
+        return xp.mean((h - xp.asarray(targets)) ** 2)
+
+    return mlp_loss, sum(n_out * (n_in + 1) for n_out, n_in in shapes)
 
 
-def mlp_loss(x, xp):
-    # a 2-3-1 perceptron with tanh hidden units; parameters W1 (3x2), b1, W2 (1x3), b2
-    w1, b1 = xp.reshape(x[0:6], (3, 2)), x[6:9]
-    w2, b2 = xp.reshape(x[9:12], (1, 3)), x[12:13]
-    hidden = xp.tanh(xp.matmul(xp.asarray(_MLP_INPUTS), xp.transpose(w1)) + b1)
-    output = xp.matmul(hidden, xp.transpose(w2)) + b2
-    return xp.mean((output - xp.asarray(_MLP_TARGETS)) ** 2)
+# a 2-3-1 perceptron with tanh hidden units on a batch of 4
+mlp_loss, _MLP_DIM = make_mlp_loss((2, 3, 1), 4)
 
 
 # --- the records -----------------------------------------------------------------------
@@ -308,6 +323,6 @@ SUITE: tuple[SuiteFunction, ...] = (
     SuiteFunction("softmax_cross_entropy", softmax_cross_entropy, 6, (-2.0, 2.0), notes="softmax cross-entropy, 3 classes", hard_points=(
         _H("large", (400.0, -300.0, 200.0, 500.0, -600.0, 100.0), "logits in the hundreds"),
     )),
-    SuiteFunction("mlp_loss", mlp_loss, 13, (-1.0, 1.0), notes="2-3-1 tanh MLP, mean squared error"),
+    SuiteFunction("mlp_loss", mlp_loss, _MLP_DIM, (-1.0, 1.0), notes="2-3-1 tanh MLP, mean squared error"),
 )
 # fmt: on

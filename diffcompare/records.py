@@ -93,8 +93,14 @@ class SuiteFunction:
 
     @property
     def points(self) -> np.ndarray:
-        """Ordinary points, shape ``(3, dim)``, drawn with a seed fixed by name and dim."""
-        rng = np.random.default_rng([SEED, zlib.crc32(self.name.encode()), self.dim])
+        """Ordinary points, shape ``(3, dim)``, drawn with :data:`SEED`, the name and dim."""
+        return self.points_for(SEED)
+
+    def points_for(self, seed: int) -> np.ndarray:
+        """Ordinary points drawn with another ``seed`` (the same seed gives the same points)."""
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        rng = np.random.default_rng([int(seed), zlib.crc32(self.name.encode()), self.dim])
         low, high = self.bounds()
         return rng.uniform(low, high, size=(ORDINARY_POINTS, self.dim))
 

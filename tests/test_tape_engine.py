@@ -117,3 +117,10 @@ def test_node_methods_match_namespace_functions():
     expected[1, 2] += 1.0
     expected[0, 2] += 1.0  # reshape(3, 2)[1, 0] is element 2
     np.testing.assert_allclose(grad, expected, rtol=1e-15)
+
+
+def test_transpose_accepts_a_tuple_and_numpy_comparisons_are_plain():
+    x = Node(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.transpose((1, 0)).value, x.value.T)
+    np.testing.assert_array_equal(x.transpose(1, 0).value, x.value.T)
+    np.testing.assert_array_equal(np.full((2, 3), 2.5) < x, 2.5 < x.value)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from .autograd_method import AutogradMethod
 from .base import GradientMethod, PreparedGradient
 from .central_method import CentralMethod
+from .complex_step_method import ComplexStepMethod
+from .forward_method import ForwardMethod
+from .richardson_method import RichardsonMethod
 from .symbolic_method import SymbolicMethod
 from .tape_method import TapeMethod
 
@@ -15,6 +18,9 @@ METHODS: dict[str, GradientMethod] = {
     "autograd": AutogradMethod(),
     "tape": TapeMethod(),
     "central": CentralMethod(),
+    "forward": ForwardMethod(),
+    "complex_step": ComplexStepMethod(),
+    "richardson": RichardsonMethod(),
 }
 
 

@@ -25,11 +25,14 @@ class PreparedGradient:
     with_error : callable, optional
         For methods that estimate their own error: maps ``x`` to
         ``(gradient, error_estimate)``, both arrays of the shape of ``x``.
+    graph_size : callable, optional
+        For methods that record a graph: maps ``x`` to its number of nodes.
     """
 
     gradient: Callable[[np.ndarray], np.ndarray]
     details: Mapping[str, object] = field(default_factory=dict)
     with_error: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    graph_size: Callable[[np.ndarray], int] | None = None
 
 
 class GradientMethod(Protocol):

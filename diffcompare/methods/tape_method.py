@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backends.tape_backend import tape_namespace
-from ..tape.engine import Node, backward
+from ..tape.engine import Node, backward, graph_size
 from ..validation import check_scalar_output
 from .base import PreparedGradient
 
@@ -22,8 +22,14 @@ def tape_gradient(f, x: np.ndarray) -> np.ndarray:
     return np.zeros_like(x) if grad is None else np.array(grad, dtype=np.float64)
 
 
+def tape_size(f, x: np.ndarray) -> int:
+    """Number of nodes the tape records for ``f`` at ``x`` (0 if f ignores x)."""
+    out = f(Node(x), tape_namespace)
+    return graph_size(out) if isinstance(out, Node) else 0
+
+
 class TapeMethod:
     name = "tape"
 
     def prepare(self, f, dim):
-        return PreparedGradient(lambda x: tape_gradient(f, x))
+        return PreparedGradient(lambda x: tape_gradient(f, x), graph_size=lambda x: tape_size(f, x))

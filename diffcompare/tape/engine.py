@@ -17,7 +17,7 @@ from ..backends.numpy_backend import NUMPY_FUNCTIONS
 from ..ops import canonical_name
 from .rules import RULES, Variadic
 
-__all__ = ["Node", "apply", "backward", "unbroadcast"]
+__all__ = ["Node", "apply", "backward", "graph_size", "unbroadcast"]
 
 # numpy's functions, with the array-sequence operations taking their arrays as
 # separate arguments so that each one can be a parent node.
@@ -48,6 +48,8 @@ class Node:
         op = canonical_name(ufunc.__name__)
         if method == "__call__" and not kwargs and op in RULES:
             return apply(op, *inputs)
+        if method == "__call__" and ufunc.__name__ in _COMPARISONS:
+            return ufunc(*map(_value, inputs), **kwargs)  # comparisons are not recorded
         raise NotImplementedError(
             f"the tape has no derivative rule for numpy.{ufunc.__name__} "
             f"(method {method!r}); call the operation through xp"
@@ -107,12 +109,22 @@ class Node:
     def mean(self, axis=None, keepdims=False): return apply("mean", self, axis=axis, keepdims=keepdims)
     def max(self, axis=None, keepdims=False): return apply("max", self, axis=axis, keepdims=keepdims)
     def reshape(self, *shape): return apply("reshape", self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return apply("transpose", self, axes or None)
+    def transpose(self, *axes): return apply("transpose", self, _axes(axes))
     # fmt: on
 
 
 def _value(x):
     return x.value if isinstance(x, Node) else x
+
+
+_COMPARISONS = frozenset(("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"))
+
+
+def _axes(axes: tuple):
+    """``x.transpose()``, ``x.transpose(1, 0)`` and ``x.transpose((1, 0))`` as numpy allows."""
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        return axes[0]
+    return axes or None
 
 
 def _rule_for(op: str, index: int) -> Callable | None:
@@ -187,6 +199,11 @@ def _topological_order(root: Node) -> list[Node]:
         stack.append((node, True))
         stack.extend((p, False) for p in node.parents if id(p) not in expanded)
     return order
+
+
+def graph_size(root: Node) -> int:
+    """Number of nodes ``root`` depends on, itself and the inputs included."""
+    return len(_topological_order(root))
 
 
 def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:

@@ -1,0 +1,13 @@
+"""Method ``"complex_step"``: ``Im f(x + i h e_k) / h`` (n evaluations of f)."""
+
+from __future__ import annotations
+
+from ..complex_step import complex_step
+from .base import PreparedGradient
+
+
+class ComplexStepMethod:
+    name = "complex_step"
+
+    def prepare(self, f, dim):
+        return PreparedGradient(lambda x: complex_step(f, x), {"f_evals": dim})

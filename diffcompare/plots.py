@@ -1,0 +1,121 @@
+"""PNG plots of the reports (matplotlib, no screen needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FLOOR", "plot_all"]
+
+#: Errors of exactly 0 are drawn at this value on log axes.
+FLOOR = 1e-18
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(temporary, dpi=110, bbox_inches="tight")
+    temporary.replace(path)
+    return path
+
+
+def error_by_method(results: pd.DataFrame, path: Path) -> Path:
+    """Normwise relative error of every method at every ordinary point (log scale)."""
+    plt = _figure()
+    ok = results[(results["status"] == "ok") & (results["kind"] == "ordinary")]
+    methods = list(dict.fromkeys(results["method"]))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    rng = np.random.default_rng(0)  # jitter only; fixed so the picture is reproducible
+    for i, method in enumerate(methods):
+        errors = np.maximum(ok.loc[ok["method"] == method, "norm_rel_err"].to_numpy(float), FLOOR)
+        ax.scatter(i + rng.uniform(-0.25, 0.25, errors.size), errors, s=9, alpha=0.5)
+        if errors.size:
+            ax.hlines(np.median(errors), i - 0.35, i + 0.35, color="black")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(methods)), methods)
+    ax.set_ylabel(f"max|g - ref| / max|ref|  (0 drawn at {FLOOR:g})")
+    ax.set_title("Gradient error against the 50-digit reference, ordinary points (bar: median)")
+    ax.grid(True, axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def time_versus_n(scaling: pd.DataFrame, path: Path) -> Path:
+    """Gradient time against n for Rosenbrock, log-log, with the forward pass."""
+    plt = _figure()
+    rosen = scaling[scaling["study"] == "rosenbrock"]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for method, group in rosen.groupby("method", sort=False):
+        timed = group[group["eval_s"].notna()]
+        ax.plot(timed["dim"], timed["eval_s"], marker="o", label=method)
+    forward = rosen.groupby("dim")["forward_s"].median()
+    ax.plot(forward.index, forward.to_numpy(), color="black", linestyle="--", label="forward (numpy)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("n")
+    ax.set_ylabel("seconds per gradient (median)")
+    ax.set_title("Rosenbrock: gradient time against n")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def step_curve(steps: pd.DataFrame, path: Path) -> Path:
+    """Central-difference error against the relative step: the V-shaped curve."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, group in steps.groupby("function", sort=False):
+        scanned = group[~group["rule"]].sort_values("step")
+        ax.plot(scanned["step"], np.maximum(scanned["norm_rel_err"], FLOOR), marker=".", label=name)
+    rule = steps.loc[steps["rule"], "step"]
+    if len(rule):
+        ax.axvline(rule.iloc[0], color="black", linestyle="--", label="h = cbrt(eps)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("relative step h")
+    ax.set_ylabel("normwise relative error")
+    ax.set_title("Central differences: truncation (h^2) against rounding (eps/h)")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def swell_curve(swell: pd.DataFrame, path: Path) -> Path:
+    """SymPy derivative size with and without CSE, and tape nodes, against depth."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.plot(swell["depth"], swell["expr_ops"], marker="o", label="SymPy derivative, operations")
+    ax.plot(swell["depth"], swell["cse_ops"], marker="o", label="after CSE")
+    ax.plot(swell["depth"], swell["tape_nodes"], marker="o", label="tape nodes")
+    ax.set_yscale("log")
+    ax.set_xlabel("nesting depth k")
+    ax.set_ylabel("size")
+    ax.set_title("Expression swell: u_k = sin(u_{k-1}) u_{k-1} + x1")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_all(folder: Path, results=None, scaling=None, steps=None, swell=None) -> list[Path]:
+    """Draw every plot whose data is given; returns the files written."""
+    folder = Path(folder)
+    drawn = []
+    if results is not None and len(results):
+        drawn.append(error_by_method(results, folder / "error_by_method.png"))
+    if scaling is not None and len(scaling):
+        drawn.append(time_versus_n(scaling, folder / "time_vs_n.png"))
+    if steps is not None and len(steps):
+        drawn.append(step_curve(steps, folder / "step_study.png"))
+    if swell is not None and len(swell):
+        drawn.append(swell_curve(swell, folder / "expression_swell.png"))
+    _figure().close("all")
+    return drawn

@@ -1,0 +1,117 @@
+"""The command line and the report files it writes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import diffcompare.harness as harness
+from diffcompare.cli import main
+from diffcompare.harness import COLUMNS
+from diffcompare.report import atomic_write
+
+FAST = ["--quick", "--quiet", "--repeats", "1"]
+
+
+def test_compare_writes_every_report(tmp_path):
+    status = main(
+        ["compare", *FAST, "--functions", "booth", "tanh_sum", "--sizes", "2", "10", "--out", str(tmp_path)]
+    )
+    assert status == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    expected = {
+        "results.csv",
+        "summary.csv",
+        "scaling.csv",
+        "swell.csv",
+        "step_study.csv",
+        "meta.json",
+        "summary.md",
+    }
+    assert expected <= names
+    assert {"error_by_method.png", "time_vs_n.png", "step_study.png", "expression_swell.png"} <= names
+    assert not [n for n in names if n.startswith(".")]  # no temporary left behind
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert list(results.columns) == COLUMNS
+    assert set(results["function"]) == {"booth", "tanh_sum"}
+    scaling = pd.read_csv(tmp_path / "scaling.csv")
+    assert set(scaling.loc[scaling["study"] == "rosenbrock", "dim"]) == {2, 10}
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert {"versions", "platform", "blas_threads", "seed", "command", "date"} <= set(meta)
+    assert meta["interrupted"] is False
+    assert "## Summary per method" in (tmp_path / "summary.md").read_text()
+
+
+def test_options_choose_functions_methods_and_skip_studies(tmp_path, capsys):
+    args = ["compare", *FAST, "--no-studies", "--functions", "beale", "--methods", "tape", "central"]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == ""
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert set(results["method"]) == {"tape", "central"}
+    assert not (tmp_path / "scaling.csv").exists()
+
+
+def test_no_timing_and_seed(tmp_path):
+    assert main(["compare", *FAST, "--no-studies", "--no-timing", "--functions", "booth", "--seed", "3",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert results["eval_s"].isna().all()
+    assert json.loads((tmp_path / "meta.json").read_text())["seed"] == 3
+
+
+def test_jobs_option(tmp_path):
+    args = ["--no-studies", "--no-timing", "--jobs", "2", "--functions", "booth", "beale"]
+    assert main(["compare", *FAST, *args, "--out", str(tmp_path)]) == 0
+    assert len(pd.read_csv(tmp_path / "results.csv")) > 0
+
+
+def test_unknown_function_exits_2(tmp_path, capsys):
+    assert main(["compare", "--functions", "nope", "--out", str(tmp_path)]) == 2
+    assert "unknown suite functions" in capsys.readouterr().err
+
+
+def test_bad_option_values_are_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--repeats", "0"])
+    assert "must be an integer >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["compare", "--methods", "magic"])
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    assert "rosenbrock" in capsys.readouterr().out
+
+
+def test_interrupted_run_writes_complete_files_of_what_finished(tmp_path, monkeypatch):
+    real = harness.run_function
+    calls = []
+
+    def interrupt_second(record, options, references=None):
+        calls.append(record.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(record, options, references)
+
+    monkeypatch.setattr(harness, "run_function", interrupt_second)
+    status = main(["compare", *FAST, "--functions", "booth", "beale", "--out", str(tmp_path)])
+    assert status == 130
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert set(results["function"]) == {"booth"}
+    assert json.loads((tmp_path / "meta.json").read_text())["interrupted"] is True
+
+
+def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch):
+    target = tmp_path / "results.csv"
+    atomic_write(target, "old\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("diffcompare.report.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]

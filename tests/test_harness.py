@@ -1,0 +1,157 @@
+"""The harness: one row per case, a status for every failure, deterministic accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import diffcompare
+from diffcompare.backends.sympy_backend import SymbolicArray
+from diffcompare.harness import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
+from diffcompare.records import SuiteFunction
+
+ACCURACY_ONLY = HarnessOptions(timing=False, budget_s=20.0)
+QUICK_TIMING = HarnessOptions(repeats=2, min_run_time=0.0, budget_s=20.0)
+
+REQUIRED = [
+    "function", "dim", "point", "method", "status", "max_rel_err", "median_rel_err", "max_ulp_err",
+    "max_abs_err", "setup_s", "eval_s", "eval_runs", "forward_s", "ratio_to_forward", "f_evals",
+    "expr_ops", "message",
+]  # fmt: skip
+
+
+def test_schema_holds_the_required_columns():
+    assert set(REQUIRED) <= set(COLUMNS)
+    table = run_suite(diffcompare.suite(["booth"]), ACCURACY_ONLY)
+    assert list(table.columns) == COLUMNS
+    assert len(table) == 3 * len(diffcompare.METHODS)
+    assert set(table["status"]) <= set(STATUSES)
+
+
+def test_timing_columns_are_filled_and_consistent():
+    table = run_suite(diffcompare.suite(["booth"]), QUICK_TIMING)
+    assert (table["status"] == "ok").all()
+    assert (table["eval_s"] > 0).all() and (table["setup_s"] >= 0).all() and (table["forward_s"] > 0).all()
+    np.testing.assert_allclose(table["ratio_to_forward"], table["eval_s"] / table["forward_s"])
+    assert (table["eval_runs"] >= 2).all()
+    central = table[table["method"] == "central"]
+    assert (central["f_evals"] == 4).all()
+    symbolic = table[table["method"] == "symbolic"]
+    assert (symbolic["expr_ops"] > 0).all() and (symbolic["cse_ops"] > 0).all()
+    assert (table.loc[table["method"] == "tape", "tape_nodes"] > 0).all()
+
+
+def test_accuracy_only_leaves_timing_empty():
+    table = run_suite(diffcompare.suite(["booth"]), ACCURACY_ONLY)
+    assert table["eval_s"].isna().all()
+    assert table["max_rel_err"].notna().all()
+
+
+def test_a_function_that_raises_becomes_error_rows_and_the_run_goes_on():
+    def broken(x, xp):
+        raise RuntimeError("model diverged")
+
+    records = [SuiteFunction("broken", broken, 2, (0.5, 1.5)), *diffcompare.suite(["booth"])]
+    table = run_suite(records, ACCURACY_ONLY)
+    broken_rows = table[table["function"] == "broken"]
+    assert (broken_rows["status"] == "error").all()
+    assert broken_rows["message"].str.contains("model diverged").all()
+    assert (table[table["function"] == "booth"]["status"] == "ok").all()
+
+
+def test_nan_from_one_method_is_nonfinite_and_others_stay_ok():
+    # softplus at 800: SymPy's exp(x)/(1 + exp(x)) is inf/inf = nan, the tape is fine
+    table = run_suite(diffcompare.suite(["softplus_sum"]), ACCURACY_ONLY)
+    hard = table[table["kind"] == "saturation"].set_index("method")
+    assert hard.loc["symbolic", "status"] == "nonfinite"
+    assert "inf or nan" in hard.loc["symbolic", "message"]
+    assert hard.loc["tape", "status"] == "ok"
+
+
+def test_singular_reference_is_nonfinite_with_its_reason():
+    record = SuiteFunction("sqrt_at_zero", lambda x, xp: xp.sum(xp.sqrt(x)), 1, (0.0, 0.0))
+    table = run_suite([record], ACCURACY_ONLY)
+    assert (table["status"] == "nonfinite").all()
+    assert table["message"].str.contains("no reference").all()
+
+
+def test_a_sympy_blow_up_is_a_timeout_row():
+    def explodes_under_sympy(x, xp):
+        if isinstance(x, SymbolicArray):
+            while True:  # stands for SymPy work that never finishes
+                pass
+        return xp.sum(x**2)
+
+    record = SuiteFunction("sympy_blow_up", explodes_under_sympy, 2, (0.5, 1.5))
+    options = HarnessOptions(methods=("symbolic", "tape"), timing=False, budget_s=0.3)
+    table = run_suite([record], options)
+    symbolic = table[table["method"] == "symbolic"]
+    assert (symbolic["status"] == "timeout").all()
+    assert symbolic["message"].str.contains("0.3").all()
+    # the reference timed out too, so the tape's rows say there is no truth to score against
+    tape = table[table["method"] == "tape"]
+    assert (tape["status"] == "error").all() and tape["message"].str.contains("timeout").all()
+
+
+def test_missing_operation_is_unsupported():
+    record = SuiteFunction("uses_erf", lambda x, xp: xp.sum(xp.erf(x)), 2, (0.5, 1.5))
+    table = run_suite([record], HarnessOptions(methods=("tape", "central"), timing=False))
+    assert table["message"].str.contains("erf").all()
+    assert set(table["status"]) <= {"unsupported", "error"}
+
+
+def test_too_large_for_the_reference_still_has_timings():
+    (rosenbrock,) = diffcompare.suite(["rosenbrock"])
+    options = HarnessOptions(
+        methods=("tape",), repeats=2, min_run_time=0.0, ordinary_points=1, hard_points=False
+    )
+    (row,) = run_function(rosenbrock.resized(300), options)
+    assert row["status"] == "unsupported"
+    assert "exceeds" in row["message"]
+    assert row["eval_s"] > 0
+
+
+def test_same_seed_same_accuracy_and_another_seed_other_points():
+    records = diffcompare.suite(["mlp_loss", "softmax_cross_entropy"])
+    accuracy = ["x", "max_rel_err", "norm_rel_err", "max_ulp_err", "max_abs_err"]
+    first = run_suite(records, ACCURACY_ONLY)[accuracy]
+    pd.testing.assert_frame_equal(first, run_suite(records, ACCURACY_ONLY)[accuracy])
+    reseeded = run_suite(records, HarnessOptions(timing=False, seed=7))
+    assert not reseeded["x"].equals(first["x"])
+
+
+def test_jobs_give_the_same_accuracy_as_one_process():
+    records = diffcompare.suite(["beale", "tanh_sum"])
+    accuracy = ["function", "point", "method", "status", "max_rel_err", "max_ulp_err"]
+    serial = run_suite(records, ACCURACY_ONLY, jobs=1)[accuracy]
+    parallel = run_suite(records, ACCURACY_ONLY, jobs=2)[accuracy]
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_rows_are_kept_when_interrupted(monkeypatch):
+    import diffcompare.harness as harness
+
+    real = harness.run_function
+    calls = []
+
+    def interrupt_second(record, options, references=None):
+        calls.append(record.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(record, options, references)
+
+    monkeypatch.setattr(harness, "run_function", interrupt_second)
+    rows = []
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(diffcompare.suite(["booth", "beale"]), ACCURACY_ONLY, rows=rows)
+    assert {row["function"] for row in rows} == {"booth"}
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="unknown methods"):
+        HarnessOptions(methods=("forward_mode_typo",))
+    with pytest.raises(ValueError, match="repeats must be an integer >= 1"):
+        HarnessOptions(repeats=0)
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
+        run_suite(diffcompare.suite(["booth"]), ACCURACY_ONLY, jobs=0)
