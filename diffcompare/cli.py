@@ -46,7 +46,7 @@ QUICK = Profile(
     min_run_time=0.002,
     budget_s=10.0,
     rosenbrock_sizes=(2, 10, 100),
-    mlp_sizes=MLP_SIZES[:2],
+    mlp_sizes=MLP_SIZES[:1],
     depths=tuple(range(1, 9)),
     steps=tuple(10.0**-k for k in range(1, 15)),
 )
@@ -91,14 +91,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _progress(quiet: bool):
+    """A progress bar on stderr for the suite, and a line per study step."""
     if quiet:
         return None, None
+    redraw = "\r" if sys.stderr.isatty() else "\n"
 
     def function_progress(done, total, name):
-        print(f"[{done + 1:>2}/{total}] {name}", file=sys.stderr, flush=True)
+        filled = 30 * done // total
+        bar = "#" * filled + "-" * (30 - filled)
+        print(f"[{bar}] {done + 1:>2}/{total} {name:<24}", end=redraw, file=sys.stderr, flush=True)
 
     def study_progress(label):
-        print(f"        {label}", file=sys.stderr, flush=True)
+        print(f"{label:<70}", end=redraw, file=sys.stderr, flush=True)
 
     return function_progress, study_progress
 
@@ -148,6 +152,7 @@ def _compare(args, argv: Sequence[str]) -> int:
         args.out, results, studies.get("scaling"), studies.get("swell"), studies.get("steps"), meta
     )
     if not args.quiet:
+        print(file=sys.stderr)
         print(summarise(results).to_string(index=False))
         print(f"wrote {len(paths)} files to {args.out} in {meta['seconds']} s")
     return 130 if interrupted else 0

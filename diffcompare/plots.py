@@ -42,7 +42,7 @@ def error_by_method(results: pd.DataFrame, path: Path) -> Path:
         if errors.size:
             ax.hlines(np.median(errors), i - 0.35, i + 0.35, color="black")
     ax.set_yscale("log")
-    ax.set_xticks(range(len(methods)), methods)
+    ax.set_xticks(range(len(methods)), methods, rotation=20)
     ax.set_ylabel(f"max|g - ref| / max|ref|  (0 drawn at {FLOOR:g})")
     ax.set_title("Gradient error against the 50-digit reference, ordinary points (bar: median)")
     ax.grid(True, axis="y", alpha=0.3)

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..backends.numpy_backend import NUMPY_FUNCTIONS
-from ..ops import OPS, canonical_name
+from ..ops import OPS
+from ..traced import TracedArray, value_of
 from .rules import JVP_RULES, Variadic
 
 __all__ = ["Dual", "align_tangent", "apply"]
@@ -30,11 +31,8 @@ FORWARD: dict[str, Callable] = {
 # Operations whose rules see tangents aligned with the (broadcast) output.
 _ELEMENTWISE = frozenset(name for name, spec in OPS.items() if spec.kind in ("unary", "binary", "select"))
 
-# numpy comparison ufuncs (ndarray < Dual) compare values, like Dual's own operators.
-_COMPARISONS = frozenset(("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"))
 
-
-class Dual:
+class Dual(TracedArray):
     """A value with its tangents in ``k`` directions.
 
     Supports numpy's arithmetic operators, indexing and comparisons (which return
@@ -63,7 +61,6 @@ class Dual:
     """
 
     __slots__ = ("value", "tangent")
-    __array_priority__ = 100.0
 
     def __init__(self, value: Any, tangent: Any):
         value = np.asarray(value)
@@ -76,85 +73,14 @@ class Dual:
         self.value = value
         self.tangent = tangent
 
-    # numpy interoperability: ndarray (op) Dual and np.exp(dual) come here.
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method == "__call__" and not kwargs and ufunc.__name__ in _COMPARISONS:
-            return ufunc(*(_value(a) for a in inputs))
-        op = canonical_name(ufunc.__name__)
-        if method == "__call__" and not kwargs and op in JVP_RULES:
-            return apply(op, *inputs)
-        raise NotImplementedError(
-            f"forward mode has no tangent rule for numpy.{ufunc.__name__} "
-            f"(method {method!r}); call the operation through xp"
-        )
+    engine, loses, rules = "forward mode", "drop its tangent", JVP_RULES
 
-    def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            "a dual number cannot be converted to a numpy array (that would drop its "
-            "tangent); build arrays with xp.stack or xp.asarray"
-        )
-
-    def __float__(self):
-        raise TypeError("a dual number cannot be converted to float; it would drop its tangent")
-
-    shape = property(lambda self: self.value.shape)
-    ndim = property(lambda self: self.value.ndim)
-    size = property(lambda self: self.value.size)
-    dtype = property(lambda self: self.value.dtype)
-    T = property(lambda self: apply("transpose", self))
-
-    def __len__(self):
-        return len(self.value)
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
+    @staticmethod
+    def apply(op, *args, **params):
+        return apply(op, *args, **params)
 
     def __repr__(self):
         return f"Dual({self.value!r}, tangent={self.tangent!r})"
-
-    # fmt: off
-    def __add__(self, other): return apply("add", self, other)
-    def __radd__(self, other): return apply("add", other, self)
-    def __sub__(self, other): return apply("subtract", self, other)
-    def __rsub__(self, other): return apply("subtract", other, self)
-    def __mul__(self, other): return apply("multiply", self, other)
-    def __rmul__(self, other): return apply("multiply", other, self)
-    def __truediv__(self, other): return apply("divide", self, other)
-    def __rtruediv__(self, other): return apply("divide", other, self)
-    def __pow__(self, other): return apply("power", self, other)
-    def __rpow__(self, other): return apply("power", other, self)
-    def __matmul__(self, other): return apply("matmul", self, other)
-    def __rmatmul__(self, other): return apply("matmul", other, self)
-    def __neg__(self): return apply("negative", self)
-    def __pos__(self): return self
-    def __abs__(self): return apply("abs", self)
-    def __getitem__(self, key): return apply("getitem", self, key)
-
-    def __lt__(self, other): return self.value < _value(other)
-    def __le__(self, other): return self.value <= _value(other)
-    def __gt__(self, other): return self.value > _value(other)
-    def __ge__(self, other): return self.value >= _value(other)
-    def __eq__(self, other): return self.value == _value(other)
-    def __ne__(self, other): return self.value != _value(other)
-    __hash__ = None  # equality is elementwise, as for arrays
-
-    def sum(self, axis=None, keepdims=False): return apply("sum", self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return apply("mean", self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return apply("max", self, axis=axis, keepdims=keepdims)
-    def reshape(self, *shape): return apply("reshape", self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return apply("transpose", self, _axes_argument(axes))
-    # fmt: on
-
-
-def _value(x):
-    return x.value if isinstance(x, Dual) else x
-
-
-def _axes_argument(axes):
-    # x.transpose(), x.transpose(1, 0) and x.transpose((1, 0)) all mean what numpy says.
-    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-        return axes[0]
-    return axes or None
 
 
 def align_tangent(tangent: np.ndarray, ndim: int) -> np.ndarray:
@@ -194,7 +120,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     rules = JVP_RULES.get(op)
     if forward is None or rules is None:
         raise NotImplementedError(f"forward mode has no tangent rule for operation {op!r}")
-    values = tuple(_value(a) for a in args)
+    values = tuple(value_of(a) for a in args)
     ans = forward(*values, **params)
     duals = [index for index, arg in enumerate(args) if isinstance(arg, Dual)]
     if not duals:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..backends.numpy_backend import NUMPY_FUNCTIONS
-from ..ops import canonical_name
+from ..traced import TracedArray, value_of
 from .rules import RULES, Variadic
 
 __all__ = ["Node", "apply", "backward", "graph_size", "unbroadcast"]
@@ -28,103 +28,29 @@ FORWARD: dict[str, Callable] = {
 }
 
 
-class Node:
-    """A value recorded on the tape.
+class Node(TracedArray):
+    """A value recorded on the tape: its parents and the map from its gradient to theirs.
 
     Supports numpy's arithmetic operators, indexing and comparisons (which return
     plain boolean arrays, so Python control flow on values works).
     """
 
     __slots__ = ("value", "parents", "vjp")
-    __array_priority__ = 100.0
+    engine, loses, rules = "the tape", "detach it from the tape", RULES
 
     def __init__(self, value: Any, parents: tuple[Node, ...] = (), vjp: Callable | None = None):
         self.value = value
         self.parents = parents
         self.vjp = vjp
 
-    # numpy interoperability: ndarray (op) Node and np.exp(node) come here.
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        op = canonical_name(ufunc.__name__)
-        if method == "__call__" and not kwargs and op in RULES:
-            return apply(op, *inputs)
-        if method == "__call__" and ufunc.__name__ in _COMPARISONS:
-            return ufunc(*map(_value, inputs), **kwargs)  # comparisons are not recorded
-        raise NotImplementedError(
-            f"the tape has no derivative rule for numpy.{ufunc.__name__} "
-            f"(method {method!r}); call the operation through xp"
-        )
-
-    def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            "a tape value cannot be converted to a numpy array (that would detach it "
-            "from the tape); build arrays with xp.stack or xp.asarray"
-        )
-
-    def __float__(self):
-        raise TypeError("a tape value cannot be converted to float; it would detach it from the tape")
-
-    shape = property(lambda self: np.shape(self.value))
-    ndim = property(lambda self: np.ndim(self.value))
-    size = property(lambda self: np.size(self.value))
-    dtype = property(lambda self: np.asarray(self.value).dtype)
-    T = property(lambda self: apply("transpose", self))
-
-    def __len__(self):
-        return len(self.value)
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
+    @staticmethod
+    def apply(op, *args, **params):
+        return apply(op, *args, **params)
 
     def __repr__(self):
         return f"Node({self.value!r})"
 
-    # fmt: off
-    def __add__(self, other): return apply("add", self, other)
-    def __radd__(self, other): return apply("add", other, self)
-    def __sub__(self, other): return apply("subtract", self, other)
-    def __rsub__(self, other): return apply("subtract", other, self)
-    def __mul__(self, other): return apply("multiply", self, other)
-    def __rmul__(self, other): return apply("multiply", other, self)
-    def __truediv__(self, other): return apply("divide", self, other)
-    def __rtruediv__(self, other): return apply("divide", other, self)
-    def __pow__(self, other): return apply("power", self, other)
-    def __rpow__(self, other): return apply("power", other, self)
-    def __matmul__(self, other): return apply("matmul", self, other)
-    def __rmatmul__(self, other): return apply("matmul", other, self)
-    def __neg__(self): return apply("negative", self)
-    def __pos__(self): return self
-    def __abs__(self): return apply("abs", self)
-    def __getitem__(self, key): return apply("getitem", self, key)
-
-    def __lt__(self, other): return self.value < _value(other)
-    def __le__(self, other): return self.value <= _value(other)
-    def __gt__(self, other): return self.value > _value(other)
-    def __ge__(self, other): return self.value >= _value(other)
-    def __eq__(self, other): return self.value == _value(other)
-    def __ne__(self, other): return self.value != _value(other)
-    __hash__ = object.__hash__  # nodes are dict keys by identity
-
-    def sum(self, axis=None, keepdims=False): return apply("sum", self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return apply("mean", self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return apply("max", self, axis=axis, keepdims=keepdims)
-    def reshape(self, *shape): return apply("reshape", self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return apply("transpose", self, _axes(axes))
-    # fmt: on
-
-
-def _value(x):
-    return x.value if isinstance(x, Node) else x
-
-
-_COMPARISONS = frozenset(("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"))
-
-
-def _axes(axes: tuple):
-    """``x.transpose()``, ``x.transpose(1, 0)`` and ``x.transpose((1, 0))`` as numpy allows."""
-    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-        return axes[0]
-    return axes or None
+    __hash__ = object.__hash__  # nodes are dict keys, by identity
 
 
 def _rule_for(op: str, index: int) -> Callable | None:
@@ -151,7 +77,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     forward = FORWARD.get(op)
     if forward is None:
         raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
-    values = tuple(_value(a) for a in args)
+    values = tuple(value_of(a) for a in args)
     ans = forward(*values, **params)
     parents, rules = [], []
     for index, arg in enumerate(args):
