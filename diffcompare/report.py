@@ -11,7 +11,6 @@ import datetime
 import json
 import os
 import platform
-import sys
 import tempfile
 from collections.abc import Sequence
 from importlib import metadata as package_metadata
@@ -95,7 +94,7 @@ def run_metadata(argv: Sequence[str], seed: int | None, **extra) -> dict:
         "cpu_count": os.cpu_count(),
         "blas_threads": _blas_threads(),
         "seed": SEED if seed is None else seed,
-        "command": " ".join([os.path.basename(sys.argv[0]) or "diffcompare", *argv]),
+        "command": " ".join(["diffcompare", *argv]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **extra,
     }
