@@ -2,8 +2,10 @@
 
 Every test function is written once, as ``f(x, xp)`` against an array namespace, and
 differentiated by SymPy (``"symbolic"``), the autograd package (``"autograd"``),
-diffcompare's own reverse-mode tape (``"tape"``) and central differences
-(``"central"``); accuracy is measured against a 50-digit reference.
+diffcompare's own reverse-mode tape (``"tape"``), forward-mode dual numbers
+(``"forward"``), central differences (``"central"``), the complex step
+(``"complex_step"``) and Richardson-extrapolated differences (``"richardson"``);
+accuracy is measured against a 50-digit reference.
 
 >>> import diffcompare
 >>> g = diffcompare.grad(lambda x, xp: xp.sum(xp.tanh(x)), method="tape")
@@ -12,12 +14,15 @@ array([1.0000000e+00, 1.6993417e-17])
 """
 
 from .accuracy import GradientError, gradient_error, normwise_relative_error, relative_error, ulp_error
+from .complex_step import complex_step
 from .finite_difference import central_difference
 from .gradient import grad
+from .harness import HarnessOptions, run_suite
 from .methods import METHODS
 from .namespace import Namespace, UnsupportedOperationError
 from .records import HardPoint, SuiteFunction, suite
 from .reference import ReferenceGradient, reference_gradient
+from .richardson import richardson_difference
 from .symbolic import SymbolicGradient, symbolic_gradient
 
 __version__ = "0.1.0"
@@ -25,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GradientError",
     "HardPoint",
+    "HarnessOptions",
     "METHODS",
     "Namespace",
     "ReferenceGradient",
@@ -32,11 +38,14 @@ __all__ = [
     "SymbolicGradient",
     "UnsupportedOperationError",
     "central_difference",
+    "complex_step",
     "grad",
     "gradient_error",
     "normwise_relative_error",
     "reference_gradient",
     "relative_error",
+    "richardson_difference",
+    "run_suite",
     "suite",
     "symbolic_gradient",
     "ulp_error",

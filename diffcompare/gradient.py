@@ -20,8 +20,10 @@ def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray
     f : callable
         ``f(x, xp)``: a scalar function of a float64 vector ``x`` written against the
         array namespace ``xp``.
-    method : {"tape", "autograd", "symbolic", "central"}
-        How to differentiate.  The method's setup (tracing, ``sympy.diff``, ...) runs on
+    method : str
+        How to differentiate: a name in :data:`diffcompare.METHODS` (``"tape"``,
+        ``"autograd"``, ``"symbolic"``, ``"forward"``, ``"central"``, ``"complex_step"``,
+        ``"richardson"``).  The method's setup (tracing, ``sympy.diff``, ...) runs on
         the first call for each length of ``x`` and is reused after that.
 
     Returns

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import plots
+from . import __version__, plots
 from .records import SEED
 
 __all__ = ["atomic_write", "run_metadata", "summarise", "write_reports"]
@@ -66,7 +66,7 @@ def _versions() -> dict[str, str]:
         try:
             versions[name] = package_metadata.version(name)
         except package_metadata.PackageNotFoundError:
-            versions[name] = "not installed"
+            versions[name] = __version__ if name == "diffcompare" else "not installed"
     return versions
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "swell_study",
     "step_study",
     "STEP_STUDY_FUNCTIONS",
+    "best_steps",
 ]
 
 ROSENBROCK_SIZES = (2, 10, 100, 1_000, 10_000)
