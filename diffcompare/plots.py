@@ -22,6 +22,17 @@ def _figure():
     return plt
 
 
+def _finish(ax, xlabel: str, ylabel: str, title: str, log_x: bool = True) -> None:
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+
+
 def _save(fig, path: Path) -> Path:
     temporary = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(temporary, dpi=110, bbox_inches="tight")
@@ -59,13 +70,7 @@ def time_versus_n(scaling: pd.DataFrame, path: Path) -> Path:
         ax.plot(timed["dim"], timed["eval_s"], marker="o", label=method)
     forward = rosen.groupby("dim")["forward_s"].median()
     ax.plot(forward.index, forward.to_numpy(), color="black", linestyle="--", label="forward (numpy)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("n")
-    ax.set_ylabel("seconds per gradient (median)")
-    ax.set_title("Rosenbrock: gradient time against n")
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
+    _finish(ax, "n", "seconds per gradient (median)", "Rosenbrock: gradient time against n")
     return _save(fig, path)
 
 
@@ -79,13 +84,8 @@ def step_curve(steps: pd.DataFrame, path: Path) -> Path:
     rule = steps.loc[steps["rule"], "step"]
     if len(rule):
         ax.axvline(rule.iloc[0], color="black", linestyle="--", label="h = cbrt(eps)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("relative step h")
-    ax.set_ylabel("normwise relative error")
-    ax.set_title("Central differences: truncation (h^2) against rounding (eps/h)")
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
+    title = "Central differences: truncation (h^2) against rounding (eps/h)"
+    _finish(ax, "relative step h", "normwise relative error", title)
     return _save(fig, path)
 
 
@@ -96,12 +96,7 @@ def swell_curve(swell: pd.DataFrame, path: Path) -> Path:
     ax.plot(swell["depth"], swell["expr_ops"], marker="o", label="SymPy derivative, operations")
     ax.plot(swell["depth"], swell["cse_ops"], marker="o", label="after CSE")
     ax.plot(swell["depth"], swell["tape_nodes"], marker="o", label="tape nodes")
-    ax.set_yscale("log")
-    ax.set_xlabel("nesting depth k")
-    ax.set_ylabel("size")
-    ax.set_title("Expression swell: u_k = sin(u_{k-1}) u_{k-1} + x1")
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
+    _finish(ax, "nesting depth k", "size", "Expression swell: u_k = sin(u_{k-1}) u_{k-1} + x1", log_x=False)
     return _save(fig, path)
 
 

@@ -8,6 +8,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 from hypothesis import settings
 
 import diffcompare
@@ -52,3 +53,21 @@ def evaluate(name: str) -> tuple[list[Evaluation], list[Evaluation]]:
 
 
 SUITE_NAMES = [record.name for record in diffcompare.suite()]
+
+
+@pytest.fixture
+def interrupt_second_function(monkeypatch):
+    """Make the harness raise KeyboardInterrupt when it starts its second function."""
+    import diffcompare.harness as harness
+
+    real = harness.run_function
+    started = []
+
+    def interrupting(record, options, references=None):
+        started.append(record.name)
+        if len(started) == 2:
+            raise KeyboardInterrupt
+        return real(record, options, references)
+
+    monkeypatch.setattr(harness, "run_function", interrupting)
+    return started

@@ -7,7 +7,6 @@ import json
 import pandas as pd
 import pytest
 
-import diffcompare.harness as harness
 from diffcompare.cli import main
 from diffcompare.harness import COLUMNS
 from diffcompare.report import atomic_write
@@ -85,17 +84,7 @@ def test_list(capsys):
     assert "rosenbrock" in capsys.readouterr().out
 
 
-def test_interrupted_run_writes_complete_files_of_what_finished(tmp_path, monkeypatch):
-    real = harness.run_function
-    calls = []
-
-    def interrupt_second(record, options, references=None):
-        calls.append(record.name)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(record, options, references)
-
-    monkeypatch.setattr(harness, "run_function", interrupt_second)
+def test_interrupted_run_writes_complete_files_of_what_finished(tmp_path, interrupt_second_function):
     status = main(["compare", *FAST, "--functions", "booth", "beale", "--out", str(tmp_path)])
     assert status == 130
     results = pd.read_csv(tmp_path / "results.csv")

@@ -5,12 +5,10 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
-from conftest import SUITE_NAMES, evaluate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import diffcompare
-from diffcompare.accuracy import normwise_relative_error, ulp_error
+from diffcompare.accuracy import ulp_error
 from diffcompare.backends.complex_backend import complex_namespace
 from diffcompare.backends.numpy_backend import numpy_namespace
 from diffcompare.complex_step import complex_step
@@ -24,7 +22,6 @@ xp = complex_namespace
 
 # Normwise relative error at the suite's ordinary points.  Measured: at most 1.9e-15
 # (goldstein_price), then 1.4e-15 (ackley); most functions stay under 4e-16.
-SUITE_NORMWISE = 1e-14
 
 # Elementwise operations against their exact derivative, in ulp.  Measured over 2000
 # points each: 4 (sigmoid), 3 (tan, tanh), at most 2 for the rest; numpy's complex
@@ -287,21 +284,9 @@ def test_a_where_condition_at_a_tie_takes_the_branch_moved_into():
     assert TapeMethod().prepare(ramp, 1).gradient(np.array([0.0]))[0] == 1.0
 
 
-# --- the suite ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", SUITE_NAMES)
-def test_suite_at_ordinary_points(name):
-    # Every suite function runs in complex arithmetic: all are written against xp
-    # without numpy's abs, real or float().  The non-smooth `kinks` is included too:
-    # its ordinary points lie off the kinks, where it is analytic.
-    (record,) = diffcompare.suite([name])
-    ordinary, _ = evaluate(name)
-    prepared = ComplexStepMethod().prepare(record.f, record.dim)
-    for e in ordinary:
-        assert e.reference.status == "ok", e.reference.message
-        err = normwise_relative_error(prepared.gradient(e.point), e.reference.value)
-        assert err <= SUITE_NORMWISE, f"complex_step on {name} at {e.point.tolist()}: {err:.3g}"
+# The suite at its ordinary points is checked for every method, this one included, in
+# test_suite_accuracy.py: every suite function runs in complex arithmetic (all are written
+# against xp, without numpy's abs, real or float()).
 
 
 # --- bad input -------------------------------------------------------------------------

@@ -129,19 +129,7 @@ def test_jobs_give_the_same_accuracy_as_one_process():
     pd.testing.assert_frame_equal(serial, parallel)
 
 
-def test_rows_are_kept_when_interrupted(monkeypatch):
-    import diffcompare.harness as harness
-
-    real = harness.run_function
-    calls = []
-
-    def interrupt_second(record, options, references=None):
-        calls.append(record.name)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(record, options, references)
-
-    monkeypatch.setattr(harness, "run_function", interrupt_second)
+def test_rows_are_kept_when_interrupted(interrupt_second_function):
     rows = []
     with pytest.raises(KeyboardInterrupt):
         run_suite(diffcompare.suite(["booth", "beale"]), ACCURACY_ONLY, rows=rows)
