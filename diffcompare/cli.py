@@ -14,7 +14,15 @@ from .harness import COLUMNS, HarnessOptions, run_suite
 from .methods import METHODS
 from .records import suite
 from .report import run_metadata, summarise, write_reports
-from .studies import MLP_SIZES, ROSENBROCK_SIZES, scaling_study, step_study, swell_study
+from .studies import (
+    MLP_LAYER_NETWORKS,
+    MLP_SIZES,
+    ROSENBROCK_SIZES,
+    mlp_layer_study,
+    scaling_study,
+    step_study,
+    swell_study,
+)
 
 __all__ = ["main"]
 
@@ -30,6 +38,7 @@ class Profile:
     mlp_sizes: tuple
     depths: tuple[int, ...]
     steps: tuple[float, ...]
+    mlp_networks: tuple
 
 
 FULL = Profile(
@@ -40,6 +49,7 @@ FULL = Profile(
     mlp_sizes=MLP_SIZES,
     depths=tuple(range(1, 13)),
     steps=tuple(10.0 ** -(k / 2) for k in range(2, 29)),
+    mlp_networks=MLP_LAYER_NETWORKS,
 )
 QUICK = Profile(
     repeats=3,
@@ -49,6 +59,7 @@ QUICK = Profile(
     mlp_sizes=MLP_SIZES[:1],
     depths=tuple(range(1, 9)),
     steps=tuple(10.0**-k for k in range(1, 15)),
+    mlp_networks=((4, 8, 3), (5, 7, 6, 3)),
 )
 
 
@@ -135,6 +146,11 @@ def _compare(args, argv: Sequence[str]) -> int:
                 studies["scaling"] = scaling_study(options, sizes, profile.mlp_sizes, progress=study_progress)
             studies["swell"] = swell_study(profile.depths, options.budget_s, progress=study_progress)
             studies["steps"] = step_study(steps=profile.steps, progress=study_progress)
+            if options.timing:
+                repeats, min_time = options.repeats, 5 * profile.min_run_time
+                studies["mlp_layers"] = mlp_layer_study(
+                    profile.mlp_networks, repeats=repeats, min_run_time=min_time, progress=study_progress
+                )
     except KeyboardInterrupt:
         interrupted = True
         print("diffcompare: interrupted; writing what finished", file=sys.stderr)
@@ -149,7 +165,13 @@ def _compare(args, argv: Sequence[str]) -> int:
         interrupted=interrupted,
     )
     paths = write_reports(
-        args.out, results, studies.get("scaling"), studies.get("swell"), studies.get("steps"), meta
+        args.out,
+        results,
+        studies.get("scaling"),
+        studies.get("swell"),
+        studies.get("steps"),
+        meta,
+        mlp_layers=studies.get("mlp_layers"),
     )
     if not args.quiet:
         print(file=sys.stderr)

@@ -22,7 +22,7 @@ import pandas as pd
 from . import __version__, plots
 from .records import SEED
 
-__all__ = ["atomic_write", "run_metadata", "summarise", "write_reports"]
+__all__ = ["atomic_write", "mlp_timing_table", "run_metadata", "summarise", "write_reports"]
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -58,6 +58,14 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         median_f_evals=("f_evals", "median"),
     )
     return counts.join(stats).reset_index()
+
+
+def mlp_timing_table(mlp_layers: pd.DataFrame, network: str = "784-128-10") -> pd.DataFrame:
+    """Seconds per gradient of each method on one network, and the rules/autograd ratio."""
+    rows = mlp_layers[mlp_layers["network"] == network]
+    times = rows.pivot_table(index=["activation", "loss"], columns="method", values="eval_s", aggfunc="first")
+    times["rules_over_autograd"] = times["symbolic_rules"] / times["autograd"]
+    return times.reset_index()
 
 
 def _versions() -> dict[str, str]:
@@ -111,7 +119,7 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _markdown(results, scaling, swell, steps, best, meta) -> str:
+def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
     parts = ["# diffcompare comparison", f"Command: `{meta.get('command', '')}`, {meta.get('date', '')}."]
     if meta.get("interrupted"):
         parts.append("**This run was interrupted; the tables hold what finished.**")
@@ -146,6 +154,16 @@ def _markdown(results, scaling, swell, steps, best, meta) -> str:
         parts += ["## Expression swell", _markdown_table(swell.drop(columns=["message"]))]
     if best is not None:
         parts += ["## Central-difference step: best against the cbrt(eps) rule", _markdown_table(best)]
+    if mlp_layers is not None and len(mlp_layers):
+        worst = mlp_layers.groupby(["network", "method"], sort=False)["max_rel_err"].max().reset_index()
+        parts += [
+            "## MLP: SymPy-derived layer rules against autograd and the tape",
+            "Worst normwise relative error of any parameter block against the other two methods:",
+            _markdown_table(worst),
+        ]
+        if (mlp_layers["network"] == "784-128-10").any():
+            timing = _markdown_table(mlp_timing_table(mlp_layers))
+            parts += ["784-128-10, batch 64, seconds per gradient:", timing]
     return "\n\n".join(parts) + "\n"
 
 
@@ -157,11 +175,12 @@ def write_reports(
     steps: pd.DataFrame | None = None,
     meta: dict | None = None,
     draw: bool = True,
+    mlp_layers: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write every report whose data is given into ``folder``; return the paths written.
 
     Files: ``results.csv``, ``summary.csv``, ``scaling.csv``, ``swell.csv``,
-    ``step_study.csv``, ``meta.json``, ``summary.md`` and PNG plots.
+    ``step_study.csv``, ``mlp_layers.csv``, ``meta.json``, ``summary.md`` and PNG plots.
     """
     from .studies import best_steps
 
@@ -183,8 +202,11 @@ def write_reports(
         csv("swell.csv", swell)
     if steps is not None:
         csv("step_study.csv", steps)
+    if mlp_layers is not None:
+        csv("mlp_layers.csv", mlp_layers)
     written.append(atomic_write(folder / "meta.json", json.dumps(meta, indent=2, default=str) + "\n"))
-    written.append(atomic_write(folder / "summary.md", _markdown(results, scaling, swell, steps, best, meta)))
+    text = _markdown(results, scaling, swell, steps, best, mlp_layers, meta)
+    written.append(atomic_write(folder / "summary.md", text))
     if draw:
         written += plots.plot_all(folder, results=results, scaling=scaling, steps=steps, swell=swell)
     return written

@@ -6,6 +6,7 @@ Each study returns a tidy DataFrame; :mod:`diffcompare.report` writes them and
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -18,11 +19,14 @@ from .budget import time_budget
 from .finite_difference import central_difference, central_step
 from .functions import make_mlp_loss
 from .harness import COLUMNS, HarnessOptions, _failure, run_function
+from .methods import METHODS
 from .methods.tape_method import tape_size
+from .mlp import ACTIVATIONS, LOSSES, MLP
+from .mlp_symbolic import backprop_gradient
 from .records import SuiteFunction, suite
 from .reference import reference_gradient
 from .symbolic import symbolic_gradient
-from .timing import time_once
+from .timing import measure, time_once
 
 __all__ = [
     "ROSENBROCK_SIZES",
@@ -33,8 +37,16 @@ __all__ = [
     "swell_study",
     "step_study",
     "STEP_STUDY_FUNCTIONS",
+    "MLP_LAYER_NETWORKS",
     "best_steps",
+    "mlp_layer_study",
 ]
+
+#: Networks of the per-layer MLP comparison (batch 64): the issue's sizes and a 3-layer net.
+MLP_LAYER_NETWORKS = ((4, 8, 3), (64, 32, 10), (784, 128, 10), (5, 7, 6, 3))
+MLP_LAYER_COLUMNS = [
+    "network", "activation", "loss", "layer", "parameter", "method", "against", "max_rel_err", "eval_s",
+]  # fmt: skip
 
 ROSENBROCK_SIZES = (2, 10, 100, 1_000, 10_000)
 
@@ -165,3 +177,54 @@ def best_steps(steps: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def mlp_layer_study(
+    networks: Sequence[tuple[int, ...]] = MLP_LAYER_NETWORKS,
+    batch: int = 64,
+    repeats: int = 5,
+    min_run_time: float = 0.05,
+    progress: Progress = None,
+) -> pd.DataFrame:
+    """The SymPy-derived backpropagation rules against autograd and the tape, per layer.
+
+    For each network, activation and loss (data ``MLP.random(..., seed=0)``, parameters
+    ``random_parameters(seed=1)``): one row per (layer, parameter block, method, other
+    method).  No 50-digit reference exists at these sizes, so ``max_rel_err`` is the
+    normwise relative error of the method's block against the same block of the method
+    in ``against``.  ``eval_s`` is the method's median time per whole gradient.
+    """
+    rows = []
+    for layers, activation, loss in itertools.product(networks, ACTIVATIONS, LOSSES):
+        net = MLP.random(layers, activation, loss, batch=batch, seed=0)
+        network = "-".join(map(str, layers))
+        if progress is not None:
+            progress(f"mlp layers {network} {activation} {loss}")
+        x = net.random_parameters(seed=1)
+        functions = {
+            "symbolic_rules": lambda x, net=net: backprop_gradient(net, x),
+            "autograd": METHODS["autograd"].prepare(net.f, net.dim).gradient,
+            "tape": METHODS["tape"].prepare(net.f, net.dim).gradient,
+        }
+        gradients = {name: fn(x) for name, fn in functions.items()}
+        times = {
+            name: measure(lambda fn=fn, x=x: fn(x), repeats=repeats, min_run_time=min_run_time).median
+            for name, fn in functions.items()
+        }
+        for method, against in itertools.permutations(functions, 2):
+            for block, span in net.layer_slices():
+                error = normwise_relative_error(gradients[method][span], gradients[against][span])
+                rows.append(
+                    {
+                        "network": network,
+                        "activation": activation,
+                        "loss": loss,
+                        "layer": int(block[1:]),
+                        "parameter": block[0],
+                        "method": method,
+                        "against": against,
+                        "max_rel_err": error,
+                        "eval_s": times[method],
+                    }  # fmt: skip
+                )
+    return pd.DataFrame(rows, columns=MLP_LAYER_COLUMNS)

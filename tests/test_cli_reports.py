@@ -26,6 +26,7 @@ def test_compare_writes_every_report(tmp_path):
         "scaling.csv",
         "swell.csv",
         "step_study.csv",
+        "mlp_layers.csv",
         "meta.json",
         "summary.md",
     }
@@ -41,6 +42,9 @@ def test_compare_writes_every_report(tmp_path):
     assert {"versions", "platform", "blas_threads", "seed", "command", "date"} <= set(meta)
     assert meta["interrupted"] is False
     assert "## Summary per method" in (tmp_path / "summary.md").read_text()
+    layers = pd.read_csv(tmp_path / "mlp_layers.csv")
+    assert set(layers["network"]) == {"4-8-3", "5-7-6-3"}
+    assert (layers["max_rel_err"] <= 1e-12).all()
 
 
 def test_options_choose_functions_methods_and_skip_studies(tmp_path, capsys):
