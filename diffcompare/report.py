@@ -30,6 +30,7 @@ def atomic_write(path: Path, text: str) -> Path:
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide reports from other users
         with os.fdopen(handle, "w") as stream:
             stream.write(text)
         os.replace(temporary, path)
