@@ -40,7 +40,6 @@ result cannot be told from a zero derivative and gives a wrong number silently.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 
@@ -48,17 +47,9 @@ import numpy as np
 from numpy.exceptions import ComplexWarning
 
 from .backends.complex_backend import complex_namespace
-from .validation import as_point, check_callable, check_scalar_output
+from .validation import as_point, check_callable, check_positive, check_scalar_output
 
 __all__ = ["complex_step"]
-
-
-def _check_step(step) -> float:
-    if isinstance(step, bool) or not isinstance(step, numbers.Real):
-        raise TypeError(f"step must be a real number; got {type(step).__name__}")
-    if not (np.isfinite(step) and step > 0):
-        raise ValueError(f"step must be positive and finite; got {step!r}")
-    return float(step)
 
 
 def _not_complex_safe(detail: str) -> ValueError:
@@ -125,7 +116,7 @@ def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> 
     """
     check_callable(f)
     x = as_point(x)
-    h = _check_step(step)
+    h = check_positive(step, "step")
     grad = np.empty_like(x)
     shifted = x.astype(np.complex128)
     for k, xk in enumerate(x):

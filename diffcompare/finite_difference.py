@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 
 import numpy as np
 
 from .backends.numpy_backend import numpy_namespace
-from .validation import as_point, check_callable, check_scalar_output
+from .validation import as_point, check_callable, check_positive, check_scalar_output
 
 __all__ = ["central_difference", "central_step"]
 
@@ -59,12 +58,8 @@ def central_difference(f: Callable, x, xp=numpy_namespace, step: float | None = 
     x = as_point(x)
     if step is None:
         h = central_step(x)
-    elif isinstance(step, bool) or not isinstance(step, numbers.Real):
-        raise TypeError(f"step must be a real number; got {type(step).__name__}")
-    elif not (np.isfinite(step) and step > 0):
-        raise ValueError(f"step must be positive and finite; got {step!r}")
     else:
-        h = step * np.maximum(1.0, np.abs(x))
+        h = check_positive(step, "step") * np.maximum(1.0, np.abs(x))
     grad = np.empty_like(x)
     shifted = x.copy()
     for i, (xi, hi) in enumerate(zip(x, h, strict=True)):

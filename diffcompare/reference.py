@@ -35,8 +35,6 @@ MAX_REFERENCE_DIM = 200
 #: Most working digits tried before a point is declared unstable.
 MAX_WORKING_DIGITS = 6400
 
-STATUSES = ("ok", "unstable", "nonfinite", "too_large", "error")
-
 
 class _NotFinite(ArithmeticError):
     """The derivative is infinite, complex or undefined at the point."""

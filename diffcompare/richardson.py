@@ -60,7 +60,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .backends.numpy_backend import numpy_namespace
-from .validation import as_point, check_callable, check_scalar_output
+from .validation import as_point, check_callable, check_positive, check_scalar_output
 
 __all__ = [
     "richardson_difference",
@@ -102,14 +102,6 @@ DEFAULT_LEVELS = 8
 #: true error at every ordinary point of the suite (at most 0.32 of it used; with 1,
 #: the error exceeded the estimate 2.2 times).
 ROUNDING_ULPS = 8.0
-
-
-def _check_positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite; got {value!r}")
-    return float(value)
 
 
 def _partial_derivative(
@@ -217,8 +209,8 @@ def richardson_difference(
     """
     check_callable(f)
     x = as_point(x)
-    initial_step = _check_positive(initial_step, "initial_step")
-    factor = _check_positive(factor, "factor")
+    initial_step = check_positive(initial_step, "initial_step")
+    factor = check_positive(factor, "factor")
     if factor <= 1.0:
         raise ValueError(f"factor must be greater than 1; got {factor!r}")
     if isinstance(levels, bool) or not isinstance(levels, numbers.Integral):

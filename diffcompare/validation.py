@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import sympy
 
-__all__ = ["as_point", "check_callable", "check_scalar_output"]
+__all__ = ["as_point", "check_callable", "check_positive", "check_scalar_output"]
 
 
 def check_callable(f: Any, name: str = "f") -> Callable:
@@ -16,6 +17,23 @@ def check_callable(f: Any, name: str = "f") -> Callable:
     if not callable(f):
         raise TypeError(f"{name} must be a callable f(x, xp); got {type(f).__name__}")
     return f
+
+
+def check_positive(value: Any, name: str) -> float:
+    """Return ``value`` as a float if it is a positive, finite real number.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (booleans included).
+    ValueError
+        If ``value`` is not positive and finite.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be positive and finite; got {value!r}")
+    return float(value)
 
 
 def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
