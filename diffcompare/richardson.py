@@ -64,6 +64,7 @@ from .validation import as_point, check_callable, check_positive, check_scalar_o
 
 __all__ = [
     "richardson_difference",
+    "Tableau",
     "DEFAULT_INITIAL_STEP",
     "DEFAULT_FACTOR",
     "DEFAULT_LEVELS",
@@ -104,19 +105,79 @@ DEFAULT_LEVELS = 8
 ROUNDING_ULPS = 8.0
 
 
+class Tableau:
+    """Neville's extrapolation to ``t = 0`` of differences taken at shrinking steps.
+
+    Each :meth:`add` appends one row: a difference (a number or an array, one entry per
+    output of ``f``), the width it was taken over and the rounding part of its error.
+    Nodes are ``t = (width / first width)^order``: ``order=2`` for central differences,
+    whose error is a series in ``h^2``; ``order=1`` for one-sided ones, a series in
+    ``h``.  :attr:`best` and :attr:`error` hold, per entry, the extrapolated value with
+    the smallest error estimate so far (see the module docstring).
+    """
+
+    def __init__(self, order: int = 2):
+        self.order = order
+        self.best: np.ndarray | None = None
+        self.error: np.ndarray | None = None
+        self._first_width = math.nan
+        self._nodes: list[float] = []
+        self._previous: list[np.ndarray] = []  # row i - 1 of the tableau
+        self._previous_rounding: list[np.ndarray] = []  # the rounding part of each of its entries
+
+    def accepts(self, width: float) -> bool:
+        """Whether a difference over ``width`` would make a new, smaller node."""
+        if not width > 0:
+            return False  # the shifted points no longer move in float64
+        return not self._nodes or (width / self._first_width) ** self.order < self._nodes[-1]
+
+    def add(self, difference, width: float, rounding) -> bool:
+        """Append a row; return False once no later row can beat the best entries."""
+        difference = np.asarray(difference, dtype=np.float64)
+        rounding = np.asarray(rounding, dtype=np.float64)
+        if self.best is None:
+            self.best = np.full(difference.shape, math.nan)
+            self.error = np.full(difference.shape, math.inf)
+            self._first_width = width
+        self._nodes.append((width / self._first_width) ** self.order)
+        i = len(self._nodes) - 1
+        row, row_rounding = [difference], [rounding]
+        new_rounding = np.full(difference.shape, math.inf)  # smallest rounding part among candidates
+        row_best, row_error = np.full(difference.shape, math.nan), np.full(difference.shape, math.inf)
+        with np.errstate(invalid="ignore", over="ignore"):
+            for j in range(1, i + 1):
+                far, near = self._nodes[i - j], self._nodes[i]
+                gap = far - near
+                row.append(row[j - 1] + (row[j - 1] - self._previous[j - 1]) * near / gap)
+                row_rounding.append((far * row_rounding[j - 1] + near * self._previous_rounding[j - 1]) / gap)
+                error = np.maximum(
+                    np.maximum(abs(row[j] - row[j - 1]), abs(row[j] - self._previous[j - 1])), row_rounding[j]
+                )
+                better = (error < self.error) & np.isfinite(row[j])  # not from outside f's domain
+                self.best = np.where(better, row[j], self.best)
+                self.error = np.where(better, error, self.error)
+                new_rounding = np.minimum(new_rounding, row_rounding[j])
+                better = (error < row_error) & np.isfinite(row[j])
+                row_best, row_error = np.where(better, row[j], row_best), np.where(better, error, row_error)
+            # A best entry that the new row contradicts, beyond both estimates, came from
+            # steps where the differences only looked smooth: sin(1000 x) at steps
+            # 0.1 / 2^i has 1000 h near multiples of 2 pi, and those rows agree with one
+            # another to 1e-12 on a wrong value.  Smaller steps are closer to the limit.
+            contradicted = abs(row_best - self.best) > row_error + self.error
+            self.best = np.where(contradicted, row_best, self.best)
+            self.error = np.where(contradicted, row_error, self.error)
+        self._previous, self._previous_rounding = row, row_rounding
+        return not (i > 0 and np.all(new_rounding >= self.error))
+
+
 def _partial_derivative(
     f: Callable, x: np.ndarray, k: int, xp, initial_step: float, factor: float, levels: int
-) -> tuple[float, float, int]:
-    """Ridders' tableau along coordinate ``k``: (estimate, error estimate, evaluations)."""
+) -> tuple[float, float]:
+    """Ridders' tableau along coordinate ``k``: (estimate, error estimate)."""
     shifted = x.copy()
     xk = x[k]
-    best, best_error = math.nan, math.inf
-    first_width = math.nan
-    nodes: list[float] = []  # t_i = (width_i / width_0)^2: h^2 in units that cannot overflow
-    previous: list[float] = []  # row i - 1 of the tableau
-    previous_rounding: list[float] = []  # and the rounding part of each of its entries
+    tableau = Tableau(order=2)
     size = 0.0  # F, the largest |f| so far
-    evaluations = 0
     for i in range(levels):
         h = initial_step * max(1.0, abs(xk)) / factor**i
         shifted[k] = xk + h
@@ -126,33 +187,18 @@ def _partial_derivative(
         lower = shifted[k]
         f_lower = float(check_scalar_output(f(shifted, xp), xp.backend))
         shifted[k] = xk
-        evaluations += 2
         # The distance between the points actually evaluated, as in central_difference:
         # x_k +- h is rounded, and 2h would add an error of order eps |x_k| / h.
         width = float(upper - lower)
-        if not width > 0:
-            break  # x_k +- h no longer moves in float64: there is no smaller step
-        first_width = width if i == 0 else first_width
-        nodes.append((width / first_width) ** 2)
-        if i > 0 and not nodes[-1] < nodes[-2]:
-            break  # nor a distinct one
+        if not tableau.accepts(width):
+            break  # x_k +- h no longer moves in float64, or not to a distinct step
         size = max(size, abs(f_upper), abs(f_lower))
-        row = [(f_upper - f_lower) / width]
-        rounding = [ROUNDING_ULPS * _EPS * 2.0 * size / width]
-        new_rounding = math.inf  # the smallest rounding part among this row's candidates
-        for j in range(1, i + 1):
-            far, near = nodes[i - j], nodes[i]
-            gap = far - near
-            row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) * near / gap)
-            rounding.append((far * rounding[j - 1] + near * previous_rounding[j - 1]) / gap)
-            error = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]), rounding[j])
-            if error < best_error and math.isfinite(row[j]):  # not from outside f's domain
-                best, best_error = row[j], error
-            new_rounding = min(new_rounding, rounding[j])
-        if i > 0 and new_rounding >= best_error:
+        rounding = ROUNDING_ULPS * _EPS * 2.0 * size / width
+        if not tableau.add((f_upper - f_lower) / width, width, rounding):
             break
-        previous, previous_rounding = row, rounding
-    return best, best_error, evaluations
+    if tableau.best is None:
+        return math.nan, math.inf
+    return float(tableau.best), float(tableau.error)
 
 
 def richardson_difference(
@@ -220,5 +266,5 @@ def richardson_difference(
     gradient = np.empty_like(x)
     error = np.empty_like(x)
     for k in range(x.size):
-        gradient[k], error[k], _ = _partial_derivative(f, x, k, xp, initial_step, factor, int(levels))
+        gradient[k], error[k] = _partial_derivative(f, x, k, xp, initial_step, factor, int(levels))
     return gradient, error

@@ -1,0 +1,637 @@
+"""The oracle's verifiers: ``check_grad``, ``check_jacobian`` and their ``assert_`` forms.
+
+How a point is decided
+----------------------
+References, each with an error estimate (:mod:`.references`):
+
+* ``richardson``: extrapolated central differences on a ladder of halving steps
+  relative to each coordinate's scale, always;
+* ``complex_step``: when a black-box ``f`` accepts complex input and, along a random
+  direction, agrees with the differences (``np.abs`` or ``np.maximum`` inside ``f``
+  break the complex step silently; that check catches them);
+* ``tape``: reverse-mode AD when ``f`` is written as ``f(x, xp)``.
+
+Per component, the reference with the smallest error estimate judges the claimed value
+(:mod:`.tolerance`).  Then:
+
+* two references that disagree with each other make the component inconclusive;
+* a claimed value off the reference is confirmed with the one-sided differences to the
+  left and right of ``x``: if those disagree, ``x`` sits on a kink and the component is
+  inconclusive, never a false "fail";
+* a reference too uncertain to see a relative error of
+  :data:`~.tolerance.RESOLUTION` makes an agreeing component inconclusive (a noisy
+  ``f``, one evaluated in float32).
+
+Modes: ``"full"`` computes every component's references.  ``"fast"`` checks the
+derivative along a few random directions (``O(1)`` evaluations of ``f``) and, if one
+fails, finds the wrong components by group tests (:mod:`.localise`); with the tape at
+hand every component is compared directly and the differences check the tape along
+random directions.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..backends.numpy_backend import numpy_namespace
+from ..richardson import ROUNDING_ULPS
+from ..validation import as_point, check_callable
+from .localise import localise
+from .references import INITIAL_STEP, Objective, ad_jacobian, complex_derivative, line_derivative
+from .result import VERDICTS, GradCheckResult, Mismatch, relative
+from .tolerance import CLAIMED_RTOL, RESOLUTION, Tolerance, disagree, mismatch, unresolved
+
+__all__ = ["check_grad", "check_jacobian", "assert_grad_correct", "assert_jacobian_correct"]
+
+#: Largest dimension that mode "auto" checks component by component.
+AUTO_FULL_LIMIT = 100
+
+#: Components per point confirmed with one-sided differences (and, in fast mode,
+#: isolated by the group tests): enough to report, bounded cost when all are wrong.
+CONFIRM = 8
+
+_EPS = float(np.finfo(np.float64).eps)
+
+#: Rounding two float64 references may differ by, relative to the terms they sum.
+_ROUNDING = CLAIMED_RTOL[np.dtype(np.float64)]
+
+
+@dataclass(frozen=True)
+class _Options:
+    mode: str
+    rtol: float | None
+    atol: float | None
+    seed: int
+    complex_step: bool | str
+    directions: int
+
+
+@dataclass
+class _Entries:
+    """Judged entries of some columns: arrays of shape (m, len(columns))."""
+
+    columns: np.ndarray
+    claimed: np.ndarray
+    value: np.ndarray
+    error: np.ndarray
+    tolerance: np.ndarray
+    bad: np.ndarray
+    split: np.ndarray  # references disagree
+    uncertain: np.ndarray  # reference too uncertain to resolve
+    kink: np.ndarray
+
+
+def check_grad(
+    f: Callable,
+    grad,
+    x=None,
+    *,
+    mode: str = "auto",
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
+    box=None,
+    n_points: int | None = None,
+    complex_step: bool | str = "auto",
+    directions: int = 2,
+) -> GradCheckResult:
+    """Check a hand-written gradient against error-controlled references.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returning a float (a black box), or ``f(x, xp)`` written against an
+        array namespace (two required positional parameters): then the tape's exact
+        gradient is a reference too.
+    grad : callable or array_like
+        ``grad(x)`` returning the claimed gradient, shape ``(n,)``; its dtype sets the
+        tolerance (a float32 gradient is judged as float32).  An array is accepted for a
+        single point.
+    x : array_like, optional
+        One point (shape ``(n,)``) or several (rows of a 2-d array).
+    mode : {"auto", "full", "fast"}, optional
+        "full" compares every component; "fast" checks random directional derivatives
+        (a few dozen evaluations of ``f`` for any ``n``) and localises wrong components
+        only on failure; "auto" is "full" up to ``n = 100``.
+    rtol, atol : float, optional
+        Replace the claimed gradient's rounding allowance (default: 1024 ulps of its
+        dtype times the gradient's scale) by ``atol + rtol * |reference|``.
+    seed : int, optional
+        Seeds the random directions and the points drawn from ``box``.
+    box : tuple of array_like, optional
+        ``(low, high)``: with ``n_points``, check seeded uniform random points in the
+        box instead of ``x``.
+    n_points : int, optional
+        How many points to draw from ``box``.
+    complex_step : {"auto", True, False}, optional
+        Use the complex step as a second reference for a black-box ``f`` ("auto": when
+        ``f`` accepts complex input and agrees with differences along a random
+        direction; True: require it).
+    directions : int, optional
+        Random directions checked in fast mode.
+
+    Returns
+    -------
+    GradCheckResult
+        Verdict ("pass", "fail" or "inconclusive"), reason, worst component and the
+        evidence; with several points, the worst point, and every point in
+        ``per_point``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` or ``grad`` is of the wrong kind, or returns non-real values.
+    ValueError
+        If ``x`` is not a finite vector (or matrix of points), ``f(x)`` is not a finite
+        scalar, ``grad`` returns the wrong shape, or an option is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = lambda x: np.sum(np.sin(x) * x)
+    >>> check_grad(f, lambda x: np.cos(x) * x + np.sin(x), [0.5, 2.0]).verdict
+    'pass'
+    >>> wrong = check_grad(f, lambda x: np.cos(x) * x - np.sin(x), [0.5, 2.0])
+    >>> wrong.verdict, wrong.index
+    ('fail', 1)
+    """
+    return _check(f, grad, x, True, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions))
+
+
+def check_jacobian(
+    f: Callable,
+    jac,
+    x=None,
+    *,
+    mode: str = "auto",
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
+    box=None,
+    n_points: int | None = None,
+    complex_step: bool | str = "auto",
+    directions: int = 2,
+) -> GradCheckResult:
+    """Check a hand-written Jacobian of a vector-valued ``f``; as :func:`check_grad`.
+
+    ``f(x)`` (or ``f(x, xp)``) returns shape ``(m,)`` and ``jac(x)`` shape ``(m, n)``;
+    components are indexed ``(row, column)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = lambda x: np.array([x[0] * x[1], np.exp(x[0])])
+    >>> jac = lambda x: np.array([[x[1], x[0]], [np.exp(x[0]), 0.0]])
+    >>> check_jacobian(f, jac, [1.0, 2.0]).verdict
+    'pass'
+    """
+    return _check(f, jac, x, False, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions))
+
+
+def assert_grad_correct(f: Callable, grad, x=None, *, allow_inconclusive: bool = False, **options) -> None:
+    """Raise ``AssertionError`` unless :func:`check_grad` passes.
+
+    Takes the arguments of :func:`check_grad`.  An inconclusive check raises too (with
+    its reason) unless ``allow_inconclusive`` is True.  The message lists the
+    mismatching components (index, claimed, reference, errors) and a repro line.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> assert_grad_correct(lambda x: np.sum(x**3), lambda x: 3 * x**2, [1.0, -2.0])
+    >>> assert_grad_correct(lambda x: np.sum(x**3), lambda x: 3 * x, [1.0, -2.0])
+    Traceback (most recent call last):
+    AssertionError: Gradient check fail: 1 of 2 components mismatch...
+    ...
+    """
+    _assert(check_grad(f, grad, x, **options), allow_inconclusive)
+
+
+def assert_jacobian_correct(f: Callable, jac, x=None, *, allow_inconclusive: bool = False, **options) -> None:
+    """Raise ``AssertionError`` unless :func:`check_jacobian` passes; see :func:`assert_grad_correct`."""
+    _assert(check_jacobian(f, jac, x, **options), allow_inconclusive)
+
+
+def _assert(result: GradCheckResult, allow_inconclusive: bool) -> None:
+    if result.verdict == "fail" or (result.verdict == "inconclusive" and not allow_inconclusive):
+        raise AssertionError(result.message())
+
+
+def _options(mode, rtol, atol, seed, complex_step, directions) -> _Options:
+    if mode not in ("auto", "full", "fast"):
+        raise ValueError(f"mode must be 'auto', 'full' or 'fast'; got {mode!r}")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be non-negative and finite; got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be a non-negative integer; got {seed!r}")
+    if complex_step not in ("auto", True, False):
+        raise ValueError(f"complex_step must be 'auto', True or False; got {complex_step!r}")
+    if isinstance(directions, bool) or not isinstance(directions, numbers.Integral) or directions < 1:
+        raise ValueError(f"directions must be a positive integer; got {directions!r}")
+    return _Options(mode, rtol, atol, int(seed), complex_step, int(directions))
+
+
+def _points(x, box, n_points, seed: int) -> np.ndarray:
+    """The points to check, as rows of a 2-d float64 array."""
+    if box is None:
+        if x is None:
+            raise ValueError("x is required (or box=(low, high) with n_points)")
+        if n_points is not None:
+            raise ValueError("n_points needs box=(low, high)")
+        array = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        if array.ndim == 2:
+            return np.array([as_point(row, f"x[{i}]") for i, row in enumerate(array)])
+        return as_point(x)[None, :]
+    if x is not None:
+        raise ValueError("give either x or box, not both")
+    if not (isinstance(box, tuple | list) and len(box) == 2):
+        raise ValueError("box must be a pair (low, high) of arrays of shape (n,)")
+    low = as_point(box[0], "box low")
+    high = as_point(box[1], "box high", dim=low.size)
+    if not np.all(low < high):
+        raise ValueError("box must have low < high in every coordinate")
+    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 1:
+        raise ValueError(f"n_points must be a positive integer with box; got {n_points!r}")
+    rng = np.random.default_rng(seed)
+    return low + (high - low) * rng.random((int(n_points), low.size))
+
+
+def _takes_namespace(f: Callable) -> bool:
+    """Whether ``f`` is an ``f(x, xp)`` function: two required positional parameters."""
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: a black box
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in parameters if p.kind in positional and p.default is inspect.Parameter.empty]
+    return len(required) >= 2
+
+
+def _claimed(grad, x: np.ndarray, shape: tuple[int, int], scalar: bool) -> tuple[np.ndarray, np.dtype]:
+    """The claimed derivative at ``x`` as an (m, n) float64 array, and its own dtype."""
+    name = "grad" if scalar else "jac"
+    value = grad(x.copy()) if callable(grad) else grad
+    array = np.asarray(value)
+    if array.dtype == object or array.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must give real floating-point values; got {type(value).__name__} of dtype {array.dtype}")
+    expected = (shape[1],) if scalar else shape
+    if array.shape != expected:
+        raise ValueError(f"{name} must give shape {expected} at x of shape ({shape[1]},); got {array.shape}")
+    dtype = array.dtype if array.dtype in CLAIMED_RTOL else np.dtype(np.float64)
+    return array.astype(np.float64).reshape(shape), dtype
+
+
+def _check(f, grad, x, scalar: bool, box, n_points, options: _Options) -> GradCheckResult:
+    check_callable(f, "f")
+    if not callable(grad) and grad is not None and (box is not None or np.ndim(x) == 2):
+        raise TypeError("grad must be a callable grad(x) when several points are checked")
+    if grad is None:
+        raise TypeError("grad must be a callable grad(x) or an array; got None")
+    points = _points(x, box, n_points, options.seed)
+    xp_form = _takes_namespace(f)
+    results = [_PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)]
+    if len(results) == 1:
+        return results[0]
+    ranked = sorted(range(len(results)), key=lambda i: (VERDICTS.index(results[i].verdict), _severity(results[i])))
+    worst = ranked[-1]
+    return replace(
+        results[worst],
+        point_index=worst,
+        evaluations=sum(r.evaluations for r in results),
+        seconds=sum(r.seconds for r in results),
+        per_point=tuple(replace(r, point_index=i) for i, r in enumerate(results)),
+    )
+
+
+def _severity(result: GradCheckResult) -> float:
+    ratio = result.abs_error / result.tolerance if result.tolerance > 0 else 0.0
+    return ratio if np.isfinite(ratio) else np.inf
+
+
+def _direction(rng: np.random.Generator, scales: np.ndarray) -> np.ndarray:
+    """Random signs times weights in [1, 2], times each coordinate's scale.
+
+    Weights bounded away from 0 keep every component visible; unequal weights keep two
+    errors from cancelling exactly (a swapped pair has errors +e and -e).
+    """
+    signs = rng.choice([-1.0, 1.0], size=scales.size)
+    return signs * rng.uniform(1.0, 2.0, size=scales.size) * scales
+
+
+class _PointCheck:
+    """The references and judgements at one point."""
+
+    def __init__(self, f, xp_form, grad, x, scalar, options: _Options, point_index: int):
+        self.x = x
+        self.options = options
+        self.notes: list[str] = []
+        self.used: list[str] = ["richardson"]
+        self.rng = np.random.default_rng([options.seed, point_index])
+        self.scales = np.maximum(1.0, np.abs(x))
+        black = (lambda z: f(z, numpy_namespace)) if xp_form else f
+        self.objective, self.f_at_x = Objective.probe(black, x, scalar)
+        m, n = self.f_at_x.size, x.size
+        self.claimed, dtype = _claimed(grad, x, (m, n), scalar)
+        self.tolerance = Tolerance.choose(dtype, options.rtol, options.atol)
+        self.mode = options.mode if options.mode != "auto" else ("full" if n <= AUTO_FULL_LIMIT else "fast")
+        self.tape = self._tape(f, scalar) if xp_form else None
+        self.complex_ok = False
+        self.first_direction: tuple | None = None
+        if not xp_form and options.complex_step is not False:
+            self._probe_complex()
+
+    # -- references ------------------------------------------------------------------
+
+    def _tape(self, f, scalar):
+        try:
+            jacobian = ad_jacobian(f, self.x, None if scalar else self.f_at_x.size)
+        except NotImplementedError as error:
+            self.notes.append(f"no tape reference ({error})")
+            return None
+        self.objective.evaluations += self.f_at_x.size
+        if not np.all(np.isfinite(jacobian)):
+            self.notes.append("no tape reference (its gradient is not finite)")
+            return None
+        self.used.append("tape")
+        return jacobian
+
+    def _probe_complex(self) -> None:
+        d = _direction(self.rng, self.scales)
+        complex_ref = complex_derivative(self.objective, self.x, d)
+        if isinstance(complex_ref, str):
+            self._no_complex(complex_ref)
+            return
+        value, error = line_derivative(self.objective, self.x, d)
+        if np.any(disagree(complex_ref[0], complex_ref[1], value, error, _ROUNDING * np.abs(value))):
+            self._no_complex(
+                f"along a random direction it gives {float(complex_ref[0][0])!r}, differences {float(value[0])!r}: "
+                "f is not analytic in complex arithmetic (np.abs, np.maximum, np.real?)"
+            )
+            return
+        self.complex_ok = True
+        self.used.append("complex_step")
+        self.first_direction = (d, [("richardson", value, error), ("complex_step", *complex_ref)])
+
+    def _no_complex(self, reason: str) -> None:
+        if self.options.complex_step is True:
+            raise ValueError(f"complex_step=True, but the complex step cannot be used: {reason}")
+        self.notes.append(f"no complex step ({reason})")
+
+    def along(self, d: np.ndarray, initial_step: float = INITIAL_STEP) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """All references for the derivative along ``d``: (name, value (m,), error (m,))."""
+        refs = [("richardson", *line_derivative(self.objective, self.x, d, initial_step))]
+        if self.complex_ok:
+            complex_ref = complex_derivative(self.objective, self.x, d)
+            if not isinstance(complex_ref, str):
+                refs.append(("complex_step", *complex_ref))
+        if self.tape is not None:
+            value = self.tape @ d
+            refs.append(("tape", value, ROUNDING_ULPS * _EPS * (np.abs(self.tape) @ np.abs(d))))
+        return refs
+
+    def column(self, k: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """All references for column ``k`` of the Jacobian."""
+        unit = np.zeros_like(self.x)
+        unit[k] = 1.0
+        return self.along(unit, INITIAL_STEP * self.scales[k])
+
+    def kink(self, k: int, allowance: np.ndarray) -> tuple[np.ndarray, str]:
+        """Rows where the one-sided derivatives along coordinate ``k`` disagree."""
+        unit = np.zeros_like(self.x)
+        unit[k] = 1.0
+        step = INITIAL_STEP * self.scales[k]
+        right = line_derivative(self.objective, self.x, unit, step, side=1, f_at_x=self.f_at_x)
+        left = line_derivative(self.objective, self.x, unit, step, side=-1, f_at_x=self.f_at_x)
+        split = disagree(right[0], right[1], left[0], left[1], allowance)
+        row = int(np.argmax(split))
+        return split, f"one-sided derivatives {float(right[0][row])!r} and {float(left[0][row])!r}"
+
+    # -- judging -----------------------------------------------------------------------
+
+    def judge(self, columns: np.ndarray, refs: list[list[tuple]], row_scale: np.ndarray) -> _Entries:
+        """Judge the claimed entries of ``columns`` given each column's references."""
+        names = sorted({name for column in refs for name, _, _ in column})
+        m = self.f_at_x.size
+        values = np.full((len(names), m, columns.size), np.nan)
+        errors = np.full((len(names), m, columns.size), np.inf)
+        for j, column in enumerate(refs):
+            for name, value, error in column:
+                values[names.index(name), :, j] = value
+                errors[names.index(name), :, j] = np.where(np.isfinite(value), error, np.inf)
+        pick = np.argmin(errors, axis=0)[None] if columns.size else np.zeros((1, m, 0), dtype=int)
+        value = np.take_along_axis(values, pick, axis=0)[0]
+        error = np.take_along_axis(errors, pick, axis=0)[0]
+        allowance = self.tolerance.components(value, row_scale)
+        split = np.zeros(value.shape, dtype=bool)
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                both = np.isfinite(values[a]) & np.isfinite(values[b])
+                split |= both & disagree(values[a], errors[a], values[b], errors[b], allowance)
+        claimed = self.claimed[:, columns]
+        bad, tolerance = mismatch(claimed, value, error, allowance)
+        uncertain = unresolved(value, error, allowance)
+        return _Entries(columns, claimed, value, error, tolerance, bad, split, uncertain, np.zeros_like(bad))
+
+    def confirm(self, entries: _Entries, row_scale: np.ndarray) -> str:
+        """Kink-test the worst bad columns; return the first kink's description."""
+        ratio = np.where(entries.bad & ~entries.split, _ratio(entries), 0.0).max(axis=0)
+        description = ""
+        for j in np.argsort(-ratio, kind="stable")[:CONFIRM]:
+            if ratio[j] == 0:
+                break
+            k = int(entries.columns[j])
+            allowance = self.tolerance.components(entries.value[:, j : j + 1], row_scale)[:, 0]
+            split, detail = self.kink(k, allowance)
+            entries.kink[:, j] = split & entries.bad[:, j]
+            if split.any() and not description:
+                description = f"x sits on a kink in coordinate {k}: {detail}"
+        return description
+
+    # -- the two modes -------------------------------------------------------------------
+
+    def run(self) -> GradCheckResult:
+        start = time.perf_counter()
+        n = self.x.size
+        causes: list[str] = []
+        if self.mode == "full" or self.tape is not None:
+            columns = np.arange(n)
+            if self.mode == "full":
+                refs = [self.column(k) for k in columns]
+            else:  # the tape judges every component; differences check it along random directions
+                causes += self.directional_checks()
+                refs = [self.along_tape_only(k) for k in columns]
+            row_scale = _row_scale(refs)
+            entries = self.judge(columns, refs, row_scale)
+            if self.mode == "fast" and entries.bad.any():
+                entries = self.recheck(entries, row_scale)
+        else:
+            entries, row_scale, direction_causes = self.fast_search()
+            causes += direction_causes
+        kink = self.confirm(entries, row_scale) if entries.bad.any() else ""
+        result = self.verdict(entries, causes, kink)
+        return replace(result, seconds=time.perf_counter() - start)
+
+    def along_tape_only(self, k: int) -> list[tuple]:
+        return [("tape", self.tape[:, k], ROUNDING_ULPS * _EPS * np.abs(self.tape[:, k]))]
+
+    def recheck(self, entries: _Entries, row_scale: np.ndarray) -> _Entries:
+        """Judge the worst columns the tape found bad again with every reference."""
+        ratio = np.where(entries.bad, _ratio(entries), 0.0).max(axis=0)
+        worst = np.argsort(-ratio, kind="stable")[:CONFIRM]
+        worst = worst[ratio[worst] > 0]
+        again = self.judge(entries.columns[worst], [self.column(int(k)) for k in worst], row_scale)
+        for field in ("value", "error", "tolerance", "bad", "split", "uncertain"):
+            getattr(entries, field)[:, worst] = getattr(again, field)
+        return entries
+
+    def directional_checks(self) -> list[str]:
+        """Check the tape along random directions; a disagreement is a cause for doubt."""
+        causes = []
+        for _ in range(self.options.directions):
+            d = _direction(self.rng, self.scales)
+            refs = self.along(d)
+            values = {name: (value, error) for name, value, error in refs}
+            tape_value, tape_error = values["tape"]
+            value, error = values["richardson"]
+            allowance = _ROUNDING * (np.abs(self.tape) @ np.abs(d))
+            if np.any(disagree(tape_value, tape_error, value, error, allowance)):
+                causes.append(
+                    f"the tape and finite differences disagree along a random direction "
+                    f"({float(tape_value[0])!r} against {float(value[0])!r} +- {error[0]:.2g}): "
+                    "f may not be smooth here"
+                )
+                break
+        return causes
+
+    def fast_search(self) -> tuple[_Entries, np.ndarray, list[str]]:
+        """Random-direction checks; on failure, group tests to isolate the components."""
+        causes: list[str] = []
+        failed: np.ndarray | None = None
+        magnitudes = []
+        for i in range(self.options.directions):
+            if i == 0 and self.first_direction is not None:
+                d, refs = self.first_direction
+            else:
+                d = _direction(self.rng, self.scales)
+                refs = self.along(d)
+            bad, split, uncertain, value = self.directional_verdict(d, refs)
+            magnitudes.append(np.abs(value) / np.sum(np.abs(d)))
+            if split.any():
+                causes.append("the references disagree along a random direction")
+            elif bad.any():
+                failed = d if failed is None else failed
+            elif uncertain.any():
+                causes.append("the references are too uncertain along a random direction (is f noisy?)")
+        row_scale = np.max(magnitudes, axis=0)[:, None]
+        columns = np.array([], dtype=int)
+        if failed is not None:
+            found, lost = localise(lambda group: self.group_fails(failed, group), self.x.size, CONFIRM)
+            columns = np.array(found, dtype=int)
+            if lost and not found:
+                causes.append("a random direction failed, but no single component could be isolated")
+        refs = [self.column(int(k)) for k in columns]
+        if refs:
+            row_scale = np.fmax(row_scale, _row_scale(refs))
+        return self.judge(columns, refs, row_scale), row_scale, causes
+
+    def directional_verdict(self, d, refs):
+        names = [name for name, _, _ in refs]
+        best = int(np.argmin([np.max(error) for _, _, error in refs]))
+        _, value, error = refs[best]
+        claimed = self.claimed @ d
+        allowance = self.tolerance.directional(self.claimed, d, value)
+        bad, _ = mismatch(claimed, value, error, allowance)
+        split = np.zeros_like(bad)
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                split |= disagree(refs[a][1], refs[a][2], refs[b][1], refs[b][2], allowance)
+        return bad, split, unresolved(value, error, allowance), value
+
+    def group_fails(self, d: np.ndarray, group: np.ndarray) -> bool:
+        restricted = np.zeros_like(d)
+        restricted[group] = d[group]
+        bad, _, _, _ = self.directional_verdict(restricted, self.along(restricted))
+        return bool(bad.any())
+
+    def verdict(self, entries: _Entries, causes: list[str], kink: str) -> GradCheckResult:
+        failing = entries.bad & ~entries.split & ~entries.kink
+        doubtful = entries.split | entries.kink | (entries.uncertain & ~entries.bad)
+        ratio = _ratio(entries)
+        checked = entries.bad.size
+        if failing.any():
+            verdict = "fail"
+            reason = f"{int(failing.sum())} of {checked} components mismatch"
+            if self.mode == "fast" and self.tape is None:
+                reason = f"group tests isolated {int(failing.sum())} mismatching components"
+            pick = np.where(failing, ratio, -1.0)
+        elif doubtful.any() or causes or kink:
+            verdict = "inconclusive"
+            reason = kink or (causes[0] if causes else _doubt(entries, doubtful))
+            pick = np.where(doubtful, ratio, -1.0)
+        else:
+            verdict = "pass"
+            reason = f"all {checked} components agree" if checked else (
+                f"{self.options.directions} random directional derivatives agree"
+            )
+            pick = ratio
+        mismatches = tuple(
+            self.mismatch_record(entries, row, j)
+            for row, j in sorted(zip(*np.nonzero(failing), strict=True), key=lambda rj: -ratio[rj])
+        )
+        fields = dict(index=None, claimed=np.nan, reference=np.nan, abs_error=np.nan, rel_error=np.nan,
+                      reference_error=np.nan, tolerance=np.nan)
+        if pick.size:
+            row, j = np.unravel_index(int(np.argmax(pick)), pick.shape)
+            record = self.mismatch_record(entries, row, j)
+            fields = dict(index=record.index, claimed=record.claimed, reference=record.reference,
+                          abs_error=record.abs_error, rel_error=record.rel_error,
+                          reference_error=float(entries.error[row, j]), tolerance=record.tolerance)
+        return GradCheckResult(
+            verdict=verdict, reason=reason, **fields, references=tuple(self.used),
+            evaluations=self.objective.evaluations, seconds=0.0, point=self.x, point_index=None,
+            mismatches=mismatches, checked=checked, mode=self.mode, seed=self.options.seed,
+            notes=tuple(self.notes),
+        )
+
+    def mismatch_record(self, entries: _Entries, row: int, j: int) -> Mismatch:
+        k = int(entries.columns[j])
+        index = k if self.claimed.shape[0] == 1 and self.objective.shape == () else (int(row), k)
+        claimed, reference = float(entries.claimed[row, j]), float(entries.value[row, j])
+        abs_error = abs(claimed - reference)
+        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference),
+                        float(entries.tolerance[row, j]))
+
+
+def _ratio(entries: _Entries) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.abs(entries.claimed - entries.value) / entries.tolerance
+    return np.where(np.isnan(ratio), np.inf, ratio)
+
+
+def _row_scale(refs: list[list[tuple]]) -> np.ndarray:
+    """The largest finite |reference| of each row over the columns given: shape (m, 1)."""
+    magnitudes = [np.abs(value) for column in refs for _, value, _ in column]
+    stacked = np.array(magnitudes)
+    return np.max(np.where(np.isfinite(stacked), stacked, 0.0), axis=0)[:, None]
+
+
+def _doubt(entries: _Entries, doubtful: np.ndarray) -> str:
+    row, j = (int(i[0]) for i in np.nonzero(doubtful))
+    k = int(entries.columns[j])
+    if entries.split[row, j]:
+        return f"the references disagree with each other at component {k}"
+    return (
+        f"the reference at component {k} is too uncertain (+- {entries.error[row, j]:.2g} on "
+        f"{float(entries.value[row, j])!r}) to resolve a relative error of {RESOLUTION:g}: "
+        "is f noisy or low-precision?"
+    )

@@ -1,0 +1,203 @@
+"""Reference derivatives for the oracle, each with its own error estimate.
+
+Every reference is a derivative along a line ``t -> f(x + t d)`` at ``t = 0``: along a
+coordinate (``d = e_k``) it is one column of the Jacobian, along a random direction it
+is ``J d``.  ``f`` is vector-valued here (shape ``(m,)``; a scalar is ``m = 1``), so a
+reference is an ``(m,)`` value with an ``(m,)`` absolute error estimate.
+
+* :func:`line_derivative`: Ridders' extrapolated differences (see
+  :mod:`diffcompare.richardson` for the tableau and its error estimate), central or
+  one-sided.  The two one-sided ones, compared, are the kink detector.
+* :func:`complex_derivative`: the complex step, exact up to rounding when ``f`` is
+  analytic and carries complex input through (see :mod:`diffcompare.complex_step`).
+* :func:`ad_jacobian`: the reverse-mode tape, for ``f(x, xp)`` functions.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+from numpy.exceptions import ComplexWarning
+
+from ..methods.tape_method import tape_gradient
+from ..richardson import ROUNDING_ULPS, Tableau
+
+__all__ = [
+    "Objective",
+    "line_derivative",
+    "complex_derivative",
+    "ad_jacobian",
+    "INITIAL_STEP",
+    "MAX_LEVELS",
+    "COMPLEX_STEP",
+]
+
+#: First step along a line, in units of the direction, which is scaled per coordinate
+#: by ``max(1, |x_k|)``: a tenth of the coordinate's scale, as in
+#: :data:`diffcompare.richardson.DEFAULT_INITIAL_STEP`.
+INITIAL_STEP = 0.1
+
+#: Most rows of a ladder of steps halving from :data:`INITIAL_STEP`.  The rows stop as
+#: soon as rounding takes over (usually after 4 to 8 rows), so the bound matters only
+#: where ``f`` varies on a scale far below the coordinate's: ``sin(1000 x)`` needs steps
+#: under 1e-4 (row 11), ``|x|`` 1e-7 away from its kink steps under 1e-7 (row 21), a
+#: function of ``x / 1e-8`` steps under 1e-9 (row 28).  60 rows reach 2^-59 / 10, about
+#: 2e-19 of the scale, below which ``x + h`` rounds back to ``x``.
+MAX_LEVELS = 60
+
+#: Rows whose ``|f|`` sets the rounding scale of a difference.  ``|f|`` at the current
+#: and the two previous steps: values met at much larger steps (``f`` of ``x / 1e-8`` is
+#: ~1e28 at the first step) would inflate the rounding part for good and stop the
+#: ladder before it reaches the scale where ``f`` is smooth.
+WINDOW = 3
+
+#: Imaginary step of the complex step, relative to the direction (see
+#: :mod:`diffcompare.complex_step`: any value from ~1e-150 to ~1e-20 gives the same
+#: digits).
+COMPLEX_STEP = 1e-100
+
+
+class Objective:
+    """``f`` as a black box ``x -> (m,) float64``, counting its calls.
+
+    ``shape`` is the shape of ``f(x)`` (``()`` for a scalar); ``eps`` is the machine
+    epsilon of the dtype ``f`` computes in (float32 output is judged as float32).
+    """
+
+    def __init__(self, f: Callable, shape: tuple[int, ...], eps: float):
+        self.f = f
+        self.shape = shape
+        self.eps = eps
+        self.evaluations = 0
+
+    @classmethod
+    def probe(cls, f: Callable, x: np.ndarray, scalar: bool) -> tuple[Objective, np.ndarray]:
+        """Evaluate ``f(x)`` once, check what it returns and build the objective."""
+        value = np.asarray(f(x.copy()))
+        if value.dtype == object or value.dtype.kind not in "fiub":
+            raise TypeError(
+                f"f must return real floating-point values; it returned {type(value).__name__} "
+                f"of dtype {value.dtype}"
+            )
+        if scalar and value.shape != ():
+            raise ValueError(
+                f"f must return a scalar for check_grad; it returned shape {value.shape} "
+                "(use check_jacobian for vector-valued f)"
+            )
+        if not scalar and value.ndim != 1:
+            raise ValueError(f"f must return a 1-d array for check_jacobian; it returned shape {value.shape}")
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"f(x) must be finite at the point checked; it returned {value}")
+        kind = value.dtype if value.dtype.kind == "f" else np.dtype(np.float64)
+        objective = cls(f, value.shape, float(np.finfo(kind).eps))
+        objective.evaluations = 1
+        return objective, value.astype(np.float64).reshape(-1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.evaluations += 1
+        with np.errstate(all="ignore"):  # steps may leave f's domain: NaN, not a warning
+            value = np.asarray(self.f(x), dtype=np.float64)
+        if value.shape != self.shape:
+            raise ValueError(f"f returned shape {value.shape} at a nearby point, but {self.shape} at x")
+        return value.reshape(-1)
+
+
+def line_derivative(
+    objective: Objective,
+    x: np.ndarray,
+    direction: np.ndarray,
+    initial_step: float = INITIAL_STEP,
+    side: int = 0,
+    f_at_x: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extrapolated derivative of ``f(x + t d)`` at ``t = 0`` and its error estimate.
+
+    ``side`` 0 takes central differences (error series in ``h^2``); +1 and -1 take
+    one-sided differences to the right and to the left (series in ``h``) and need
+    ``f_at_x``.  Where ``direction`` is a single coordinate, the width of each
+    difference is the distance between the points actually evaluated (``x_k +- h`` is
+    rounded).  Entries never finite give a NaN value with an infinite error.
+    """
+    (coordinates,) = np.nonzero(direction)
+    single = coordinates[0] if coordinates.size == 1 else None
+    # Rounding x + h d moves each coordinate by up to eps |x_i|, which moves f by
+    # eps |x_i| |df/dx_i|: for sin(1000 x) at x = 0.7 that is 700 eps |f'| / 1000,
+    # far above eps |f|.  Relative to the derivative along d, D, the moving
+    # coordinates contribute about eps |D| max|x_i / d_i| each, sqrt(k) of them for k
+    # moving coordinates whose terms add with random signs.
+    leverage = math.sqrt(coordinates.size) * float(np.max(np.abs(x[coordinates] / direction[coordinates])))
+    tableau = Tableau(order=2 if side == 0 else 1)
+    recent: deque[float] = deque(maxlen=WINDOW)
+    for i in range(MAX_LEVELS):
+        h = initial_step / 2.0**i
+        upper = x + h * direction if side >= 0 else x
+        lower = x - h * direction if side <= 0 else x
+        if single is not None:
+            width = float(upper[single] - lower[single]) / direction[single]
+        else:
+            width = h * (2.0 if side == 0 else 1.0)
+        if not tableau.accepts(width):
+            break  # x + h d no longer moves, or not to a distinct step
+        f_upper = objective(upper) if side >= 0 else f_at_x
+        f_lower = objective(lower) if side <= 0 else f_at_x
+        # Values from outside f's domain (NaN) say nothing about its rounding scale.
+        values = np.abs(np.concatenate([f_upper, f_lower]))
+        recent.append(float(np.max(values, initial=0.0, where=np.isfinite(values))))
+        size = max(recent)
+        difference = (f_upper - f_lower) / width
+        with np.errstate(invalid="ignore"):
+            scale = size + leverage * np.where(np.isfinite(difference), np.abs(difference), 0.0)
+        if not tableau.add(difference, width, ROUNDING_ULPS * objective.eps * 2.0 * scale / width):
+            break
+    if tableau.best is None:
+        return np.full(objective_size(objective), math.nan), np.full(objective_size(objective), math.inf)
+    return tableau.best, tableau.error
+
+
+def objective_size(objective: Objective) -> int:
+    return int(np.prod(objective.shape, dtype=int))
+
+
+def complex_derivative(
+    objective: Objective, x: np.ndarray, direction: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """The complex step ``Im f(x + i h d) / h``, or the reason ``f`` cannot take it.
+
+    The error estimate is :data:`~diffcompare.richardson.ROUNDING_ULPS` ulps of the
+    value: the step adds no truncation worth counting (``h^2 f''' / 6`` at
+    ``h = 1e-100``), so what is left is the rounding of ``f``'s own operations.
+    """
+    z = x + 1j * COMPLEX_STEP * direction
+    objective.evaluations += 1
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("error", ComplexWarning)
+        try:
+            value = np.asarray(objective.f(z))
+        except ComplexWarning:
+            return "f casts complex input to real"
+        except Exception as error:  # f is free to refuse complex input
+            return f"f raised {type(error).__name__} on complex input: {error}"
+    if value.dtype.kind != "c":
+        return f"f returned a real {value.dtype} for complex input: the imaginary part was dropped"
+    if value.shape != objective.shape:
+        return f"f returned shape {value.shape} for complex input"
+    derivative = value.imag.reshape(-1) / COMPLEX_STEP
+    if not np.all(np.isfinite(derivative)):
+        return "the complex step is not finite"
+    return derivative, ROUNDING_ULPS * np.finfo(np.float64).eps * abs(derivative)
+
+
+def ad_jacobian(f: Callable, x: np.ndarray, m: int | None) -> np.ndarray:
+    """Jacobian of ``f(x, xp)`` by the tape: one reverse pass per output, shape (m, n).
+
+    ``m`` is None for a scalar ``f``.  Raises whatever the tape raises
+    (``NotImplementedError`` naming an op without a rule).
+    """
+    if m is None:
+        return tape_gradient(f, x)[None, :]
+    rows = [tape_gradient(lambda z, xp, i=i: f(z, xp)[i], x) for i in range(m)]
+    return np.array(rows, dtype=np.float64).reshape(m, x.size)

@@ -1,0 +1,145 @@
+"""What a gradient check found: the result record and its readable forms."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["GradCheckResult", "Mismatch", "VERDICTS"]
+
+#: Verdicts from best to worst; several points are summarised by the worst.
+VERDICTS = ("pass", "inconclusive", "fail")
+
+#: Mismatching components listed in an assertion message.
+SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One component of the claimed derivative that is off the reference."""
+
+    index: int | tuple[int, int]
+    claimed: float
+    reference: float
+    abs_error: float
+    rel_error: float
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class GradCheckResult:
+    """The verdict of :func:`~diffcompare.check_grad` and the evidence behind it.
+
+    Attributes
+    ----------
+    verdict : {"pass", "fail", "inconclusive"}
+    reason : str
+        Why, in one sentence (the kink, the disagreeing references, ...).
+    index : int, tuple of int or None
+        The worst component (``(row, column)`` for a Jacobian); None when no single
+        component was examined (a fast-mode pass).
+    claimed, reference, abs_error, rel_error, reference_error, tolerance : float
+        At that component: the claimed value, the reference value, their distance,
+        the distance relative to ``|reference|``, the reference's own error estimate
+        and the tolerance applied (NaN when no component was examined).
+    references : tuple of str
+        The reference methods used (``"richardson"``, ``"complex_step"``, ``"tape"``).
+    evaluations : int
+        Calls of ``f`` (the tape's recording counts as one per output).
+    seconds : float
+        Wall time of the check.
+    point : numpy.ndarray
+        The point checked (the worst one when several were).
+    point_index : int or None
+        Its position among several points.
+    mismatches : tuple of Mismatch
+        Every component found off the reference, worst first (in fast mode, those the
+        search localised).
+    checked : int
+        Components compared one by one (0 for a fast-mode pass).
+    mode : {"full", "fast"}
+    seed : int
+    per_point : tuple of GradCheckResult
+        One result per point when several were checked, else empty.
+    notes : tuple of str
+        References that could not be used, and why.
+    """
+
+    verdict: str
+    reason: str
+    index: int | tuple[int, int] | None
+    claimed: float
+    reference: float
+    abs_error: float
+    rel_error: float
+    reference_error: float
+    tolerance: float
+    references: tuple[str, ...]
+    evaluations: int
+    seconds: float
+    point: np.ndarray
+    point_index: int | None
+    mismatches: tuple[Mismatch, ...]
+    checked: int
+    mode: str
+    seed: int
+    per_point: tuple[GradCheckResult, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True when the verdict is "pass"."""
+        return self.verdict == "pass"
+
+    def __str__(self) -> str:
+        where = "" if self.point_index is None else f" at point {self.point_index}"
+        lines = [f"gradient check: {self.verdict.upper()}{where}: {self.reason}"]
+        if self.index is not None:
+            lines += [
+                f"  worst component {self.index}: claimed {self.claimed!r}, reference {self.reference!r} "
+                f"(+- {self.reference_error:.2g})",
+                f"  abs error {self.abs_error:.3g}, rel error {self.rel_error:.3g}, tolerance {self.tolerance:.3g}",
+            ]
+        if self.per_point:
+            counts = {v: sum(r.verdict == v for r in self.per_point) for v in VERDICTS}
+            lines.append("  points: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS))
+        lines.append(
+            f"  references {'+'.join(self.references) or 'none'}; {self.evaluations} evaluations of f "
+            f"in {self.seconds:.3g} s (mode {self.mode}, seed {self.seed})"
+        )
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def message(self) -> str:
+        """An assertion message in the manner of ``numpy.testing.assert_allclose``."""
+        where = "" if self.point_index is None else f" at point {self.point_index}"
+        lines = [f"Gradient check {self.verdict}{where}: {self.reason}"]
+        if self.mismatches:
+            lines.append(f"Mismatched components: {len(self.mismatches)} / {self.checked or '?'}")
+            lines.append(f"{'index':>12} {'claimed':>24} {'reference':>24} {'abs error':>10} {'rel error':>10}")
+            lines += [
+                f"{str(m.index):>12} {m.claimed!r:>24} {m.reference!r:>24} {m.abs_error:10.3g} {m.rel_error:10.3g}"
+                for m in self.mismatches[:SHOWN]
+            ]
+            if len(self.mismatches) > SHOWN:
+                lines.append(f"{'':>12} ... {len(self.mismatches) - SHOWN} more")
+        lines.append(str(self).split("\n", 1)[1] if "\n" in str(self) else "")
+        lines.append(f"Repro: x = {_point_repr(self.point)}, seed = {self.seed}")
+        return "\n".join(line for line in lines if line)
+
+
+def _point_repr(point: np.ndarray) -> str:
+    """The point as a pasteable expression (round-tripping floats), shortened when long."""
+    if point.size <= 20:
+        return "np.array([" + ", ".join(repr(float(v)) for v in point) + "])"
+    head = ", ".join(repr(float(v)) for v in point[:5])
+    return f"np.array([{head}, ...])  # {point.size} components; pass the same points and seed"
+
+
+def relative(abs_error: float, reference: float) -> float:
+    """``abs_error / |reference|``: inf for a nonzero error on a zero reference."""
+    if reference == 0:
+        return 0.0 if abs_error == 0 else math.inf
+    return abs_error / abs(reference)
