@@ -5,7 +5,9 @@ differentiated by SymPy (``"symbolic"``), the autograd package (``"autograd"``),
 diffcompare's own reverse-mode tape (``"tape"``), forward-mode dual numbers
 (``"forward"``), central differences (``"central"``), the complex step
 (``"complex_step"``) and Richardson-extrapolated differences (``"richardson"``);
-accuracy is measured against a 50-digit reference.
+accuracy is measured against a 50-digit reference.  :func:`check_grad` and
+:func:`assert_grad_correct` turn the comparison into an oracle for hand-written
+gradients.
 
 >>> import diffcompare
 >>> g = diffcompare.grad(lambda x, xp: xp.sum(xp.tanh(x)), method="tape")
@@ -20,6 +22,7 @@ from .gradient import grad
 from .harness import HarnessOptions, run_suite
 from .methods import METHODS
 from .namespace import Namespace, UnsupportedOperationError
+from .oracle import GradCheckResult, assert_grad_correct, assert_jacobian_correct, check_grad, check_jacobian
 from .records import HardPoint, SuiteFunction, suite
 from .reference import ReferenceGradient, reference_gradient
 from .richardson import richardson_difference
@@ -28,6 +31,7 @@ from .symbolic import SymbolicGradient, symbolic_gradient
 __version__ = "0.1.0"
 
 __all__ = [
+    "GradCheckResult",
     "GradientError",
     "HardPoint",
     "HarnessOptions",
@@ -37,7 +41,11 @@ __all__ = [
     "SuiteFunction",
     "SymbolicGradient",
     "UnsupportedOperationError",
+    "assert_grad_correct",
+    "assert_jacobian_correct",
     "central_difference",
+    "check_grad",
+    "check_jacobian",
     "complex_step",
     "grad",
     "gradient_error",

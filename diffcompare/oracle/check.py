@@ -19,8 +19,8 @@ Per component, the reference with the smallest error estimate judges the claimed
   left and right of ``x``: if those disagree, ``x`` sits on a kink and the component is
   inconclusive, never a false "fail";
 * a reference too uncertain to see a relative error of
-  :data:`~.tolerance.RESOLUTION` makes an agreeing component inconclusive (a noisy
-  ``f``, one evaluated in float32).
+  :data:`~.tolerance.RESOLUTION` (more for an ``f`` computed in float32) makes an
+  agreeing component inconclusive (a noisy ``f``).
 
 Modes: ``"full"`` computes every component's references.  ``"fast"`` checks the
 derivative along a few random directions (``O(1)`` evaluations of ``f``) and, if one
@@ -45,7 +45,7 @@ from ..validation import as_point, check_callable
 from .localise import localise
 from .references import INITIAL_STEP, Objective, ad_jacobian, complex_derivative, line_derivative
 from .result import VERDICTS, GradCheckResult, Mismatch, relative
-from .tolerance import CLAIMED_RTOL, RESOLUTION, Tolerance, disagree, mismatch, unresolved
+from .tolerance import CLAIMED_RTOL, Tolerance, disagree, mismatch, resolution, unresolved
 
 __all__ = ["check_grad", "check_jacobian", "assert_grad_correct", "assert_jacobian_correct"]
 
@@ -283,7 +283,9 @@ def _claimed(grad, x: np.ndarray, shape: tuple[int, int], scalar: bool) -> tuple
     value = grad(x.copy()) if callable(grad) else grad
     array = np.asarray(value)
     if array.dtype == object or array.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must give real floating-point values; got {type(value).__name__} of dtype {array.dtype}")
+        raise TypeError(
+            f"{name} must give real floating-point values; got {type(value).__name__} of dtype {array.dtype}"
+        )
     expected = (shape[1],) if scalar else shape
     if array.shape != expected:
         raise ValueError(f"{name} must give shape {expected} at x of shape ({shape[1]},); got {array.shape}")
@@ -299,10 +301,14 @@ def _check(f, grad, x, scalar: bool, box, n_points, options: _Options) -> GradCh
         raise TypeError("grad must be a callable grad(x) or an array; got None")
     points = _points(x, box, n_points, options.seed)
     xp_form = _takes_namespace(f)
-    results = [_PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)]
+    results = [
+        _PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)
+    ]
     if len(results) == 1:
         return results[0]
-    ranked = sorted(range(len(results)), key=lambda i: (VERDICTS.index(results[i].verdict), _severity(results[i])))
+    ranked = sorted(
+        range(len(results)), key=lambda i: (VERDICTS.index(results[i].verdict), _severity(results[i]))
+    )
     worst = ranked[-1]
     return replace(
         results[worst],
@@ -343,6 +349,7 @@ class _PointCheck:
         m, n = self.f_at_x.size, x.size
         self.claimed, dtype = _claimed(grad, x, (m, n), scalar)
         self.tolerance = Tolerance.choose(dtype, options.rtol, options.atol)
+        self.resolution = resolution(self.objective.eps)
         self.mode = options.mode if options.mode != "auto" else ("full" if n <= AUTO_FULL_LIMIT else "fast")
         self.tape = self._tape(f, scalar) if xp_form else None
         self.complex_ok = False
@@ -373,8 +380,9 @@ class _PointCheck:
             return
         value, error = line_derivative(self.objective, self.x, d)
         if np.any(disagree(complex_ref[0], complex_ref[1], value, error, _ROUNDING * np.abs(value))):
+            complex_value, difference = float(complex_ref[0][0]), float(value[0])
             self._no_complex(
-                f"along a random direction it gives {float(complex_ref[0][0])!r}, differences {float(value[0])!r}: "
+                f"along a random direction it gives {complex_value!r}, differences {difference!r}: "
                 "f is not analytic in complex arithmetic (np.abs, np.maximum, np.real?)"
             )
             return
@@ -387,7 +395,9 @@ class _PointCheck:
             raise ValueError(f"complex_step=True, but the complex step cannot be used: {reason}")
         self.notes.append(f"no complex step ({reason})")
 
-    def along(self, d: np.ndarray, initial_step: float = INITIAL_STEP) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    def along(
+        self, d: np.ndarray, initial_step: float = INITIAL_STEP
+    ) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """All references for the derivative along ``d``: (name, value (m,), error (m,))."""
         refs = [("richardson", *line_derivative(self.objective, self.x, d, initial_step))]
         if self.complex_ok:
@@ -405,16 +415,26 @@ class _PointCheck:
         unit[k] = 1.0
         return self.along(unit, INITIAL_STEP * self.scales[k])
 
-    def kink(self, k: int, allowance: np.ndarray) -> tuple[np.ndarray, str]:
-        """Rows where the one-sided derivatives along coordinate ``k`` disagree."""
+    def kink(self, k: int, claimed: np.ndarray, tolerance: np.ndarray) -> tuple[np.ndarray, str]:
+        """Rows where ``x`` sits on a kink along coordinate ``k`` that explains ``claimed``.
+
+        The one-sided derivatives must disagree, and the claimed value must lie between
+        them (within ``tolerance``): every subgradient of a 1-d kink does, so a claim
+        outside that range is wrong whatever the kink.  This keeps a steep but smooth
+        change (huber 1e-7 from its joint, where the left-sided differences see the
+        quadratic piece) from excusing a sign flip.
+        """
         unit = np.zeros_like(self.x)
         unit[k] = 1.0
         step = INITIAL_STEP * self.scales[k]
         right = line_derivative(self.objective, self.x, unit, step, side=1, f_at_x=self.f_at_x)
         left = line_derivative(self.objective, self.x, unit, step, side=-1, f_at_x=self.f_at_x)
-        split = disagree(right[0], right[1], left[0], left[1], allowance)
-        row = int(np.argmax(split))
-        return split, f"one-sided derivatives {float(right[0][row])!r} and {float(left[0][row])!r}"
+        split = disagree(right[0], right[1], left[0], left[1], 0.0)
+        low, high = np.fmin(right[0], left[0]), np.fmax(right[0], left[0])
+        with np.errstate(invalid="ignore"):
+            between = (claimed >= low - tolerance) & (claimed <= high + tolerance)
+        row = int(np.argmax(split & between))
+        return split & between, f"one-sided derivatives {float(right[0][row])!r} and {float(left[0][row])!r}"
 
     # -- judging -----------------------------------------------------------------------
 
@@ -439,7 +459,7 @@ class _PointCheck:
                 split |= both & disagree(values[a], errors[a], values[b], errors[b], allowance)
         claimed = self.claimed[:, columns]
         bad, tolerance = mismatch(claimed, value, error, allowance)
-        uncertain = unresolved(value, error, allowance)
+        uncertain = unresolved(value, error, allowance, self.resolution, row_scale)
         return _Entries(columns, claimed, value, error, tolerance, bad, split, uncertain, np.zeros_like(bad))
 
     def confirm(self, entries: _Entries, row_scale: np.ndarray) -> str:
@@ -450,8 +470,7 @@ class _PointCheck:
             if ratio[j] == 0:
                 break
             k = int(entries.columns[j])
-            allowance = self.tolerance.components(entries.value[:, j : j + 1], row_scale)[:, 0]
-            split, detail = self.kink(k, allowance)
+            split, detail = self.kink(k, entries.claimed[:, j], entries.tolerance[:, j])
             entries.kink[:, j] = split & entries.bad[:, j]
             if split.any() and not description:
                 description = f"x sits on a kink in coordinate {k}: {detail}"
@@ -555,7 +574,7 @@ class _PointCheck:
         for a in range(len(names)):
             for b in range(a + 1, len(names)):
                 split |= disagree(refs[a][1], refs[a][2], refs[b][1], refs[b][2], allowance)
-        return bad, split, unresolved(value, error, allowance), value
+        return bad, split, unresolved(value, error, allowance, self.resolution, 0.0), value
 
     def group_fails(self, d: np.ndarray, group: np.ndarray) -> bool:
         restricted = np.zeros_like(d)
@@ -576,30 +595,38 @@ class _PointCheck:
             pick = np.where(failing, ratio, -1.0)
         elif doubtful.any() or causes or kink:
             verdict = "inconclusive"
-            reason = kink or (causes[0] if causes else _doubt(entries, doubtful))
+            reason = kink or (causes[0] if causes else _doubt(entries, doubtful, self.resolution))
             pick = np.where(doubtful, ratio, -1.0)
         else:
             verdict = "pass"
-            reason = f"all {checked} components agree" if checked else (
-                f"{self.options.directions} random directional derivatives agree"
+            reason = (
+                f"all {checked} components agree"
+                if checked
+                else (f"{self.options.directions} random directional derivatives agree")
             )
             pick = ratio
         mismatches = tuple(
             self.mismatch_record(entries, row, j)
             for row, j in sorted(zip(*np.nonzero(failing), strict=True), key=lambda rj: -ratio[rj])
         )
-        fields = dict(index=None, claimed=np.nan, reference=np.nan, abs_error=np.nan, rel_error=np.nan,
-                      reference_error=np.nan, tolerance=np.nan)
+        worst, reference_error = None, np.nan
         if pick.size:
             row, j = np.unravel_index(int(np.argmax(pick)), pick.shape)
-            record = self.mismatch_record(entries, row, j)
-            fields = dict(index=record.index, claimed=record.claimed, reference=record.reference,
-                          abs_error=record.abs_error, rel_error=record.rel_error,
-                          reference_error=float(entries.error[row, j]), tolerance=record.tolerance)
+            worst, reference_error = self.mismatch_record(entries, row, j), float(entries.error[row, j])
         return GradCheckResult(
-            verdict=verdict, reason=reason, **fields, references=tuple(self.used),
-            evaluations=self.objective.evaluations, seconds=0.0, point=self.x, point_index=None,
-            mismatches=mismatches, checked=checked, mode=self.mode, seed=self.options.seed,
+            verdict,
+            reason,
+            worst,
+            reference_error,
+            references=tuple(self.used),
+            evaluations=self.objective.evaluations,
+            seconds=0.0,
+            point=self.x,
+            point_index=None,
+            mismatches=mismatches,
+            checked=checked,
+            mode=self.mode,
+            seed=self.options.seed,
             notes=tuple(self.notes),
         )
 
@@ -608,8 +635,8 @@ class _PointCheck:
         index = k if self.claimed.shape[0] == 1 and self.objective.shape == () else (int(row), k)
         claimed, reference = float(entries.claimed[row, j]), float(entries.value[row, j])
         abs_error = abs(claimed - reference)
-        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference),
-                        float(entries.tolerance[row, j]))
+        tolerance = float(entries.tolerance[row, j])
+        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference), tolerance)
 
 
 def _ratio(entries: _Entries) -> np.ndarray:
@@ -625,13 +652,13 @@ def _row_scale(refs: list[list[tuple]]) -> np.ndarray:
     return np.max(np.where(np.isfinite(stacked), stacked, 0.0), axis=0)[:, None]
 
 
-def _doubt(entries: _Entries, doubtful: np.ndarray) -> str:
+def _doubt(entries: _Entries, doubtful: np.ndarray, relative: float) -> str:
     row, j = (int(i[0]) for i in np.nonzero(doubtful))
     k = int(entries.columns[j])
     if entries.split[row, j]:
         return f"the references disagree with each other at component {k}"
     return (
         f"the reference at component {k} is too uncertain (+- {entries.error[row, j]:.2g} on "
-        f"{float(entries.value[row, j])!r}) to resolve a relative error of {RESOLUTION:g}: "
+        f"{float(entries.value[row, j])!r}) to resolve a relative error of {relative:g}: "
         "is f noisy or low-precision?"
     )

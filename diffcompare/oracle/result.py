@@ -37,13 +37,13 @@ class GradCheckResult:
     verdict : {"pass", "fail", "inconclusive"}
     reason : str
         Why, in one sentence (the kink, the disagreeing references, ...).
-    index : int, tuple of int or None
-        The worst component (``(row, column)`` for a Jacobian); None when no single
-        component was examined (a fast-mode pass).
-    claimed, reference, abs_error, rel_error, reference_error, tolerance : float
-        At that component: the claimed value, the reference value, their distance,
-        the distance relative to ``|reference|``, the reference's own error estimate
-        and the tolerance applied (NaN when no component was examined).
+    worst : Mismatch or None
+        The worst component compared (None when none was: a fast-mode pass).  Its
+        fields are also attributes of the result: ``index`` (``(row, column)`` for a
+        Jacobian), ``claimed``, ``reference``, ``abs_error``, ``rel_error`` (relative
+        to ``|reference|``) and ``tolerance`` (None or NaN without a worst component).
+    reference_error : float
+        The reference's own error estimate at the worst component.
     references : tuple of str
         The reference methods used (``"richardson"``, ``"complex_step"``, ``"tape"``).
     evaluations : int
@@ -69,13 +69,8 @@ class GradCheckResult:
 
     verdict: str
     reason: str
-    index: int | tuple[int, int] | None
-    claimed: float
-    reference: float
-    abs_error: float
-    rel_error: float
+    worst: Mismatch | None
     reference_error: float
-    tolerance: float
     references: tuple[str, ...]
     evaluations: int
     seconds: float
@@ -89,6 +84,30 @@ class GradCheckResult:
     notes: tuple[str, ...] = ()
 
     @property
+    def index(self) -> int | tuple[int, int] | None:
+        return None if self.worst is None else self.worst.index
+
+    @property
+    def claimed(self) -> float:
+        return math.nan if self.worst is None else self.worst.claimed
+
+    @property
+    def reference(self) -> float:
+        return math.nan if self.worst is None else self.worst.reference
+
+    @property
+    def abs_error(self) -> float:
+        return math.nan if self.worst is None else self.worst.abs_error
+
+    @property
+    def rel_error(self) -> float:
+        return math.nan if self.worst is None else self.worst.rel_error
+
+    @property
+    def tolerance(self) -> float:
+        return math.nan if self.worst is None else self.worst.tolerance
+
+    @property
     def passed(self) -> bool:
         """True when the verdict is "pass"."""
         return self.verdict == "pass"
@@ -100,7 +119,8 @@ class GradCheckResult:
             lines += [
                 f"  worst component {self.index}: claimed {self.claimed!r}, reference {self.reference!r} "
                 f"(+- {self.reference_error:.2g})",
-                f"  abs error {self.abs_error:.3g}, rel error {self.rel_error:.3g}, tolerance {self.tolerance:.3g}",
+                f"  abs error {self.abs_error:.3g}, rel error {self.rel_error:.3g}, "
+                f"tolerance {self.tolerance:.3g}",
             ]
         if self.per_point:
             counts = {v: sum(r.verdict == v for r in self.per_point) for v in VERDICTS}
@@ -118,9 +138,12 @@ class GradCheckResult:
         lines = [f"Gradient check {self.verdict}{where}: {self.reason}"]
         if self.mismatches:
             lines.append(f"Mismatched components: {len(self.mismatches)} / {self.checked or '?'}")
-            lines.append(f"{'index':>12} {'claimed':>24} {'reference':>24} {'abs error':>10} {'rel error':>10}")
+            lines.append(
+                f"{'index':>12} {'claimed':>24} {'reference':>24} {'abs error':>10} {'rel error':>10}"
+            )
             lines += [
-                f"{str(m.index):>12} {m.claimed!r:>24} {m.reference!r:>24} {m.abs_error:10.3g} {m.rel_error:10.3g}"
+                f"{str(m.index):>12} {m.claimed!r:>24} {m.reference!r:>24} "
+                f"{m.abs_error:10.3g} {m.rel_error:10.3g}"
                 for m in self.mismatches[:SHOWN]
             ]
             if len(self.mismatches) > SHOWN:

@@ -18,14 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CLAIMED_RTOL", "SAFETY", "RESOLUTION", "Tolerance"]
+__all__ = ["CLAIMED_RTOL", "SAFETY", "RESOLUTION", "Tolerance", "resolution"]
 
 #: Rounding a correct gradient may carry, relative to the gradient's scale: 1024 ulps
-#: for float32 and float64 (sums of thousands of terms, a few cancellations), 16 ulps
-#: for float16, whose 11 bits leave nothing to spare.
+#: for float64 (sums of thousands of terms, a few cancellations), 128 for float32
+#: (1.5e-5: a float32 gradient good to 4 digits only is wrong), 16 ulps for float16,
+#: whose 11 bits leave nothing to spare.
 CLAIMED_RTOL = {
     np.dtype(np.float16): 16 * float(np.finfo(np.float16).eps),
-    np.dtype(np.float32): 1024 * float(np.finfo(np.float32).eps),
+    np.dtype(np.float32): 128 * float(np.finfo(np.float32).eps),
     np.dtype(np.float64): 1024 * float(np.finfo(np.float64).eps),
 }
 
@@ -40,8 +41,18 @@ SAFETY = 2.0
 #: claimed allowance, a claimed value that agrees is "inconclusive", not "pass".
 #: Differences alone cannot do much better in hard places: ``|x|`` 1e-7 from its kink,
 #: next to other terms of size 1, needs steps under 1e-7, where rounding ``f`` leaves
-#: an uncertainty near 1e-7 of the derivative.
+#: an uncertainty near 1e-7 of the derivative.  This is for an ``f`` computed in
+#: float64; see :func:`resolution` for lower precisions.
 RESOLUTION = 1e-6
+
+
+def resolution(f_eps: float) -> float:
+    """The relative error a check can promise to see when ``f`` rounds to ``f_eps``.
+
+    Differences of an ``f`` computed in float32 (eps 1.2e-7) are good to ~1e-4 at best
+    and Ridders' estimate says ~2e-4: 1e4 eps (1.2e-3) is what can be promised.
+    """
+    return max(RESOLUTION, 1e4 * f_eps)
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,8 @@ def mismatch(claimed, value, error, allowance) -> tuple[np.ndarray, np.ndarray]:
         return ~(np.abs(claimed - value) <= tolerance), tolerance
 
 
-def unresolved(value, error, allowance) -> np.ndarray:
-    """Where the reference is too uncertain to see an error of :data:`RESOLUTION`."""
+def unresolved(value, error, allowance, relative: float, row_scale) -> np.ndarray:
+    """Where the reference is too uncertain to see an error of ``relative`` times the
+    larger of ``|value|`` and the gradient's max-norm ``row_scale``."""
     with np.errstate(invalid="ignore"):
-        return ~(SAFETY * error <= np.maximum(allowance, RESOLUTION * np.abs(value)))
+        return ~(SAFETY * error <= np.maximum(allowance, relative * np.fmax(np.abs(value), row_scale)))
