@@ -286,6 +286,7 @@ def test_several_points_report_the_failing_one():
     assert result.verdict == "fail" and result.point_index in (1, 2)
     np.testing.assert_array_equal(result.point, points[result.point_index])
     assert result.evaluations == sum(r.evaluations for r in result.per_point)
+    assert "Points with verdict fail: [1, 2] of 3" in result.message()
 
 
 def test_seeded_points_in_a_box():
@@ -298,6 +299,8 @@ def test_seeded_points_in_a_box():
     assert not np.array_equal(points, [r.point for r in other.per_point])
     assert all(np.all((p >= [-1, -1]) & (p <= [1, 2])) for p in points)
     assert first.verdict == "pass"
+    integers = check_grad(sin_x, sin_x_grad, box=([-1, -1], [1, 2]), n_points=4, seed=11)
+    np.testing.assert_array_equal(points, [r.point for r in integers.per_point])
 
 
 # -- messages ------------------------------------------------------------------------------

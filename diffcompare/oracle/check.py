@@ -256,8 +256,9 @@ def _points(x, box, n_points, seed: int) -> np.ndarray:
         raise ValueError("give either x or box, not both")
     if not (isinstance(box, tuple | list) and len(box) == 2):
         raise ValueError("box must be a pair (low, high) of arrays of shape (n,)")
-    low = as_point(box[0], "box low")
-    high = as_point(box[1], "box high", dim=low.size)
+    corners = [np.asarray(c, dtype=float) if np.asarray(c).dtype.kind in "iu" else c for c in box]
+    low = as_point(corners[0], "box low")
+    high = as_point(corners[1], "box high", dim=low.size)
     if not np.all(low < high):
         raise ValueError("box must have low < high in every coordinate")
     if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 1:
@@ -362,8 +363,8 @@ class _PointCheck:
     def _tape(self, f, scalar):
         try:
             jacobian = ad_jacobian(f, self.x, None if scalar else self.f_at_x.size)
-        except NotImplementedError as error:
-            self.notes.append(f"no tape reference ({error})")
+        except Exception as error:  # an op without a rule, or code the tape cannot trace
+            self.notes.append(f"no tape reference ({type(error).__name__}: {error})")
             return None
         self.objective.evaluations += self.f_at_x.size
         if not np.all(np.isfinite(jacobian)):

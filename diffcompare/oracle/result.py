@@ -136,6 +136,11 @@ class GradCheckResult:
         """An assertion message in the manner of ``numpy.testing.assert_allclose``."""
         where = "" if self.point_index is None else f" at point {self.point_index}"
         lines = [f"Gradient check {self.verdict}{where}: {self.reason}"]
+        if self.per_point:
+            for verdict in ("fail", "inconclusive"):
+                points = [r.point_index for r in self.per_point if r.verdict == verdict]
+                if points:
+                    lines.append(f"Points with verdict {verdict}: {points} of {len(self.per_point)}")
         if self.mismatches:
             lines.append(f"Mismatched components: {len(self.mismatches)} / {self.checked or '?'}")
             lines.append(
