@@ -159,11 +159,13 @@ class Tableau:
                 new_rounding = np.minimum(new_rounding, row_rounding[j])
                 better = (error < row_error) & np.isfinite(row[j])
                 row_best, row_error = np.where(better, row[j], row_best), np.where(better, error, row_error)
-            # A best entry that the new row contradicts, beyond both estimates, came from
-            # steps where the differences only looked smooth: sin(1000 x) at steps
+            # A best entry that the new row contradicts, far beyond both estimates, came
+            # from steps where the differences only looked smooth: sin(1000 x) at steps
             # 0.1 / 2^i has 1000 h near multiples of 2 pi, and those rows agree with one
             # another to 1e-12 on a wrong value.  Smaller steps are closer to the limit.
-            contradicted = abs(row_best - self.best) > row_error + self.error
+            # "Far beyond" (8 times the row's own estimate): rows of a noisy f also
+            # contradict the best entry, but by about their own, growing, uncertainty.
+            contradicted = abs(row_best - self.best) > 8.0 * row_error + self.error
             self.best = np.where(contradicted, row_best, self.best)
             self.error = np.where(contradicted, row_error, self.error)
         self._previous, self._previous_rounding = row, row_rounding

@@ -140,25 +140,36 @@ def test_curvature_and_magnitudes(f, grad, x):
             assert wrong.verdict == "fail" and wrong.index == k, str(wrong)
 
 
-def test_noisy_function_is_inconclusive_unless_grossly_wrong():
+@pytest.mark.parametrize("noise", [1e-9, 1e-5])
+def test_noisy_function_never_fails_a_correct_gradient(noise):
     rng = np.random.default_rng(7)
 
     def noisy(x):
-        return np.sum(x**2) * (1 + 1e-9 * rng.standard_normal())
+        return np.sum(x**2) * (1 + noise * rng.standard_normal())
 
-    result = check_grad(noisy, lambda x: 2 * x, np.array([1.0, -2.0]), complex_step=False)
-    assert result.verdict == "inconclusive" and "too uncertain" in result.reason
-    assert check_grad(noisy, lambda x: 4 * x, np.array([1.0, -2.0]), complex_step=False).verdict == "fail"
+    x = np.array([1.0, -2.0])
+    result = check_grad(noisy, lambda x: 2 * x, x, complex_step=False)
+    assert result.verdict in ("pass", "inconclusive"), str(result)
+    wrong = check_grad(noisy, lambda x: 4 * x, x, complex_step=False)
+    if noise < 1e-6:  # the larger steps still resolve the derivative
+        assert wrong.verdict == "fail"
+    else:  # no difference can resolve 1e-6 under this noise: neither verdict is earned
+        assert result.verdict == "inconclusive" and wrong.verdict == "inconclusive"
 
 
 def test_references_that_disagree_make_it_inconclusive():
     # The tape takes the branch of the comparison at the tie, the differences see the
-    # mean of both slopes: neither can be trusted, so no verdict either way.
+    # mean of both slopes; three ladders of differences outvote the tape, the claim
+    # (the tape's slope) lies between the one-sided slopes: a kink, no verdict.
     def bent(x, xp):
         return xp.sum(xp.where(x > 0, x, 2.0 * x))
 
-    result = check_grad(bent, lambda x: np.where(x > 0, 1.0, 2.0), np.array([0.0, 1.0]))
-    assert result.verdict == "inconclusive" and "disagree" in result.reason
+    x = np.array([0.0, 1.0])
+    result = check_grad(bent, lambda x: np.where(x > 0, 1.0, 2.0), x)
+    assert result.verdict == "inconclusive" and "kink in coordinate 0" in result.reason
+    assert any("tape outvoted" in note for note in result.notes)
+    # a claim outside both one-sided slopes is wrong whatever the kink
+    assert check_grad(bent, lambda x: np.where(x > 0, 1.0, 3.0), x).verdict == "fail"
 
 
 def test_complex_step_is_checked_before_it_is_trusted():

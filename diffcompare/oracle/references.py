@@ -24,7 +24,7 @@ import numpy as np
 from numpy.exceptions import ComplexWarning
 
 from ..methods.tape_method import tape_gradient
-from ..richardson import ROUNDING_ULPS, Tableau
+from ..richardson import Tableau
 
 __all__ = [
     "Objective",
@@ -34,6 +34,7 @@ __all__ = [
     "INITIAL_STEP",
     "MAX_LEVELS",
     "COMPLEX_STEP",
+    "ROUNDING_ULPS",
 ]
 
 #: First step along a line, in units of the direction, which is scaled per coordinate
@@ -54,6 +55,15 @@ MAX_LEVELS = 60
 #: ~1e28 at the first step) would inflate the rounding part for good and stop the
 #: ladder before it reaches the scale where ``f`` is smooth.
 WINDOW = 3
+
+#: Relative error of each value of ``f``, in units of its eps, on the scale of ``|f|``
+#: nearby plus the argument rounding (see ``leverage`` in :func:`line_derivative`).
+#: Half of :data:`diffcompare.richardson.ROUNDING_ULPS`, which also had to cover
+#: argument rounding; the tolerance multiplies estimates by
+#: :data:`~diffcompare.oracle.tolerance.SAFETY` on top.  Near a kink, where steps must
+#: be small, this is what lets a relative error of 1e-6 show: ``|x|`` 1e-7 from its
+#: kink next to terms of size 6 has an estimated uncertainty of 2.6e-7.
+ROUNDING_ULPS = 4.0
 
 #: Imaginary step of the complex step, relative to the direction (see
 #: :mod:`diffcompare.complex_step`: any value from ~1e-150 to ~1e-20 gives the same
@@ -167,7 +177,7 @@ def complex_derivative(
 ) -> tuple[np.ndarray, np.ndarray] | str:
     """The complex step ``Im f(x + i h d) / h``, or the reason ``f`` cannot take it.
 
-    The error estimate is :data:`~diffcompare.richardson.ROUNDING_ULPS` ulps of the
+    The error estimate is :data:`ROUNDING_ULPS` ulps of the
     value: the step adds no truncation worth counting (``h^2 f''' / 6`` at
     ``h = 1e-100``), so what is left is the rounding of ``f``'s own operations.
     """

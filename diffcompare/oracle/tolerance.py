@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CLAIMED_RTOL", "SAFETY", "RESOLUTION", "Tolerance", "resolution"]
+__all__ = ["CLAIMED_RTOL", "SAFETY", "RESOLUTION", "SIGNIFICANT", "Tolerance", "resolution"]
 
 #: Rounding a correct gradient may carry, relative to the gradient's scale: 1024 ulps
 #: for float64 (sums of thousands of terms, a few cancellations), 128 for float32
@@ -46,13 +46,20 @@ SAFETY = 2.0
 RESOLUTION = 1e-6
 
 
+#: Components smaller than this fraction of the gradient's max-norm are resolved on
+#: that fraction's scale: differences have an absolute error set by ``|f|`` and the
+#: step, so a component 1e-9 of the others could never be seen to 1e-6 of itself.
+SIGNIFICANT = 1e-3
+
+
 def resolution(f_eps: float) -> float:
     """The relative error a check can promise to see when ``f`` rounds to ``f_eps``.
 
-    Differences of an ``f`` computed in float32 (eps 1.2e-7) are good to ~1e-4 at best
-    and Ridders' estimate says ~2e-4: 1e4 eps (1.2e-3) is what can be promised.
+    Differences of an ``f`` computed in float32 (eps 1.2e-7) are good to ~1e-4 of the
+    gradient's scale at best, so ~1e-3 on a component a tenth of that scale: 1e5 eps
+    (1.2e-2) is what can be promised.
     """
-    return max(RESOLUTION, 1e4 * f_eps)
+    return max(RESOLUTION, 1e5 * f_eps)
 
 
 @dataclass(frozen=True)
@@ -101,7 +108,9 @@ def mismatch(claimed, value, error, allowance) -> tuple[np.ndarray, np.ndarray]:
 
 
 def unresolved(value, error, allowance, relative: float, row_scale) -> np.ndarray:
-    """Where the reference is too uncertain to see an error of ``relative`` times the
-    larger of ``|value|`` and the gradient's max-norm ``row_scale``."""
+    """Where the reference is too uncertain to see an error of ``relative`` times
+    ``|value|``, or for components below :data:`SIGNIFICANT` of the gradient's max-norm
+    ``row_scale``, times that fraction of it."""
     with np.errstate(invalid="ignore"):
-        return ~(SAFETY * error <= np.maximum(allowance, relative * np.fmax(np.abs(value), row_scale)))
+        scale = np.fmax(np.abs(value), SIGNIFICANT * row_scale)
+        return ~(SAFETY * error <= np.maximum(allowance, relative * scale))
