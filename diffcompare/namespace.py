@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .ops import CONSTANTS, CONSTRUCTORS, OPS, canonical_name
+from .ops import ALIASES, CONSTANTS, CONSTRUCTORS, OPS, canonical_name
 
 __all__ = ["Namespace", "UnsupportedOperationError"]
 
@@ -43,7 +43,6 @@ class Namespace:
         If ``functions`` misses an operation or names an unknown one.
     """
 
-    __slots__ = ("backend", "_members")
 
     def __init__(
         self,
@@ -64,6 +63,10 @@ class Namespace:
         members.update(functions)
         self.backend = backend
         self._members = members
+        # Every name, aliases included, as an instance attribute: ``xp.sin`` is then a
+        # plain attribute lookup, and __getattr__ runs only for unknown names.
+        vars(self).update(members)
+        vars(self).update({alias: members[name] for alias, name in ALIASES.items() if name in members})
 
     def __getattr__(self, name: str) -> Any:
         try:

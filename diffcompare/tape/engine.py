@@ -8,14 +8,17 @@ the incoming gradients of every node in a dict keyed by node.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ..backends.numpy_backend import NUMPY_FUNCTIONS
-from ..traced import TracedArray, value_of
-from .rules import RULES, Variadic
+from ..traced import TracedArray
+from .rules import RULES, Scatter, Variadic
 
 __all__ = ["Node", "apply", "backward", "graph_size", "unbroadcast"]
 
@@ -32,20 +35,19 @@ class Node(TracedArray):
     """A value recorded on the tape: its parents and the map from its gradient to theirs.
 
     Supports numpy's arithmetic operators, indexing and comparisons (which return
-    plain boolean arrays, so Python control flow on values works).
+    plain boolean arrays, so Python control flow on values works).  ``order`` numbers
+    nodes in creation order: a node is always created after its parents, so sorting by
+    it is a topological order.
     """
 
-    __slots__ = ("value", "parents", "vjp")
+    __slots__ = ("value", "parents", "vjp", "order")
     engine, loses, rules = "the tape", "detach it from the tape", RULES
 
     def __init__(self, value: Any, parents: tuple[Node, ...] = (), vjp: Callable | None = None):
         self.value = value
         self.parents = parents
         self.vjp = vjp
-
-    @staticmethod
-    def apply(op, *args, **params):
-        return apply(op, *args, **params)
+        self.order = next(_creation)
 
     def __repr__(self):
         return f"Node({self.value!r})"
@@ -53,15 +55,7 @@ class Node(TracedArray):
     __hash__ = object.__hash__  # nodes are dict keys, by identity
 
 
-def _rule_for(op: str, index: int) -> Callable | None:
-    rules = RULES.get(op)
-    if rules is None:
-        raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
-    if isinstance(rules, Variadic):
-        return lambda *args, **params: rules.rule(index, *args, **params)
-    if index >= len(rules):
-        raise NotImplementedError(f"the tape has no derivative rule for argument {index} of operation {op!r}")
-    return rules[index]
+_creation = itertools.count()
 
 
 def apply(op: str, *args: Any, **params: Any) -> Any:
@@ -74,25 +68,36 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     NotImplementedError
         If a traced argument has no derivative rule for ``op``.
     """
-    forward = FORWARD.get(op)
-    if forward is None:
+    forward, rules = FORWARD.get(op), RULES.get(op)
+    if forward is None or rules is None:
         raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
-    values = tuple(value_of(a) for a in args)
+    values = [arg.value if isinstance(arg, TracedArray) else arg for arg in args]
     ans = forward(*values, **params)
-    parents, rules = [], []
+    parents, vjps = [], []
     for index, arg in enumerate(args):
-        if isinstance(arg, Node):
-            rule = _rule_for(op, index)
-            if rule is not None:
-                parents.append(arg)
-                rules.append(rule)
+        if not isinstance(arg, Node):
+            continue
+        if type(rules) is Variadic:
+            rule = partial(rules.rule, index)
+        elif index < len(rules):
+            rule = rules[index]
+        else:
+            raise NotImplementedError(
+                f"the tape has no derivative rule for argument {index} of operation {op!r}"
+            )
+        if rule is not None:
+            parents.append(arg)
+            vjps.append(rule)
     if not parents:
         return ans
 
     def vjp(g):
-        return tuple(rule(g, ans, *values, **params) for rule in rules)
+        return [rule(g, ans, *values, **params) for rule in vjps]
 
     return Node(ans, tuple(parents), vjp)
+
+
+Node.apply = staticmethod(apply)
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -110,21 +115,21 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _topological_order(root: Node) -> list[Node]:
-    """Nodes reachable from ``root``, each after all of its parents (iterative DFS)."""
-    order: list[Node] = []
-    expanded: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    """Nodes reachable from ``root``, each after all of its parents (iterative search).
+
+    Creation order is a topological order, so the walk only has to find the nodes.
+    """
+    found = {id(root): root}
+    stack = [root]
     while stack:
-        node, finished = stack.pop()
-        if finished:
-            order.append(node)
-            continue
-        if id(node) in expanded:
-            continue
-        expanded.add(id(node))
-        stack.append((node, True))
-        stack.extend((p, False) for p in node.parents if id(p) not in expanded)
-    return order
+        for parent in stack.pop().parents:
+            if id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=_order)
+
+
+_order = operator.attrgetter("order")
 
 
 def graph_size(root: Node) -> int:
@@ -135,6 +140,10 @@ def graph_size(root: Node) -> int:
 def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
     """Propagate ``seed`` from ``root`` to every node it depends on.
 
+    Gradients are summed in a dict keyed by node.  A sum the walk allocated itself
+    (``owned``) is added to in place; any other array may be shared (``add`` passes
+    its gradient to both arguments) and is never written to.
+
     Returns
     -------
     dict
@@ -142,16 +151,33 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
         parents), keyed by node.
     """
     grads: dict[Node, Any] = {root: seed}
+    owned: set[Node] = set()
     for node in reversed(_topological_order(root)):
         if not node.parents:
             continue
         g = grads.pop(node, None)
         if g is None:
             continue
+        owned.discard(node)
         for parent, parent_grad in zip(node.parents, node.vjp(g), strict=True):
-            parent_grad = unbroadcast(parent_grad, np.shape(parent.value))
-            if parent in grads:
-                grads[parent] = grads[parent] + parent_grad
-            else:
+            value = parent.value
+            shape = value.shape if type(value) is np.ndarray else np.shape(value)
+            if type(parent_grad) is Scatter:
+                if parent not in owned:
+                    buffer = np.zeros(shape)
+                    if parent in grads:
+                        buffer += grads[parent]
+                    grads[parent] = buffer
+                    owned.add(parent)
+                parent_grad.add_into(grads[parent])
+                continue
+            if type(parent_grad) is not np.ndarray or parent_grad.shape != shape:
+                parent_grad = unbroadcast(parent_grad, shape)
+            if parent not in grads:
                 grads[parent] = parent_grad
+            elif parent in owned:
+                grads[parent] += parent_grad
+            else:
+                grads[parent] = grads[parent] + parent_grad
+                owned.add(parent)
     return grads

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..backends.numpy_backend import NUMPY_FUNCTIONS
 
-__all__ = ["RULES", "Variadic"]
+__all__ = ["RULES", "Scatter", "Variadic"]
 
 _sigmoid = NUMPY_FUNCTIONS["sigmoid"]
 
@@ -30,6 +31,33 @@ class Variadic:
     """A rule ``rule(index, g, ans, *args, **params)`` shared by every argument."""
 
     rule: Callable
+
+
+class Scatter:
+    """The gradient of ``x[key]`` with respect to ``x``: ``g`` placed at ``key``.
+
+    The walk adds it into the parent's gradient buffer in place, instead of building a
+    zero array the size of ``x`` for every slice taken of it (an MLP's flat parameter
+    vector is sliced into four blocks, 100,000 entries each time).
+    """
+
+    __slots__ = ("key", "g")
+
+    def __init__(self, key: Any, g: Any):
+        self.key = key
+        self.g = g
+
+    def add_into(self, buffer: np.ndarray) -> None:
+        if _basic(self.key):
+            buffer[self.key] += self.g  # distinct positions: plain indexing adds once each
+        else:
+            np.add.at(buffer, self.key, self.g)  # an index array may repeat a position
+
+
+def _basic(key: Any) -> bool:
+    """Whether ``key`` is basic indexing (ints, slices), which never repeats a position."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
 
 
 def _reduced_to_input(g, x, axis, keepdims):
@@ -72,6 +100,8 @@ def _tanh_rule(g, ans, x):
 
 def _power_base_rule(g, ans, x, y):
     # y * x**(y - 1), with the exponent 0 case kept finite at x = 0 (0 * inf would be nan).
+    if type(y) in (int, float) and y != 0:  # a constant exponent, as in x**2: no where
+        return g * (y * x if y == 2 else y * np.power(x, y - 1))
     return g * y * np.power(x, np.where(y == 0, 1.0, np.subtract(y, 1.0)))
 
 
@@ -100,14 +130,18 @@ def _matmul_left_rule(g, ans, a, b):
 
 def _matmul_right_rule(g, ans, a, b):
     a2, b2, g2 = _as_matrices(g, a, b)
+    if np.ndim(b) == 2 and b.flags.f_contiguous and not b.flags.c_contiguous:
+        # b is a transposed view (h @ w.T): return (g^T a)^T, laid out like b, so that
+        # the transpose and reshape back to w's storage are views, not a strided copy.
+        return np.matmul(np.swapaxes(g2, -1, -2), a2).T
     grad = np.matmul(np.swapaxes(a2, -1, -2), g2)
     return grad[..., :, 0] if np.ndim(b) == 1 else grad
 
 
 def _getitem_rule(g, ans, x, key):
-    grad = np.zeros(np.shape(x))
-    np.add.at(grad, key, g)  # add.at, not assignment: a key may repeat an index
-    return grad
+    # Placed into the gradient of x by the walk (see Scatter), summing where a key
+    # repeats an index.
+    return Scatter(key, g)
 
 
 def _transpose_rule(g, ans, x, axes=None):
