@@ -7,6 +7,7 @@ import pytest
 
 import diffcompare
 from diffcompare.backends.tape_backend import tape_namespace as xp
+from diffcompare.methods.tape_method import tape_gradient
 from diffcompare.tape.engine import Node, apply, backward, unbroadcast
 
 
@@ -124,3 +125,15 @@ def test_transpose_accepts_a_tuple_and_numpy_comparisons_are_plain():
     np.testing.assert_array_equal(x.transpose((1, 0)).value, x.value.T)
     np.testing.assert_array_equal(x.transpose(1, 0).value, x.value.T)
     np.testing.assert_array_equal(np.full((2, 3), 2.5) < x, 2.5 < x.value)
+
+
+def test_slices_and_shared_gradients_are_summed_not_overwritten():
+    # x[[0, 0, 1]] repeats index 0 (np.add.at), x[1:] is a basic slice (added in place
+    # into one buffer), and x + x hands the same gradient array to both arguments: an
+    # in-place sum into that shared array would corrupt the other one.
+    def f(x, xp):
+        doubled = x + x
+        return xp.sum(x[np.array([0, 0, 1])]) + 2.0 * xp.sum(x[1:]) + xp.sum(doubled * 3.0) + xp.sum(x[:1])
+
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(tape_gradient(f, x), [2.0 + 6.0 + 1.0, 1.0 + 2.0 + 6.0, 2.0 + 6.0])

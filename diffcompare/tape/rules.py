@@ -56,6 +56,8 @@ class Scatter:
 
 def _basic(key: Any) -> bool:
     """Whether ``key`` is basic indexing (ints, slices), which never repeats a position."""
+    if type(key) is slice:
+        return True
     parts = key if isinstance(key, tuple) else (key,)
     return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
 
