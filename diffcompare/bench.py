@@ -342,6 +342,7 @@ def rosenbrock_cases(sizes: Sequence[int], seed: int = SEED) -> list[BenchCase]:
             _method_candidate("tape", rosenbrock, x, EXACT_TOLERANCE),
             # Counting would prepare (trace, differentiate, compile) a second time.
             _method_candidate("symbolic", rosenbrock, x, EXACT_TOLERANCE, count=False),
+            _method_candidate("symbolic_vector", rosenbrock, x, EXACT_TOLERANCE, count=False),
             _method_candidate("forward", rosenbrock, x, EXACT_TOLERANCE),
             _method_candidate("central", rosenbrock, x, DIFFERENCE_TOLERANCE),
         )
@@ -662,7 +663,9 @@ def _mlp_tape_over(method: str, limit: float):
 
 
 def _symbolic_row(table):
-    rows = _rows(table, "rosenbrock", "symbolic")
+    # The goal asks for the vectorised symbolic form; the scalar-symbol method keeps its
+    # own rows (and times out from n = 1,000), as the issue expects.
+    rows = _rows(table, "rosenbrock", "symbolic_vector")
     return rows[rows["size"] == 10_000]
 
 
@@ -719,8 +722,8 @@ GOALS: tuple[Goal, ...] = (
     Goal("Rosenbrock gradient: tape / autograd, n = 2 ... 10,000", "<= 1/3", _rosenbrock_tape),
     Goal("MLP 784-128-10 (batch 64): tape / autograd", "<= 0.8", _mlp_tape_over("autograd", 0.8)),
     Goal("MLP 784-128-10 (batch 64): tape / hand backprop", "<= 1.3", _mlp_tape_over("hand_backprop", 1.3)),
-    Goal("symbolic Rosenbrock n = 10,000: setup", "< 2 s", _symbolic_setup),
-    Goal("symbolic Rosenbrock n = 10,000: evaluation / numpy forward", "<= 3", _symbolic_eval),
+    Goal("symbolic_vector Rosenbrock n = 10,000: setup", "< 2 s", _symbolic_setup),
+    Goal("symbolic_vector Rosenbrock n = 10,000: evaluation / numpy forward", "<= 3", _symbolic_eval),
     Goal("central differences: evaluations of f per gradient", "<= 2n + 1", _central_evaluations),
 )  # fmt: skip
 

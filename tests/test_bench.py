@@ -190,7 +190,7 @@ def _synthetic_table(tape_factor=0.2, primitive=1e-6, mlp_tape=1.0e-3, setup=0.5
             _row("rosenbrock", n, "numpy_forward", forward, ratio_to_forward=1.0),
             _row("rosenbrock", n, "autograd", autograd_s, ratio_to_forward=autograd_s / forward),
             _row("rosenbrock", n, "tape", tape_factor * autograd_s, ratio_tape_to_autograd=tape_factor),
-            _row("rosenbrock", n, "symbolic", symbolic, setup_s=setup, ratio_to_forward=symbolic / forward),
+            _row("rosenbrock", n, "symbolic_vector", symbolic, setup_s=setup, ratio_to_forward=symbolic / forward),
             _row("rosenbrock", n, "central", (2 * n + extra) * forward, evaluations=2 * n + extra,
                  ratio_to_forward=2 * n + extra),
         ]  # fmt: skip
@@ -244,7 +244,7 @@ def test_missing_sizes_make_a_goal_incomplete_and_missing_rows_not_measured():
 
 def test_timeouts_and_wrong_gradients_fail_goals():
     table = _synthetic_table()
-    symbolic = (table["method"] == "symbolic") & (table["size"] == 10_000)
+    symbolic = (table["method"] == "symbolic_vector") & (table["size"] == 10_000)
     table.loc[symbolic, ["status", "median_s", "setup_s"]] = ["timeout", math.nan, math.nan]
     assert _statuses(table, budget_s=10.0)[GOALS[4].name] == "fail"
     assert _statuses(table, budget_s=10.0)[GOALS[5].name] == "fail"

@@ -9,12 +9,14 @@ from .complex_step_method import ComplexStepMethod
 from .forward_method import ForwardMethod
 from .richardson_method import RichardsonMethod
 from .symbolic_method import SymbolicMethod
+from .symbolic_vector_method import SymbolicVectorMethod
 from .tape_method import TapeMethod
 
 __all__ = ["METHODS", "GradientMethod", "PreparedGradient", "get_method"]
 
 METHODS: dict[str, GradientMethod] = {
     "symbolic": SymbolicMethod(),
+    "symbolic_vector": SymbolicVectorMethod(),
     "autograd": AutogradMethod(),
     "tape": TapeMethod(),
     "central": CentralMethod(),
