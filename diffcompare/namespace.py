@@ -43,7 +43,6 @@ class Namespace:
         If ``functions`` misses an operation or names an unknown one.
     """
 
-
     def __init__(
         self,
         backend: str,

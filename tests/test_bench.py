@@ -190,7 +190,8 @@ def _synthetic_table(tape_factor=0.2, primitive=1e-6, mlp_tape=1.0e-3, setup=0.5
             _row("rosenbrock", n, "numpy_forward", forward, ratio_to_forward=1.0),
             _row("rosenbrock", n, "autograd", autograd_s, ratio_to_forward=autograd_s / forward),
             _row("rosenbrock", n, "tape", tape_factor * autograd_s, ratio_tape_to_autograd=tape_factor),
-            _row("rosenbrock", n, "symbolic_vector", symbolic, setup_s=setup, ratio_to_forward=symbolic / forward),
+            _row("rosenbrock", n, "symbolic_vector", symbolic, setup_s=setup,
+                 ratio_to_forward=symbolic / forward),
             _row("rosenbrock", n, "central", (2 * n + extra) * forward, evaluations=2 * n + extra,
                  ratio_to_forward=2 * n + extra),
         ]  # fmt: skip
