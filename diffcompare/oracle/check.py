@@ -1,102 +1,24 @@
 """The oracle's verifiers: ``check_grad``, ``check_jacobian`` and their ``assert_`` forms.
 
-How a point is decided
-----------------------
-References, each with an error estimate (:mod:`.references`):
-
-* ``richardson``: extrapolated central differences on a ladder of halving steps
-  relative to each coordinate's scale, always;
-* ``complex_step``: when a black-box ``f`` accepts complex input and, along a random
-  direction, agrees with the differences (``np.abs`` or ``np.maximum`` inside ``f``
-  break the complex step silently; that check catches them);
-* ``tape``: reverse-mode AD when ``f`` is written as ``f(x, xp)``.
-
-Per component, the reference with the smallest error estimate judges the claimed value
-(:mod:`.tolerance`).  Then:
-
-* two references that disagree with each other make the component inconclusive;
-* a claimed value off the reference is confirmed with the one-sided differences to the
-  left and right of ``x``: if those disagree, ``x`` sits on a kink and the component is
-  inconclusive, never a false "fail";
-* a reference too uncertain to see a relative error of
-  :data:`~.tolerance.RESOLUTION` (more for an ``f`` computed in float32) makes an
-  agreeing component inconclusive (a noisy ``f``).
-
-Modes: ``"full"`` computes every component's references.  ``"fast"`` checks the
-derivative along a few random directions (``O(1)`` evaluations of ``f``) and, if one
-fails, finds the wrong components by group tests (:mod:`.localise`); with the tape at
-hand every component is compared directly and the differences check the tape along
-random directions.
+They validate the arguments, draw the points and hand each point to
+:class:`~diffcompare.oracle.point.PointCheck`, whose module describes how a verdict is
+reached.
 """
 
 from __future__ import annotations
 
 import inspect
-import itertools
 import numbers
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from ..backends.numpy_backend import numpy_namespace
 from ..validation import as_point, check_callable
-from .localise import localise
-from .references import (
-    INITIAL_STEP,
-    ROUNDING_ULPS,
-    Objective,
-    ad_jacobian,
-    complex_derivative,
-    line_derivative,
-)
-from .result import VERDICTS, GradCheckResult, Mismatch, relative
-from .tolerance import CLAIMED_RTOL, Tolerance, disagree, mismatch, resolution, unresolved
+from .point import Options, PointCheck
+from .result import VERDICTS, GradCheckResult
 
 __all__ = ["check_grad", "check_jacobian", "assert_grad_correct", "assert_jacobian_correct"]
-
-#: Largest dimension that mode "auto" checks component by component.
-AUTO_FULL_LIMIT = 100
-
-#: Components per point confirmed with one-sided differences (and, in fast mode,
-#: isolated by the group tests): enough to report, bounded cost when all are wrong.
-CONFIRM = 8
-
-#: First steps of the ladders that settle disputed columns, relative to each
-#: coordinate's scale: 0.6 and 0.37 times the first ladder's, so that no two ladders
-#: share a step (0.06 / 2^i, 0.037 / 2^i against 0.1 / 2^i) or alias the same period.
-EXTRA_LADDERS = (0.06, 0.037)
-
-_EPS = float(np.finfo(np.float64).eps)
-
-#: Rounding two float64 references may differ by, relative to the terms they sum.
-_ROUNDING = CLAIMED_RTOL[np.dtype(np.float64)]
-
-
-@dataclass(frozen=True)
-class _Options:
-    mode: str
-    rtol: float | None
-    atol: float | None
-    seed: int
-    complex_step: bool | str
-    directions: int
-
-
-@dataclass
-class _Entries:
-    """Judged entries of some columns: arrays of shape (m, len(columns))."""
-
-    columns: np.ndarray
-    claimed: np.ndarray
-    value: np.ndarray
-    error: np.ndarray
-    tolerance: np.ndarray
-    bad: np.ndarray
-    split: np.ndarray  # references disagree
-    uncertain: np.ndarray  # reference too uncertain to resolve
-    kink: np.ndarray
 
 
 def check_grad(
@@ -235,7 +157,7 @@ def _assert(result: GradCheckResult, allow_inconclusive: bool) -> None:
         raise AssertionError(result.message())
 
 
-def _options(mode, rtol, atol, seed, complex_step, directions) -> _Options:
+def _options(mode, rtol, atol, seed, complex_step, directions) -> Options:
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be 'auto', 'full' or 'fast'; got {mode!r}")
     for name, value in (("rtol", rtol), ("atol", atol)):
@@ -250,7 +172,7 @@ def _options(mode, rtol, atol, seed, complex_step, directions) -> _Options:
         raise ValueError(f"complex_step must be 'auto', True or False; got {complex_step!r}")
     if isinstance(directions, bool) or not isinstance(directions, numbers.Integral) or directions < 1:
         raise ValueError(f"directions must be a positive integer; got {directions!r}")
-    return _Options(mode, rtol, atol, int(seed), complex_step, int(directions))
+    return Options(mode, rtol, atol, int(seed), complex_step, int(directions))
 
 
 def _points(x, box, n_points, seed: int) -> np.ndarray:
@@ -290,23 +212,7 @@ def _takes_namespace(f: Callable) -> bool:
     return len(required) >= 2
 
 
-def _claimed(grad, x: np.ndarray, shape: tuple[int, int], scalar: bool) -> tuple[np.ndarray, np.dtype]:
-    """The claimed derivative at ``x`` as an (m, n) float64 array, and its own dtype."""
-    name = "grad" if scalar else "jac"
-    value = grad(x.copy()) if callable(grad) else grad
-    array = np.asarray(value)
-    if array.dtype == object or array.dtype.kind not in "fiu":
-        raise TypeError(
-            f"{name} must give real floating-point values; got {type(value).__name__} of dtype {array.dtype}"
-        )
-    expected = (shape[1],) if scalar else shape
-    if array.shape != expected:
-        raise ValueError(f"{name} must give shape {expected} at x of shape ({shape[1]},); got {array.shape}")
-    dtype = array.dtype if array.dtype in CLAIMED_RTOL else np.dtype(np.float64)
-    return array.astype(np.float64).reshape(shape), dtype
-
-
-def _check(f, grad, x, scalar: bool, box, n_points, options: _Options) -> GradCheckResult:
+def _check(f, grad, x, scalar: bool, box, n_points, options: Options) -> GradCheckResult:
     check_callable(f, "f")
     if not callable(grad) and grad is not None and (box is not None or np.ndim(x) == 2):
         raise TypeError("grad must be a callable grad(x) when several points are checked")
@@ -315,7 +221,7 @@ def _check(f, grad, x, scalar: bool, box, n_points, options: _Options) -> GradCh
     points = _points(x, box, n_points, options.seed)
     xp_form = _takes_namespace(f)
     results = [
-        _PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)
+        PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)
     ]
     if len(results) == 1:
         return results[0]
@@ -335,448 +241,3 @@ def _check(f, grad, x, scalar: bool, box, n_points, options: _Options) -> GradCh
 def _severity(result: GradCheckResult) -> float:
     ratio = result.abs_error / result.tolerance if result.tolerance > 0 else 0.0
     return ratio if np.isfinite(ratio) else np.inf
-
-
-def _direction(rng: np.random.Generator, scales: np.ndarray) -> np.ndarray:
-    """Random signs times weights in [1, 2], times each coordinate's scale.
-
-    Weights bounded away from 0 keep every component visible; unequal weights keep two
-    errors from cancelling exactly (a swapped pair has errors +e and -e).
-    """
-    signs = rng.choice([-1.0, 1.0], size=scales.size)
-    return signs * rng.uniform(1.0, 2.0, size=scales.size) * scales
-
-
-class _PointCheck:
-    """The references and judgements at one point."""
-
-    def __init__(self, f, xp_form, grad, x, scalar, options: _Options, point_index: int):
-        self.x = x
-        self.options = options
-        self.notes: list[str] = []
-        self.used: list[str] = ["richardson"]
-        self.rng = np.random.default_rng([options.seed, point_index])
-        self.scales = np.maximum(1.0, np.abs(x))
-        black = (lambda z: f(z, numpy_namespace)) if xp_form else f
-        self.objective, self.f_at_x = Objective.probe(black, x, scalar)
-        m, n = self.f_at_x.size, x.size
-        self.claimed, dtype = _claimed(grad, x, (m, n), scalar)
-        self.tolerance = Tolerance.choose(dtype, options.rtol, options.atol)
-        self.resolution = resolution(self.objective.eps)
-        self.mode = options.mode if options.mode != "auto" else ("full" if n <= AUTO_FULL_LIMIT else "fast")
-        self.tape = self._tape(f, scalar) if xp_form else None
-        self.complex_ok = False
-        self.first_direction: tuple | None = None
-        if not xp_form and options.complex_step is not False:
-            self._probe_complex()
-
-    # -- references ------------------------------------------------------------------
-
-    def _tape(self, f, scalar):
-        try:
-            jacobian = ad_jacobian(f, self.x, None if scalar else self.f_at_x.size)
-        except Exception as error:  # an op without a rule, or code the tape cannot trace
-            self.notes.append(f"no tape reference ({type(error).__name__}: {error})")
-            return None
-        self.objective.evaluations += self.f_at_x.size
-        if not np.all(np.isfinite(jacobian)):
-            self.notes.append("no tape reference (its gradient is not finite)")
-            return None
-        self.used.append("tape")
-        return jacobian
-
-    def _probe_complex(self) -> None:
-        d = _direction(self.rng, self.scales)
-        complex_ref = complex_derivative(self.objective, self.x, d)
-        if isinstance(complex_ref, str):
-            self._no_complex(complex_ref)
-            return
-        value, error = line_derivative(self.objective, self.x, d)
-        if np.any(disagree(complex_ref[0], complex_ref[1], value, error, _ROUNDING * np.abs(value))):
-            complex_value, difference = float(complex_ref[0][0]), float(value[0])
-            self._no_complex(
-                f"along a random direction it gives {complex_value!r}, differences {difference!r}: "
-                "f is not analytic in complex arithmetic (np.abs, np.maximum, np.real?)"
-            )
-            return
-        self.complex_ok = True
-        self.used.append("complex_step")
-        self.first_direction = (d, [("richardson", value, error), ("complex_step", *complex_ref)])
-
-    def _no_complex(self, reason: str) -> None:
-        if self.options.complex_step is True:
-            raise ValueError(f"complex_step=True, but the complex step cannot be used: {reason}")
-        self.notes.append(f"no complex step ({reason})")
-
-    def along(
-        self, d: np.ndarray, initial_step: float = INITIAL_STEP
-    ) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """All references for the derivative along ``d``: (name, value (m,), error (m,))."""
-        refs = [("richardson", *line_derivative(self.objective, self.x, d, initial_step))]
-        if self.complex_ok:
-            complex_ref = complex_derivative(self.objective, self.x, d)
-            if not isinstance(complex_ref, str):
-                refs.append(("complex_step", *complex_ref))
-        if self.tape is not None:
-            value = self.tape @ d
-            refs.append(("tape", value, ROUNDING_ULPS * _EPS * (np.abs(self.tape) @ np.abs(d))))
-        return refs
-
-    def column(self, k: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """All references for column ``k`` of the Jacobian."""
-        unit = np.zeros_like(self.x)
-        unit[k] = 1.0
-        return self.along(unit, INITIAL_STEP * self.scales[k])
-
-    def kink(self, k: int, claimed: np.ndarray, tolerance: np.ndarray) -> tuple[np.ndarray, str]:
-        """Rows where ``x`` sits on a kink along coordinate ``k`` that explains ``claimed``.
-
-        The one-sided derivatives must disagree, and the claimed value must lie between
-        them (within ``tolerance``): every subgradient of a 1-d kink does, so a claim
-        outside that range is wrong whatever the kink.  This keeps a steep but smooth
-        change (huber 1e-7 from its joint, where the left-sided differences see the
-        quadratic piece) from excusing a sign flip.
-        """
-        unit = np.zeros_like(self.x)
-        unit[k] = 1.0
-        step = INITIAL_STEP * self.scales[k]
-        right = line_derivative(self.objective, self.x, unit, step, side=1, f_at_x=self.f_at_x)
-        left = line_derivative(self.objective, self.x, unit, step, side=-1, f_at_x=self.f_at_x)
-        split = disagree(right[0], right[1], left[0], left[1], 0.0)
-        low, high = np.fmin(right[0], left[0]), np.fmax(right[0], left[0])
-        with np.errstate(invalid="ignore"):
-            between = (claimed >= low - tolerance) & (claimed <= high + tolerance)
-        row = int(np.argmax(split & between))
-        return split & between, f"one-sided derivatives {float(right[0][row])!r} and {float(left[0][row])!r}"
-
-    # -- judging -----------------------------------------------------------------------
-
-    def judge(self, columns: np.ndarray, refs: list[list[tuple]], row_scale: np.ndarray) -> _Entries:
-        """Judge the claimed entries of ``columns`` given each column's references."""
-        names = sorted({name for column in refs for name, _, _ in column})
-        m = self.f_at_x.size
-        values = np.full((len(names), m, columns.size), np.nan)
-        errors = np.full((len(names), m, columns.size), np.inf)
-        for j, column in enumerate(refs):
-            for name, value, error in column:
-                values[names.index(name), :, j] = value
-                errors[names.index(name), :, j] = np.where(np.isfinite(value), error, np.inf)
-        pick = np.argmin(errors, axis=0)[None] if columns.size else np.zeros((1, m, 0), dtype=int)
-        value = np.take_along_axis(values, pick, axis=0)[0]
-        error = np.take_along_axis(errors, pick, axis=0)[0]
-        allowance = self.tolerance.components(value, row_scale)
-        split = np.zeros(value.shape, dtype=bool)
-        for a in range(len(names)):
-            for b in range(a + 1, len(names)):
-                both = np.isfinite(values[a]) & np.isfinite(values[b])
-                split |= both & disagree(values[a], errors[a], values[b], errors[b], allowance)
-        claimed = self.claimed[:, columns]
-        bad, tolerance = mismatch(claimed, value, error, allowance)
-        # References that disagree leave the claim undecided only if it agrees with one
-        # of them; a claim off every reference is wrong whichever of them is right.
-        off_all = np.ones_like(bad)
-        for a in range(len(names)):
-            off_all &= ~np.isfinite(values[a]) | mismatch(claimed, values[a], errors[a], allowance)[0]
-        split &= ~off_all
-        uncertain = unresolved(value, error, allowance, self.resolution, row_scale)
-        return _Entries(columns, claimed, value, error, tolerance, bad, split, uncertain, np.zeros_like(bad))
-
-    def confirm(self, entries: _Entries, row_scale: np.ndarray) -> str:
-        """Settle the worst bad, split or uncertain columns: more ladders, the kink test.
-
-        Each gets a second ladder of steps, none shared with the first, and a third if
-        the references still disagree; a reference that disagrees with two that agree
-        is outvoted.  Steps ``0.1 / 2^i`` alias a period near ``0.1 / 2^k``
-        (``sin(1000 x)``: 1000 h near multiples of 2 pi for five rows, which agree on a
-        wrong value to 1e-12), and the entries of a noisy ``f`` can agree by chance
-        within one ladder, but not on the same value in two.  Returns the first kink.
-        """
-        disputed = (entries.bad | entries.split | entries.uncertain).any(axis=0)
-        ratio = np.where(entries.bad | entries.split, _ratio(entries), -1.0).max(axis=0)
-        description = ""
-        for j in np.argsort(-ratio, kind="stable")[:CONFIRM]:
-            if not disputed[j]:
-                break
-            k = int(entries.columns[j])
-            refs = self.vote(k, self.column(k), row_scale)
-            again = self.judge(entries.columns[j : j + 1], [refs], row_scale)
-            if again.uncertain.any() and not again.bad.any():
-                refs = self.one_sided(k, refs, row_scale)
-                again = self.judge(entries.columns[j : j + 1], [refs], row_scale)
-            for field in ("value", "error", "tolerance", "bad", "split", "uncertain"):
-                getattr(entries, field)[:, j] = getattr(again, field)[:, 0]
-            if not entries.bad[:, j].any():
-                continue
-            split, detail = self.kink(k, entries.claimed[:, j], entries.tolerance[:, j])
-            entries.kink[:, j] = split & entries.bad[:, j]
-            if split.any() and not description:
-                description = f"x sits on a kink in coordinate {k}: {detail}"
-        return description
-
-    def vote(self, k: int, refs: list[tuple], row_scale: np.ndarray) -> list[tuple]:
-        """The largest set of mutually agreeing references for column ``k``.
-
-        More ladders are added (up to two) while the references disagree; a set of at
-        least two that agree, larger than any other, outvotes the rest.
-        """
-        unit = np.zeros_like(self.x)
-        unit[k] = 1.0
-        for start in EXTRA_LADDERS:
-            if all(self.agree(a, b, row_scale) for a, b in itertools.combinations(refs, 2)):
-                return refs
-            value, error = line_derivative(self.objective, self.x, unit, start * self.scales[k])
-            refs = [*refs, (f"richardson_{start:g}", value, error)]
-            winners = self.majority(k, refs, row_scale)
-            if winners is not None:
-                return winners
-        return refs
-
-    def majority(self, k: int, refs: list[tuple], row_scale: np.ndarray) -> list[tuple] | None:
-        """The unique largest set (of at least two) of mutually agreeing references, or None."""
-        agree = np.array([[self.agree(a, b, row_scale) for b in refs] for a in refs])
-        for size in range(len(refs), 1, -1):
-            sets = [c for c in itertools.combinations(range(len(refs)), size) if agree[np.ix_(c, c)].all()]
-            if len(sets) > 1:
-                return None
-            if sets:
-                outvoted = [refs[i][0] for i in range(len(refs)) if i not in sets[0]]
-                if outvoted:
-                    self.notes.append(
-                        f"at component {k}, {', '.join(outvoted)} outvoted by the other references"
-                    )
-                return [refs[i] for i in sets[0]]
-        return None
-
-    def one_sided(self, k: int, refs: list[tuple], row_scale: np.ndarray) -> list[tuple]:
-        """Add the one-sided ladders to references too uncertain to resolve column ``k``.
-
-        Near a kink the central ladder must shrink its steps below the distance to it,
-        where rounding ``f`` costs digits; the ladder on the far side never crosses the
-        kink and keeps large, accurate steps.  The one on the near side sees the other
-        piece: the majority (central and far side) outvotes it.
-        """
-        unit = np.zeros_like(self.x)
-        unit[k] = 1.0
-        step = INITIAL_STEP * self.scales[k]
-        sides = [
-            (name, *line_derivative(self.objective, self.x, unit, step, side=side, f_at_x=self.f_at_x))
-            for name, side in (("richardson_right", 1), ("richardson_left", -1))
-        ]
-        return self.majority(k, [*refs, *sides], row_scale) or refs
-
-    @staticmethod
-    def agree(a: tuple, b: tuple, row_scale: np.ndarray) -> bool:
-        allowance = _ROUNDING * np.fmax(np.fmax(np.abs(a[1]), np.abs(b[1])), row_scale[:, 0])
-        return not np.any(disagree(a[1], a[2], b[1], b[2], allowance))
-
-    # -- the two modes -------------------------------------------------------------------
-
-    def run(self) -> GradCheckResult:
-        start = time.perf_counter()
-        columns = np.arange(self.x.size)
-        causes: list[str] = []
-        if self.mode == "fast" and self.tape is not None and not self.tape_agrees():
-            # Differences along a line can converge, at steps far above the distance to
-            # a kink, to a value that misses it: two kinks 1e-7 away on either side
-            # cancel exactly in every central difference wider than 1e-7.  One
-            # coordinate at a time they cannot cancel, so look at every component.
-            self.notes.append(
-                "the tape and differences disagreed along a random direction, so every component "
-                "was checked with all references"
-            )
-            self.mode = "full"
-        if self.mode == "full":
-            refs = [self.column(k) for k in columns]
-            row_scale = _row_scale(refs)
-            entries = self.judge(columns, refs, row_scale)
-        elif self.tape is not None:  # the tape judges every component
-            refs = [self.along_tape_only(k) for k in columns]
-            row_scale = _row_scale(refs)
-            entries = self.judge(columns, refs, row_scale)
-            if entries.bad.any():
-                entries = self.recheck(entries, row_scale)
-        else:
-            searched = self.fast_search()
-            if searched is None:  # see fast_search
-                self.notes.append(
-                    "the references disagreed along a random direction, so every component was "
-                    "checked with all references"
-                )
-                self.mode = "full"
-                refs = [self.column(k) for k in columns]
-                row_scale = _row_scale(refs)
-                searched = self.judge(columns, refs, row_scale), row_scale, []
-            entries, row_scale, causes = searched
-        disputed = entries.bad | entries.split | entries.uncertain
-        kink = self.confirm(entries, row_scale) if disputed.any() else ""
-        result = self.verdict(entries, causes, kink)
-        return replace(result, seconds=time.perf_counter() - start)
-
-    def along_tape_only(self, k: int) -> list[tuple]:
-        return [("tape", self.tape[:, k], ROUNDING_ULPS * _EPS * np.abs(self.tape[:, k]))]
-
-    def recheck(self, entries: _Entries, row_scale: np.ndarray) -> _Entries:
-        """Judge the worst columns the tape found bad again with every reference."""
-        ratio = np.where(entries.bad, _ratio(entries), 0.0).max(axis=0)
-        worst = np.argsort(-ratio, kind="stable")[:CONFIRM]
-        worst = worst[ratio[worst] > 0]
-        again = self.judge(entries.columns[worst], [self.column(int(k)) for k in worst], row_scale)
-        for field in ("value", "error", "tolerance", "bad", "split", "uncertain"):
-            getattr(entries, field)[:, worst] = getattr(again, field)
-        return entries
-
-    def tape_agrees(self) -> bool:
-        """Whether the tape matches the differences along random directions."""
-        for _ in range(self.options.directions):
-            d = _direction(self.rng, self.scales)
-            refs = {name: (value, error) for name, value, error in self.along(d)}
-            (value, error), (tape_value, tape_error) = refs["richardson"], refs["tape"]
-            allowance = _ROUNDING * (np.abs(self.tape) @ np.abs(d))
-            if np.any(disagree(tape_value, tape_error, value, error, allowance)):
-                return False
-        return True
-
-    def fast_search(self) -> tuple[_Entries, np.ndarray, list[str]] | None:
-        """Random-direction checks; on failure, group tests to isolate the components.
-
-        None when the references disagree along a direction while the claim agrees
-        with one of them: differences along a line through several near kinks can
-        miss them (see run), which one coordinate at a time they cannot.
-        """
-        causes: list[str] = []
-        failed: np.ndarray | None = None
-        magnitudes = []
-        for i in range(self.options.directions):
-            if i == 0 and self.first_direction is not None:
-                d, refs = self.first_direction
-            else:
-                d = _direction(self.rng, self.scales)
-                refs = self.along(d)
-            bad, split, uncertain, value = self.directional_verdict(d, refs)
-            magnitudes.append(np.abs(value) / np.sum(np.abs(d)))
-            if split.any():
-                return None
-            if bad.any():
-                failed = d if failed is None else failed
-            elif uncertain.any():
-                causes.append("the references are too uncertain along a random direction (is f noisy?)")
-        row_scale = np.max(magnitudes, axis=0)[:, None]
-        columns = np.array([], dtype=int)
-        if failed is not None:
-            found, lost = localise(lambda group: self.group_fails(failed, group), self.x.size, CONFIRM)
-            if lost:
-                # A group that fails while both halves pass: errors that cancel within
-                # it, or a line whose differences missed a kink (see run).  Its
-                # components are checked one by one.
-                found = sorted(set(found).union(*(group.tolist() for group in lost)))
-                self.notes.append(
-                    f"{sum(g.size for g in lost)} components that group tests could not "
-                    "separate were checked one by one"
-                )
-            columns = np.array(found, dtype=int)
-        refs = [self.column(int(k)) for k in columns]
-        if refs:
-            row_scale = np.fmax(row_scale, _row_scale(refs))
-        return self.judge(columns, refs, row_scale), row_scale, causes
-
-    def directional_verdict(self, d, refs):
-        names = [name for name, _, _ in refs]
-        best = int(np.argmin([np.max(error) for _, _, error in refs]))
-        _, value, error = refs[best]
-        claimed = self.claimed @ d
-        allowance = self.tolerance.directional(self.claimed, d, value)
-        bad, _ = mismatch(claimed, value, error, allowance)
-        split, off_all = np.zeros_like(bad), np.ones_like(bad)
-        for a in range(len(names)):
-            off_all &= mismatch(claimed, refs[a][1], refs[a][2], allowance)[0]
-            for b in range(a + 1, len(names)):
-                split |= disagree(refs[a][1], refs[a][2], refs[b][1], refs[b][2], allowance)
-        split &= ~off_all
-        return bad, split, unresolved(value, error, allowance, self.resolution, 0.0), value
-
-    def group_fails(self, d: np.ndarray, group: np.ndarray) -> bool:
-        restricted = np.zeros_like(d)
-        restricted[group] = d[group]
-        bad, _, _, _ = self.directional_verdict(restricted, self.along(restricted))
-        return bool(bad.any())
-
-    def verdict(self, entries: _Entries, causes: list[str], kink: str) -> GradCheckResult:
-        failing = entries.bad & ~entries.split & ~entries.kink
-        doubtful = entries.split | entries.kink | (entries.uncertain & ~entries.bad)
-        ratio = _ratio(entries)
-        checked = entries.bad.size
-        if failing.any():
-            verdict = "fail"
-            reason = f"{int(failing.sum())} of {checked} components mismatch"
-            if self.mode == "fast" and self.tape is None:
-                reason = f"group tests isolated {int(failing.sum())} mismatching components"
-            pick = np.where(failing, ratio, -1.0)
-        elif doubtful.any() or causes or kink:
-            verdict = "inconclusive"
-            reason = kink or (causes[0] if causes else _doubt(entries, doubtful, self.resolution))
-            pick = np.where(doubtful, ratio, -1.0)
-        else:
-            verdict = "pass"
-            reason = (
-                f"all {checked} components agree"
-                if checked
-                else (f"{self.options.directions} random directional derivatives agree")
-            )
-            pick = ratio
-        mismatches = tuple(
-            self.mismatch_record(entries, row, j)
-            for row, j in sorted(zip(*np.nonzero(failing), strict=True), key=lambda rj: -ratio[rj])
-        )
-        worst, reference_error = None, np.nan
-        if pick.size:
-            row, j = np.unravel_index(int(np.argmax(pick)), pick.shape)
-            worst, reference_error = self.mismatch_record(entries, row, j), float(entries.error[row, j])
-        return GradCheckResult(
-            verdict,
-            reason,
-            worst,
-            reference_error,
-            references=tuple(self.used),
-            evaluations=self.objective.evaluations,
-            seconds=0.0,
-            point=self.x,
-            point_index=None,
-            mismatches=mismatches,
-            checked=checked,
-            mode=self.mode,
-            seed=self.options.seed,
-            notes=tuple(self.notes),
-        )
-
-    def mismatch_record(self, entries: _Entries, row: int, j: int) -> Mismatch:
-        k = int(entries.columns[j])
-        index = k if self.claimed.shape[0] == 1 and self.objective.shape == () else (int(row), k)
-        claimed, reference = float(entries.claimed[row, j]), float(entries.value[row, j])
-        abs_error = abs(claimed - reference)
-        tolerance = float(entries.tolerance[row, j])
-        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference), tolerance)
-
-
-def _ratio(entries: _Entries) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.abs(entries.claimed - entries.value) / entries.tolerance
-    return np.where(np.isnan(ratio), np.inf, ratio)
-
-
-def _row_scale(refs: list[list[tuple]]) -> np.ndarray:
-    """The largest finite |reference| of each row over the columns given: shape (m, 1)."""
-    magnitudes = [np.abs(value) for column in refs for _, value, _ in column]
-    stacked = np.array(magnitudes)
-    return np.max(np.where(np.isfinite(stacked), stacked, 0.0), axis=0)[:, None]
-
-
-def _doubt(entries: _Entries, doubtful: np.ndarray, relative: float) -> str:
-    row, j = (int(i[0]) for i in np.nonzero(doubtful))
-    k = int(entries.columns[j])
-    if entries.split[row, j]:
-        return f"the references disagree with each other at component {k}"
-    return (
-        f"the reference at component {k} is too uncertain (+- {entries.error[row, j]:.2g} on "
-        f"{float(entries.value[row, j])!r}) to resolve a relative error of {relative:g}: "
-        "is f noisy or low-precision?"
-    )
