@@ -21,7 +21,13 @@ def tape_gradient(f, x: np.ndarray) -> np.ndarray:
     if not (type(value) is np.ndarray and value.shape == () and value.dtype.kind == "f"):
         check_scalar_output(value, "tape")  # the full check only off the common path
     grad = backward(out).get(leaf)
-    return np.zeros_like(x) if grad is None else np.array(grad, dtype=np.float64)
+    if grad is None:
+        return np.zeros_like(x)
+    if type(grad) is np.ndarray and grad.dtype == np.float64 and grad.flags.writeable:
+        # Rules return new arrays or views of them, never the caller's own data; only
+        # read-only broadcast views need a copy.
+        return grad
+    return np.array(grad, dtype=np.float64)
 
 
 def tape_size(f, x: np.ndarray) -> int:
