@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 
 from .backends.sympy_backend import SymbolicArray, sympy_namespace
 from .validation import check_callable, check_scalar_output
@@ -104,6 +105,28 @@ class SymbolicGradient:
         return np.asarray(self.function(x), dtype=np.float64).reshape(len(self.symbols))
 
 
+def _select(condlist, choicelist, default=0):
+    # SymPy prints a piecewise result (the derivative of a nested Max) as select(...),
+    # and numpy.select refuses conditions that are not boolean arrays: Python's True,
+    # numpy booleans from scalar comparisons, and an inner select's 0.0/1.0 result
+    # (its nan default makes it float) all are.  None of them is ever nan: every
+    # select SymPy prints ends with the condition True.
+    return np.select([np.asarray(c).astype(bool) for c in condlist], choicelist, default)
+
+
+def lambdify_numpy(arguments, expressions, cse: tuple):
+    """``sympy.lambdify`` to numpy with the given CSE and a ``select`` that takes scalars.
+
+    Names are printed unqualified (``sin``, not ``numpy.sin``) so that the namespace's
+    ``select`` replaces numpy's; every other name is numpy's own.
+    """
+    settings = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}
+    printer = NumPyPrinter(settings)
+    return sympy.lambdify(
+        arguments, expressions, modules=[{"select": _select}, "numpy"], printer=printer, cse=lambda _: cse
+    )
+
+
 def symbolic_gradient(f: Callable, dim: int) -> SymbolicGradient:
     """Differentiate ``f(x, xp)`` symbolically for vectors of length ``dim``.
 
@@ -131,9 +154,7 @@ def symbolic_gradient(f: Callable, dim: int) -> SymbolicGradient:
     symbols, expression, gradient = differentiate(f, dim)
     replacements, reduced = sympy.cse(_with_round_trip_floats(gradient))
     cse_ops = _operation_count(r for _, r in replacements) + _operation_count(reduced)
-    function = sympy.lambdify(
-        [symbols], list(gradient), modules="numpy", cse=lambda _: (replacements, reduced)
-    )
+    function = lambdify_numpy([symbols], list(gradient), (replacements, reduced))
     return SymbolicGradient(
         symbols=symbols,
         expression=expression,

@@ -31,7 +31,7 @@ import sympy
 
 from .backends.numpy_backend import NUMPY_FUNCTIONS
 from .backends.sympy_vector_backend import Reduction, VectorExpression, VectorTrace, sympy_vector_namespace
-from .symbolic import _operation_count, _with_round_trip_floats
+from .symbolic import _operation_count, _with_round_trip_floats, lambdify_numpy
 from .validation import check_callable, check_scalar_output
 
 __all__ = [
@@ -176,7 +176,7 @@ def _compile(expressions: list[sympy.Expr]) -> _Compiled:
     arguments = tuple(sorted(set().union(*(e.free_symbols for e in expressions)), key=sympy.default_sort_key))
     replacements, reduced = sympy.cse(expressions)
     cse_ops = _operation_count(r for _, r in replacements) + _operation_count(reduced)
-    function = sympy.lambdify(arguments, expressions, modules="numpy", cse=lambda _: (replacements, reduced))
+    function = lambdify_numpy(arguments, expressions, (replacements, reduced))
     return _Compiled(arguments, function, inspect.getsource(function), _operation_count(expressions), cse_ops)
 
 

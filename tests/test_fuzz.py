@@ -45,8 +45,6 @@ DEFAULT_SEEDS = range(300)
 #: Method errors the fuzzer has found and reported, not yet fixed: (method, message part).
 #: Any other method error fails test_default_fuzz_finds_no_rule_bug.
 KNOWN_METHOD_ERRORS = {
-    ("symbolic", "in condlist: should be boolean ndarray"),
-    ("symbolic_vector", "in condlist: should be boolean ndarray"),
     ("symbolic", "RecursionError"),
 }
 
@@ -420,7 +418,6 @@ NESTED_MAXIMUM = _expression(
 )
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="fuzz: symbolic crashes on a nested maximum")
 @pytest.mark.parametrize("method", ["symbolic", "symbolic_vector"])
 def test_regression_symbolic_gradient_of_nested_maximum(method):
     x = np.array(NESTED_MAXIMUM.point)
