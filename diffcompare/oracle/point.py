@@ -147,6 +147,7 @@ class PointCheck:
         self.tape = self._tape(f, scalar) if xp_form else None
         self.complex_ok = False
         self.first_direction: tuple | None = None
+        self._sides: dict[int, tuple] = {}
         if not xp_form and options.complex_step is not False:
             self._probe_complex()
 
@@ -202,11 +203,28 @@ class PointCheck:
             refs.append(("tape", value, ROUNDING_ULPS * _EPS * (np.abs(self.tape) @ np.abs(d))))
         return refs
 
-    def column(self, k: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """All references for column ``k`` of the Jacobian."""
+    def unit(self, k: int) -> np.ndarray:
+        """The direction of coordinate ``k``."""
         unit = np.zeros_like(self.x)
         unit[k] = 1.0
-        return self.along(unit, INITIAL_STEP * self.scales[k])
+        return unit
+
+    def column(self, k: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """All references for column ``k`` of the Jacobian."""
+        return self.along(self.unit(k), INITIAL_STEP * self.scales[k])
+
+    def sides(self, k: int) -> tuple[tuple, tuple]:
+        """The right and left one-sided ladders along coordinate ``k``: (value, error) each.
+
+        Kept per column: :meth:`one_sided` and :meth:`kink` may both ask for them.
+        """
+        if k not in self._sides:
+            step = INITIAL_STEP * self.scales[k]
+            self._sides[k] = tuple(
+                line_derivative(self.objective, self.x, self.unit(k), step, side=side, f_at_x=self.f_at_x)
+                for side in (1, -1)
+            )
+        return self._sides[k]
 
     def kink(self, k: int, claimed: np.ndarray, tolerance: np.ndarray) -> tuple[np.ndarray, str]:
         """Rows where ``x`` sits on a kink along coordinate ``k`` that explains ``claimed``.
@@ -217,11 +235,7 @@ class PointCheck:
         change (huber 1e-7 from its joint, where the left-sided differences see the
         quadratic piece) from excusing a sign flip.
         """
-        unit = np.zeros_like(self.x)
-        unit[k] = 1.0
-        step = INITIAL_STEP * self.scales[k]
-        right = line_derivative(self.objective, self.x, unit, step, side=1, f_at_x=self.f_at_x)
-        left = line_derivative(self.objective, self.x, unit, step, side=-1, f_at_x=self.f_at_x)
+        right, left = self.sides(k)
         split = disagree(right[0], right[1], left[0], left[1], 0.0)
         low, high = np.fmin(right[0], left[0]), np.fmax(right[0], left[0])
         with np.errstate(invalid="ignore"):
@@ -299,12 +313,10 @@ class PointCheck:
         More ladders are added (up to two) while the references disagree; a set of at
         least two that agree, larger than any other, outvotes the rest.
         """
-        unit = np.zeros_like(self.x)
-        unit[k] = 1.0
         for start in EXTRA_LADDERS:
             if all(self.agree(a, b, row_scale) for a, b in itertools.combinations(refs, 2)):
                 return refs
-            value, error = line_derivative(self.objective, self.x, unit, start * self.scales[k])
+            value, error = line_derivative(self.objective, self.x, self.unit(k), start * self.scales[k])
             refs = [*refs, (f"richardson_{start:g}", value, error)]
             winners = self.majority(k, refs, row_scale)
             if winners is not None:
@@ -335,13 +347,8 @@ class PointCheck:
         kink and keeps large, accurate steps.  The one on the near side sees the other
         piece: the majority (central and far side) outvotes it.
         """
-        unit = np.zeros_like(self.x)
-        unit[k] = 1.0
-        step = INITIAL_STEP * self.scales[k]
-        sides = [
-            (name, *line_derivative(self.objective, self.x, unit, step, side=side, f_at_x=self.f_at_x))
-            for name, side in (("richardson_right", 1), ("richardson_left", -1))
-        ]
+        right, left = self.sides(k)
+        sides = [("richardson_right", *right), ("richardson_left", *left)]
         return self.majority(k, [*refs, *sides], row_scale) or refs
 
     @staticmethod
@@ -355,6 +362,13 @@ class PointCheck:
         start = time.perf_counter()
         columns = np.arange(self.x.size)
         causes: list[str] = []
+        searched = self.fast_search() if self.mode == "fast" and self.tape is None else None
+        if self.mode == "fast" and self.tape is None and searched is None:  # see fast_search
+            self.notes.append(
+                "the references disagreed along a random direction, so every component was "
+                "checked with all references"
+            )
+            self.mode = "full"
         if self.mode == "fast" and self.tape is not None and not self.tape_agrees():
             # Differences along a line can converge, at steps far above the distance to
             # a kink, to a value that misses it: two kinks 1e-7 away on either side
@@ -376,16 +390,6 @@ class PointCheck:
             if entries.bad.any():
                 entries = self.recheck(entries, row_scale)
         else:
-            searched = self.fast_search()
-            if searched is None:  # see fast_search
-                self.notes.append(
-                    "the references disagreed along a random direction, so every component was "
-                    "checked with all references"
-                )
-                self.mode = "full"
-                refs = [self.column(k) for k in columns]
-                row_scale = _row_scale(refs)
-                searched = self.judge(columns, refs, row_scale), row_scale, []
             entries, row_scale, causes = searched
         disputed = entries.bad | entries.split | entries.uncertain
         kink = self.confirm(entries, row_scale) if disputed.any() else ""

@@ -164,12 +164,9 @@ def line_derivative(
         if not tableau.add(difference, width, ROUNDING_ULPS * objective.eps * 2.0 * scale / width):
             break
     if tableau.best is None:
-        return np.full(objective_size(objective), math.nan), np.full(objective_size(objective), math.inf)
+        size = int(np.prod(objective.shape, dtype=int))
+        return np.full(size, math.nan), np.full(size, math.inf)
     return tableau.best, tableau.error
-
-
-def objective_size(objective: Objective) -> int:
-    return int(np.prod(objective.shape, dtype=int))
 
 
 def complex_derivative(
