@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .methods import get_method
-from .validation import as_point, check_callable
+from .validation import as_point, check_callable, check_finite_value
 
 __all__ = ["grad"]
 
@@ -37,8 +37,9 @@ def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray
     TypeError
         If ``f`` is not callable, or (on call) ``x`` is not a float array.
     ValueError
-        If ``method`` is unknown, or (on call) ``x`` is not a finite 1-d vector or ``f``
-        does not return a scalar.
+        If ``method`` is unknown, or (on call) ``x`` is not a finite 1-d vector, ``f``
+        does not return a scalar, or ``f(x)`` is not finite (a singular point, checked
+        with one numpy evaluation of ``f`` before the method runs).
 
     Examples
     --------
@@ -53,6 +54,7 @@ def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray
 
     def gradient(x) -> np.ndarray:
         x = as_point(x)
+        check_finite_value(f, x)
         if x.size not in prepared:
             prepared[x.size] = chosen.prepare(f, x.size)
         return prepared[x.size].gradient(x)

@@ -44,6 +44,9 @@ class TracedArray:
         What converting the value to a plain array would lose.
     rules : mapping
         Operation names the engine can differentiate.
+    functions : mapping
+        The engine's operation table (its ``xp``), for numpy functions called on a
+        traced value.
     apply : callable
         ``apply(op, *args, **params)``: evaluate and record one operation.
     """
@@ -53,6 +56,7 @@ class TracedArray:
     engine: ClassVar[str]
     loses: ClassVar[str]
     rules: ClassVar[Mapping]
+    functions: ClassVar[Mapping[str, Callable[..., Any]]]
     apply: ClassVar[Callable[..., Any]]
 
     # numpy interoperability: ndarray (op) traced and np.exp(traced) come here.
@@ -68,14 +72,25 @@ class TracedArray:
             f"(method {method!r}); call the operation through xp"
         )
 
+    # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]): numpy functions that have
+    # an xp twin are recorded as xp's; any other is refused by its full name.
+    def __array_function__(self, func, types, args, kwargs):
+        function = self.functions.get(canonical_name(func.__name__))
+        if function is None or not func.__module__.startswith("numpy"):
+            raise NotImplementedError(
+                f"{self.engine} has no derivative rule for {func.__module__}.{func.__name__}; "
+                "write f with the operations of xp (see diffcompare.ops)"
+            )
+        return function(*args, **kwargs)
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
-            f"a {self.engine} value cannot be converted to a numpy array (that would {self.loses}); "
+            f"a value traced by {self.engine} cannot be converted to a numpy array (that would {self.loses}); "
             "build arrays with xp.stack or xp.asarray"
         )
 
     def __float__(self):
-        raise TypeError(f"a {self.engine} value cannot be converted to float; that would {self.loses}")
+        raise TypeError(f"a value traced by {self.engine} cannot be converted to float; that would {self.loses}")
 
     shape = property(lambda self: np.shape(self.value))
     ndim = property(lambda self: np.ndim(self.value))

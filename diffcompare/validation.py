@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-__all__ = ["as_point", "check_callable", "check_positive", "check_scalar_output"]
+__all__ = ["as_point", "check_callable", "check_finite_value", "check_positive", "check_scalar_output"]
 
 
 def check_callable(f: Any, name: str = "f") -> Callable:
@@ -68,6 +68,33 @@ def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
     return array.astype(np.float64)
 
 
+def check_finite_value(f: Callable, x: np.ndarray) -> float:
+    """Return ``f(x, numpy)`` as a float if it is a finite real scalar, else raise.
+
+    No gradient exists where ``f`` itself is infinite or NaN (log 0, 1/0, outside the
+    domain), but every method would still return numbers there, some of them finite
+    and wrong: the central difference across the pole of ``1/x`` is finite, and the
+    complex step of ``log`` at 0 is ``pi/2 / h``.  One forward pass refuses such a point.
+
+    Raises
+    ------
+    ValueError
+        If ``f(x)`` is infinite or NaN, or not a scalar.
+    TypeError
+        If ``f(x)`` is not a real number.
+    """
+    from .backends.numpy_backend import numpy_namespace  # the backends import this module
+
+    with np.errstate(all="ignore"):
+        value = check_scalar_output(f(x, numpy_namespace), "numpy")
+    if not np.isfinite(value):
+        raise ValueError(
+            f"f(x) is {float(value)} at x = {x.tolist()}: x is on a singularity of f or outside "
+            "its domain, where no gradient exists"
+        )
+    return float(value)
+
+
 def check_scalar_output(value: Any, backend: str) -> Any:
     """Return ``value`` if it is a real scalar, else raise.
 
@@ -77,13 +104,21 @@ def check_scalar_output(value: Any, backend: str) -> Any:
     Raises
     ------
     ValueError
-        If ``f`` returned an array with a shape other than ``()``.
+        If ``f`` returned an array with a shape other than ``()``, or a SymPy number
+        that is not finite (``oo``, ``zoo``, ``nan``).
     TypeError
         If ``f`` returned something that is not a real number.
     """
     if isinstance(value, sympy.Basic):
-        if not isinstance(value, sympy.Expr) or value.is_real is False:
+        # Structural checks only: an assumption query such as ``is_real`` on a large
+        # traced expression can take seconds.  A non-real value that only shows at a
+        # point (sqrt of a negative) evaluates to NaN there and is caught as non-finite.
+        if not isinstance(value, sympy.Expr) or value.has(sympy.I):
             raise TypeError(f"f must return a real scalar; with the {backend} namespace it returned {value}")
+        if value.is_number and not value.is_finite:
+            raise ValueError(
+                f"f must return a finite value; with the {backend} namespace it returned {value}"
+            )
         return value
     array = np.asarray(value)
     if array.shape != ():

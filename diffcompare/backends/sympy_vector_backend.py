@@ -265,6 +265,13 @@ class VectorExpression:
             f"numpy.{ufunc.__name__}", f"no rule for the ufunc method {method!r}; call it through xp"
         )
 
+    # np.sum(v), np.concatenate(...): numpy functions with an xp twin go to the twin.
+    def __array_function__(self, func, types, args, kwargs):
+        function = getattr(sympy_vector_namespace, canonical_name(func.__name__), None)
+        if function is None or not func.__module__.startswith("numpy"):
+            raise _cannot(f"{func.__module__}.{func.__name__}", "it is not an operation of xp")
+        return function(*args, **kwargs)
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             "a traced vector expression cannot be converted to a numpy array (it has no values); "

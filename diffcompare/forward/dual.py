@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..backends.numpy_backend import NUMPY_FUNCTIONS
+from ..backends.traced_functions import traced_functions
 from ..ops import OPS
 from ..traced import TracedArray, value_of
 from .rules import JVP_RULES, Variadic
@@ -151,3 +152,6 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     if tangent is None:
         return ans
     return Dual(ans, np.broadcast_to(tangent, shape))
+
+
+Dual.functions = traced_functions(apply)

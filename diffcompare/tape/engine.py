@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..backends.numpy_backend import NUMPY_FUNCTIONS
+from ..backends.traced_functions import traced_functions
 from ..traced import TracedArray
 from .rules import RULES, Scatter, Variadic
 
@@ -98,6 +99,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
 
 
 Node.apply = staticmethod(apply)
+Node.functions = traced_functions(apply)
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
