@@ -37,7 +37,7 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
         If ``f`` branches in Python on a traced value (write it with ``xp.where``) or
         calls an operation the SymPy namespace lacks.
     ValueError, TypeError
-        If ``f`` does not return a real scalar.
+        If ``f`` does not return a real scalar, or converts a traced value to a float.
     """
     check_callable(f)
     symbols = sympy.symbols(f"x0:{dim}", real=True)
@@ -49,6 +49,11 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
             raise NotImplementedError(
                 "symbolic tracing failed: f uses Python control flow (if, max, min, ...) "
                 "on a traced value; write the branch with xp.where or xp.maximum"
+            ) from error
+        if "convert expression to float" in str(error):
+            raise TypeError(
+                "symbolic tracing failed: f converted a traced value to a Python float "
+                "(float(), the math module, ...); write it with the operations of xp"
             ) from error
         raise
     if isinstance(out, np.ndarray) and out.shape == ():

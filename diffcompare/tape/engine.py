@@ -75,10 +75,11 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     values = [arg.value if isinstance(arg, TracedArray) else arg for arg in args]
     ans = forward(*values, **params)
     parents, vjps = [], []
+    variadic = type(rules) is Variadic
     for index, arg in enumerate(args):
-        if not isinstance(arg, Node):
+        if type(arg) is not Node:
             continue
-        if type(rules) is Variadic:
+        if variadic:
             rule = partial(rules.rule, index)
         elif index < len(rules):
             rule = rules[index]
@@ -91,9 +92,16 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
             vjps.append(rule)
     if not parents:
         return ans
+    if len(vjps) == 1:  # most nodes: no list to build on the way back
+        (rule,) = vjps
 
-    def vjp(g):
-        return [rule(g, ans, *values, **params) for rule in vjps]
+        def vjp(g):
+            return (rule(g, ans, *values, **params),)
+
+    else:
+
+        def vjp(g):
+            return [rule(g, ans, *values, **params) for rule in vjps]
 
     return Node(ans, tuple(parents), vjp)
 
