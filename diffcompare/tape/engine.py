@@ -163,16 +163,22 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
     grads: dict[Node, Any] = {root: seed}
     owned: set[Node] = set()
     for node in reversed(_topological_order(root)):
-        if not node.parents:
+        parents = node.parents
+        if not parents:
             continue
         g = grads.pop(node, None)
         if g is None:
             continue
         owned.discard(node)
-        for parent, parent_grad in zip(node.parents, node.vjp(g), strict=True):
+        # vjp returns one gradient per parent (apply builds both from the same list)
+        for parent, parent_grad in zip(parents, node.vjp(g)):
             value = parent.value
-            shape = value.shape if type(value) is np.ndarray else np.shape(value)
-            if type(parent_grad) is Scatter:
+            try:
+                shape = value.shape  # arrays and numpy scalars
+            except AttributeError:
+                shape = np.shape(value)
+            kind = type(parent_grad)
+            if kind is Scatter:
                 if parent not in owned:
                     buffer = np.zeros(shape)
                     if parent in grads:
@@ -181,13 +187,15 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
                     owned.add(parent)
                 parent_grad.add_into(grads[parent])
                 continue
-            if type(parent_grad) is not np.ndarray or parent_grad.shape != shape:
+            # numpy scalars come from ufuncs on 0-d arrays and need no unbroadcasting
+            if (kind is not np.ndarray and kind is not np.float64) or parent_grad.shape != shape:
                 parent_grad = unbroadcast(parent_grad, shape)
-            if parent not in grads:
+            current = grads.get(parent)
+            if current is None:
                 grads[parent] = parent_grad
             elif parent in owned:
-                grads[parent] += parent_grad
+                grads[parent] += parent_grad  # in place for arrays; scalars are rebound
             else:
-                grads[parent] = grads[parent] + parent_grad
+                grads[parent] = current + parent_grad
                 owned.add(parent)
     return grads
