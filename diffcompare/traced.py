@@ -85,12 +85,14 @@ class TracedArray:
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
-            f"a value traced by {self.engine} cannot be converted to a numpy array (that would {self.loses}); "
-            "build arrays with xp.stack or xp.asarray"
+            f"a value traced by {self.engine} cannot be converted to a numpy array "
+            f"(that would {self.loses}); build arrays with xp.stack or xp.asarray"
         )
 
     def __float__(self):
-        raise TypeError(f"a value traced by {self.engine} cannot be converted to float; that would {self.loses}")
+        raise TypeError(
+            f"a value traced by {self.engine} cannot be converted to float; that would {self.loses}"
+        )
 
     shape = property(lambda self: np.shape(self.value))
     ndim = property(lambda self: np.ndim(self.value))

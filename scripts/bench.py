@@ -5,9 +5,12 @@ BLAS thread, and writes to ``--out`` (default ``reports``):
 
 * ``bench.csv``: one row per (workload, size, method) with the median time, its
   interquartile range, the number of runs, the ratios to the numpy forward pass and
-  tape / autograd, the status, setup time and evaluations of ``f``;
+  tape / autograd, the status, setup time and evaluations of ``f``; after the
+  ``sin_chain`` rows (1 to 64 nested ``sin``), the ``sin_chain_slope`` and
+  ``sin_chain_intercept`` rows: the marginal cost per recorded ``sin`` and the fixed
+  cost per call, fitted by least squares;
 * ``bench.md``: versions, thread settings and CPU count, the goals of issue 6 with
-  pass/fail, and the table;
+  pass/fail, the marginal cost per ``sin`` (informational, not a goal), and the table;
 * ``bench_meta.json``: the same metadata in full.
 
 The full run takes two to three minutes on 2 cores; ``--quick`` (n = 2, 100, 10,000,

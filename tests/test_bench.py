@@ -1,7 +1,7 @@
 """The benchmark instrument: rows, statuses, evaluation counts, goal verdicts, Markdown.
 
 No test here asserts a time: the runs use one repeat with no minimum run time, and the
-goal logic is driven with synthetic numbers.
+goal logic and the marginal-cost fit are driven with synthetic numbers.
 """
 
 from __future__ import annotations
@@ -25,10 +25,14 @@ from diffcompare.bench import (
     bench_markdown,
     count_evaluations,
     evaluate_goals,
+    fit_marginal_cost,
+    marginal_rows,
     rosenbrock_cases,
     rosenbrock_gradient,
     run_benchmark,
     run_cases,
+    sin_chain,
+    sin_chain_cases,
     write_bench_reports,
 )
 from diffcompare.finite_difference import central_difference
@@ -289,6 +293,203 @@ def test_reports_are_written(tiny_run, tmp_path):
     assert len(written) == len(tiny_run.table)
 
 
+# --- marginal cost per recorded primitive ----------------------------------------------
+
+CHAINS = (1, 2, 4, 8, 16, 32, 64)
+
+
+def test_fit_hard_coded_line():
+    # k = 1, 2, 3 and t = 1, 3, 2: slope Sxt / Sxx = 1 / 2, intercept 2 - 2 x 1/2 = 1;
+    # residuals -1/2, 1, -1/2, so the residual variance is 3/2 over one degree of freedom.
+    fit = fit_marginal_cost([1, 2, 3], [1.0, 3.0, 2.0])
+    assert (fit.slope, fit.intercept, fit.points) == (0.5, 1.0, 3)
+    assert fit.slope_stderr == pytest.approx(math.sqrt(1.5 / 2))
+    assert fit.intercept_stderr == pytest.approx(math.sqrt(1.5 * (1 / 3 + 4 / 2)))
+
+
+def test_fit_recovers_a_known_slope_and_intercept():
+    seconds = [4e-6 + 1.5e-6 * k for k in CHAINS]
+    fit = fit_marginal_cost(CHAINS, seconds)
+    assert fit.slope == pytest.approx(1.5e-6, rel=1e-12)
+    assert fit.intercept == pytest.approx(4e-6, rel=1e-12)
+    assert fit.slope_stderr == pytest.approx(0.0, abs=1e-18)
+    assert fit.intercept_stderr == pytest.approx(0.0, abs=1e-18)
+    assert fit.points == len(CHAINS)
+
+
+def test_fit_agrees_with_numpy_polyfit_on_noisy_medians():
+    lengths = np.array(CHAINS, dtype=float)
+    seconds = 3e-6 + 0.5e-6 * lengths + np.random.default_rng(1).normal(0.0, 1e-7, lengths.size)
+    fit = fit_marginal_cost(lengths, seconds)
+    (slope, intercept), covariance = np.polyfit(lengths, seconds, 1, cov=True)
+    assert (fit.slope, fit.intercept) == pytest.approx((slope, intercept), rel=1e-10)
+    assert (fit.slope_stderr, fit.intercept_stderr) == pytest.approx(np.sqrt(np.diag(covariance)), rel=1e-8)
+
+
+def test_fit_properties():
+    lengths = np.array(CHAINS, dtype=float)
+    seconds = 2e-6 + 0.7e-6 * lengths + np.random.default_rng(2).normal(0.0, 5e-8, lengths.size)
+    fit = fit_marginal_cost(lengths, seconds)
+    # A fixed cost added to every call moves the intercept only.
+    shifted = fit_marginal_cost(lengths, seconds + 1e-5)
+    assert shifted.slope == pytest.approx(fit.slope, rel=1e-9)
+    assert shifted.intercept == pytest.approx(fit.intercept + 1e-5, rel=1e-9)
+    assert shifted.slope_stderr == pytest.approx(fit.slope_stderr, rel=1e-6)
+    # A slower machine (every time doubled) doubles every figure.
+    doubled = fit_marginal_cost(lengths, 2 * seconds)
+    assert (doubled.slope, doubled.intercept) == pytest.approx((2 * fit.slope, 2 * fit.intercept))
+    assert doubled.slope_stderr == pytest.approx(2 * fit.slope_stderr)
+    # The order of the points does not matter.
+    order = np.random.default_rng(3).permutation(lengths.size)
+    permuted = fit_marginal_cost(lengths[order], seconds[order])
+    assert (permuted.slope, permuted.intercept) == pytest.approx((fit.slope, fit.intercept), rel=1e-12)
+
+
+def test_fit_through_two_points_is_exact_without_errors():
+    fit = fit_marginal_cost([1, 3], [5.0, 9.0])
+    assert (fit.slope, fit.intercept, fit.points) == (2.0, 3.0, 2)
+    assert math.isnan(fit.slope_stderr) and math.isnan(fit.intercept_stderr)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "seconds", "match"),
+    [
+        ([1, 2, 4], [1.0, 2.0], "same length"),
+        ([[1, 2], [4, 8]], [[1.0, 2.0], [3.0, 4.0]], "1-D"),
+        ([1, 2, 4], [1.0, math.nan, 3.0], "finite"),
+        ([1, math.inf, 4], [1.0, 2.0, 3.0], "finite"),
+        ([4, 4, 4], [1.0, 2.0, 3.0], "two distinct lengths"),
+        ([], [], "two distinct lengths"),
+    ],
+)
+def test_fit_rejects_bad_input(lengths, seconds, match):
+    with pytest.raises(ValueError, match=match):
+        fit_marginal_cost(lengths, seconds)
+
+
+def test_sin_chain_is_nested_sin():
+    x = np.array(0.3)
+    assert sin_chain(1)(x, np) == np.sin(0.3)
+    assert sin_chain(2)(x, np) == np.sin(np.sin(0.3))
+    with pytest.raises(ValueError, match="sins"):
+        sin_chain(0)
+
+
+def test_sin_chain_references_are_the_chain_rule():
+    one, two = sin_chain_cases([1, 2], seed=5)
+    # The 1-sin case's numpy_forward returns sin(x); x is drawn from [-1, 1], where
+    # arcsin undoes sin, so this recovers the point without repeating how it is drawn.
+    point = np.arcsin(one.candidates[0].setup()())
+    assert one.reference == pytest.approx(np.cos(point), rel=1e-14)
+    assert two.reference == pytest.approx(np.cos(np.sin(point)) * np.cos(point), rel=1e-14)
+    assert [case.size for case in (one, two)] == [1, 2]
+
+
+def _chain_table(slopes, intercepts, lengths=CHAINS, status=None):
+    """Synthetic ``sin_chain`` rows: exact lines ``intercept + slope k`` per method."""
+    rows = []
+    for k in lengths:
+        for method in slopes:
+            row_status = (status or {}).get((method, k), "ok")
+            seconds = intercepts[method] + slopes[method] * k if row_status == "ok" else math.nan
+            rows.append(_row("sin_chain", k, method, seconds, status=row_status))
+        rows.append(
+            _row("sin_chain", k, "torch", math.nan, status="skipped", message="torch is not importable")
+        )
+    return pd.DataFrame(rows, columns=BENCH_COLUMNS)
+
+
+SLOPES = {"numpy_forward": 0.2e-6, "autograd": 6e-6, "tape": 3e-6}
+INTERCEPTS = {"numpy_forward": 0.5e-6, "autograd": 30e-6, "tape": 6e-6}
+
+
+def test_marginal_rows_fit_each_method():
+    rows = pd.DataFrame(marginal_rows(_chain_table(SLOPES, INTERCEPTS)), columns=BENCH_COLUMNS)
+    assert list(rows["workload"]) == ["sin_chain_slope"] * 4 + ["sin_chain_intercept"] * 4
+    assert list(rows["method"]) == ["numpy_forward", "autograd", "tape", "torch"] * 2
+    assert (rows["size"] == 64).all()
+    fitted = rows.set_index(["workload", "method"])
+    for method in SLOPES:
+        slope = fitted.loc[("sin_chain_slope", method)]
+        intercept = fitted.loc[("sin_chain_intercept", method)]
+        assert slope["status"] == intercept["status"] == "ok"
+        assert slope["median_s"] == pytest.approx(SLOPES[method], rel=1e-9)
+        assert intercept["median_s"] == pytest.approx(INTERCEPTS[method], rel=1e-9)
+        assert slope["message"].startswith("informational")
+    assert fitted.loc[("sin_chain_slope", "tape"), "ratio_tape_to_autograd"] == pytest.approx(0.5)
+    assert fitted.loc[("sin_chain_intercept", "tape"), "ratio_tape_to_autograd"] == pytest.approx(0.2)
+    assert fitted.loc[("sin_chain_slope", "autograd"), "ratio_to_forward"] == pytest.approx(30.0)
+    torch = fitted.loc[("sin_chain_slope", "torch")]
+    assert torch["status"] == "skipped" and torch["message"] == "torch is not importable"
+    assert math.isnan(torch["median_s"])
+
+
+def test_marginal_rows_do_not_fit_a_method_with_a_failed_chain():
+    table = _chain_table(SLOPES, INTERCEPTS, status={("tape", 32): "timeout", ("tape", 64): "timeout"})
+    fitted = pd.DataFrame(marginal_rows(table)).set_index(["workload", "method"])
+    tape = fitted.loc[("sin_chain_slope", "tape")]
+    assert tape["status"] == "timeout"
+    assert tape["message"] == "not fitted: the chain of 32 sins is timeout"
+    assert math.isnan(tape["median_s"]) and math.isnan(tape["ratio_tape_to_autograd"])
+    assert fitted.loc[("sin_chain_slope", "autograd"), "status"] == "ok"
+    # One length only: a row saying why, not an exception.
+    single = pd.DataFrame(marginal_rows(_chain_table(SLOPES, INTERCEPTS, lengths=(8,))))
+    assert set(single.loc[single["method"] != "torch", "status"]) == {"error"}
+    assert single["message"].iloc[0].startswith("not fitted: a slope needs")
+    assert marginal_rows(_synthetic_table()) == []
+
+
+@pytest.fixture(scope="module")
+def chain_run():
+    config = BenchConfig(
+        workloads=("primitive", "sin_chain"), chain_lengths=(1, 2, 3), repeats=1, min_repeats=1,
+        min_run_time=0.0, budget_s=30.0, case_seconds=0.0,
+    )  # fmt: skip
+    return run_benchmark(config, command="test")
+
+
+def test_chain_run_times_every_chain_and_fits_after_them(chain_run):
+    table = chain_run.table
+    assert list(dict.fromkeys(table["workload"])) == [
+        "primitive", "sin_chain", "sin_chain_slope", "sin_chain_intercept",
+    ]  # fmt: skip
+    chains = table[table["workload"] == "sin_chain"]
+    assert list(dict.fromkeys(chains["size"])) == [1, 2, 3]
+    # Every gradient of every chain is right; only torch may be missing.
+    assert set(chains.loc[chains["method"] != "torch", "status"]) == {"ok"}
+    assert (chains["rel_err"].dropna() < 1e-12).all()
+    fitted = table[table["workload"].isin(["sin_chain_slope", "sin_chain_intercept"])]
+    ok = fitted[fitted["method"] != "torch"]
+    assert set(ok["status"]) == {"ok"} and np.isfinite(ok["median_s"].astype(float)).all()
+    # Informational only: the goals are the same seven, judged the same way.
+    assert list(chain_run.goals["goal"]) == [goal.name for goal in GOALS]
+
+
+def test_markdown_labels_the_marginal_cost_as_informational(chain_run):
+    text = bench_markdown(chain_run.table, chain_run.goals, chain_run.meta)
+    lines = text.splitlines()
+    goals, section, results = (
+        lines.index("## Goals of issue 6"),
+        lines.index("## Marginal cost per recorded sin (informational)"),
+        lines.index("## Results"),
+    )
+    assert goals < section < results
+    assert "Not a goal" in lines[section + 2]
+    assert any(
+        line.startswith("| tape marginal cost per sin (slope over chains of 1-3 sins) | ok |")
+        for line in lines
+    )
+    assert any(line.startswith("| autograd fixed cost per call (intercept) | ok |") for line in lines)
+    # The goal keeps the issue's definition, and fitted lines are not timing rows.
+    assert "| tape per-primitive overhead (one sin, forward + record + backward) | <= 2 us |" in text
+    assert not any(line.startswith("| sin_chain_slope") for line in lines[results:])
+    assert any(line.startswith("| sin_chain | 3 | tape |") for line in lines[results:])
+
+
+def test_markdown_has_no_marginal_section_without_chains(tiny_run):
+    assert "Marginal cost" not in bench_markdown(tiny_run.table, tiny_run.goals, tiny_run.meta)
+
+
 def test_config_rejects_bad_values():
     with pytest.raises(ValueError, match="workloads"):
         BenchConfig(workloads=("nope",))
@@ -298,3 +499,6 @@ def test_config_rejects_bad_values():
         BenchConfig(repeats=0)
     with pytest.raises(ValueError, match="seed"):
         BenchConfig(seed=-1)
+    for lengths in [(4,), (2, 1), (0, 1), (1, 1, 2), (1, 2.5)]:
+        with pytest.raises(ValueError, match="chain_lengths"):
+            BenchConfig(chain_lengths=lengths)

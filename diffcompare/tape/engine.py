@@ -171,7 +171,7 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
             continue
         owned.discard(node)
         # vjp returns one gradient per parent (apply builds both from the same list)
-        for parent, parent_grad in zip(parents, node.vjp(g)):
+        for parent, parent_grad in zip(parents, node.vjp(g), strict=False):
             value = parent.value
             try:
                 shape = value.shape  # arrays and numpy scalars

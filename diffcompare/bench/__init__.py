@@ -1,0 +1,75 @@
+"""Speed benchmarks: every gradient method on the same workloads, in one process and run.
+
+One module per job:
+
+==============  ==========================================================================
+``config``      :class:`BenchConfig` (workloads, sizes, repeats, budgets), :data:`FULL`,
+                :data:`QUICK`
+``workloads``   the cases: one ``sin`` (``primitive``), chains of 1 to 64 nested ``sin``
+                (``sin_chain``), Rosenbrock at n = 2 ... 10,000, the 784-128-10 MLP;
+                :class:`Candidate` and :class:`BenchCase` records
+``measure``     timing the candidates into rows of :data:`BENCH_COLUMNS`, with statuses
+                and ratios (:func:`run_cases`)
+``marginal``    the marginal cost per recorded ``sin``: a least-squares line through the
+                chains' medians (:func:`fit_marginal_cost`, :func:`marginal_rows`),
+                informational, next to the goals
+``goals``       the goals of issue 6 as a table and their verdicts (:func:`evaluate_goals`)
+``run``         a whole run with BLAS pinned to one thread, and its metadata
+                (:func:`run_benchmark`)
+``report``      ``bench.csv``, ``bench.md`` and ``bench_meta.json``
+==============  ==========================================================================
+
+Ratios (gradient over forward, tape over autograd) divide medians taken in the same run,
+which is what makes them comparable on a shared machine.  BLAS runs on one thread
+(``threadpoolctl``), recorded in the metadata.
+"""
+
+from .config import FULL, QUICK, WORKLOADS, BenchConfig
+from .goals import GOAL_COLUMNS, GOALS, Goal, evaluate_goals
+from .marginal import MarginalCost, fit_marginal_cost, marginal_rows
+from .measure import BENCH_COLUMNS, format_seconds, run_cases
+from .report import bench_markdown, write_bench_reports
+from .run import BenchRun, run_benchmark
+from .workloads import (
+    BenchCase,
+    Candidate,
+    CountingFunction,
+    count_evaluations,
+    mlp_cases,
+    primitive_cases,
+    rosenbrock_cases,
+    rosenbrock_gradient,
+    sin_chain,
+    sin_chain_cases,
+)
+
+__all__ = [
+    "BENCH_COLUMNS",
+    "FULL",
+    "GOALS",
+    "GOAL_COLUMNS",
+    "QUICK",
+    "WORKLOADS",
+    "BenchCase",
+    "BenchConfig",
+    "BenchRun",
+    "Candidate",
+    "CountingFunction",
+    "Goal",
+    "MarginalCost",
+    "bench_markdown",
+    "count_evaluations",
+    "evaluate_goals",
+    "fit_marginal_cost",
+    "format_seconds",
+    "marginal_rows",
+    "mlp_cases",
+    "primitive_cases",
+    "rosenbrock_cases",
+    "rosenbrock_gradient",
+    "run_benchmark",
+    "run_cases",
+    "sin_chain",
+    "sin_chain_cases",
+    "write_bench_reports",
+]

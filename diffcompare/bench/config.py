@@ -1,0 +1,106 @@
+"""What a benchmark run measures and how long it may spend on it.
+
+:class:`BenchConfig` names the workloads, the Rosenbrock sizes, the ``sin`` chain
+lengths, the repeats and the time budgets; :data:`FULL` is the committed run and :data:`QUICK` the smoke run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..records import SEED
+
+__all__ = ["FULL", "QUICK", "WORKLOADS", "BenchConfig"]
+
+#: The workloads, in the order they run.
+WORKLOADS = ("primitive", "sin_chain", "rosenbrock", "mlp")
+
+
+def _is_count(value) -> bool:
+    # bool is an int subclass, but sizes=(True,) is a mistake, not a size.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to run and how long to spend on it.
+
+    Attributes
+    ----------
+    workloads : tuple of str
+        Any of ``"primitive"``, ``"sin_chain"``, ``"rosenbrock"``, ``"mlp"``.
+    sizes : tuple of int
+        Rosenbrock dimensions.
+    chain_lengths : tuple of int
+        Numbers of nested ``sin`` in the ``sin_chain`` workload, increasing; the marginal
+        cost per recorded primitive is the slope of time against these lengths.
+    repeats : int
+        Timed runs per candidate (each autoranged to at least ``min_run_time``).
+    min_repeats : int
+        Fewest timed runs when one call is slow (see ``case_seconds``).
+    min_run_time : float
+        Least seconds per timed run: per-call times far below the clock's resolution
+        are measured over many calls.
+    budget_s : float or None
+        Time budget of each setup and of each first call; beyond it the row is a
+        ``timeout`` and larger sizes of that method are not attempted.
+    case_seconds : float
+        Time the repeats of one slow candidate may take: with a first call of ``t``
+        seconds, ``max(min_repeats, min(repeats, case_seconds // t))`` runs are timed,
+        so forward mode at n = 10,000 (seconds per gradient) cannot dominate the run.
+    seed : int
+        Seed of the Rosenbrock points and of the MLP's data and parameters.
+
+    Raises
+    ------
+    ValueError
+        If a workload is unknown or a number is out of range.
+
+    Examples
+    --------
+    >>> BenchConfig(sizes=(2, 10), repeats=3).sizes
+    (2, 10)
+    """
+
+    workloads: tuple[str, ...] = WORKLOADS
+    sizes: tuple[int, ...] = (2, 10, 100, 1_000, 10_000)
+    chain_lengths: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
+    repeats: int = 7
+    min_repeats: int = 3
+    min_run_time: float = 0.05
+    budget_s: float | None = 10.0
+    case_seconds: float = 10.0
+    seed: int = SEED
+
+    def __post_init__(self):
+        unknown = set(self.workloads) - set(WORKLOADS)
+        if unknown:
+            raise ValueError(f"workloads must be among {list(WORKLOADS)}; got {sorted(unknown)}")
+        if any(not _is_count(n) or n < 2 for n in self.sizes):
+            raise ValueError(f"sizes must be integers >= 2; got {self.sizes}")
+        lengths = self.chain_lengths
+        if (
+            len(lengths) < 2
+            or any(not _is_count(k) or k < 1 for k in lengths)
+            or list(lengths) != sorted(set(lengths))
+        ):
+            # A slope needs two lengths; increasing order lets a timeout skip the longer chains.
+            raise ValueError(f"chain_lengths must be at least two increasing integers >= 1; got {lengths}")
+        for name in ("repeats", "min_repeats"):
+            value = getattr(self, name)
+            if not _is_count(value) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        if self.min_run_time < 0 or self.case_seconds < 0:
+            raise ValueError("min_run_time and case_seconds must be >= 0")
+        if not _is_count(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+        if self.budget_s is not None and not self.budget_s > 0:
+            raise ValueError(f"budget_s must be > 0 or None; got {self.budget_s!r}")
+
+
+#: The full run: every size, chains of 1 to 64 sins, 7 repeats, 10 s budget.
+FULL = BenchConfig()
+#: ``--quick``: three sizes, the same chains, 3 short repeats (1 for slow calls), 2 s budget.
+QUICK = BenchConfig(
+    sizes=(2, 100, 10_000), repeats=3, min_repeats=1, min_run_time=0.02, budget_s=2.0, case_seconds=2.0
+)
