@@ -404,3 +404,31 @@ def test_nonfinite_claimed_components_fail():
 
 def test_array_gradient_for_a_single_point():
     assert check_grad(sin_x, sin_x_grad(POINT), POINT).passed
+
+
+@pytest.mark.parametrize("claimed", [np.inf, 1e8, 0.0])
+def test_an_infinite_derivative_is_never_a_verdict_on_that_component(claimed):
+    # sqrt at 0: no finite claim is right and inf is not a derivative either; the
+    # one-sided ladders tell this is no ordinary point.
+    result = check_grad(lambda x: np.sqrt(x[0] - 0.5) + x[1], lambda x: np.array([claimed, 1.0]), [0.5, 1.5])
+    assert result.verdict == "inconclusive"
+    assert "coordinate 0" in result.reason
+
+
+@pytest.mark.parametrize(
+    ("f", "why"),
+    [
+        (lambda x, xp: np.linalg.norm(x), "numpy.linalg.norm"),
+        (lambda x, xp: math.hypot(x[0], x[1]), "converted to float"),
+    ],
+)
+def test_an_xp_function_the_tape_cannot_trace_is_checked_without_it(f, why):
+    def grad(x):
+        return x / np.hypot(x[0], x[1])
+
+    result = check_grad(f, grad, [0.5, 1.5])
+    assert result.verdict == "pass"
+    assert "tape" not in result.references
+    assert any(why in note for note in result.notes)
+    wrong = check_grad(f, lambda x: grad(x) * [1.0, 1.001], [0.5, 1.5])
+    assert wrong.verdict == "fail" and wrong.index == 1
