@@ -1,4 +1,4 @@
-"""The complex step: ``Im f(x + i h e_k) / h`` per coordinate (n evaluations of ``f``).
+"""The complex step: ``Im f(x + i h e_k) / h`` per coordinate (n + 1 evaluations of ``f``).
 
 Taylor along the imaginary axis, for ``f`` analytic in ``x_k``::
 
@@ -25,8 +25,10 @@ but nothing can help
 
 * at a kink itself (``abs`` at 0, a tie in ``max``): the result is a one-sided
   derivative or the subgradient convention, not "the" derivative;
-* a comparison in ``f`` whose real parts tie (``x > 0`` at ``x_k == 0``): numpy then
-  lets the imaginary part decide (see :mod:`~diffcompare.backends.complex_backend`);
+* a condition within an ulp of a tie, when a complex operation rounds its real part
+  differently from the real one (exact ties are fine: ``f`` gets a
+  :class:`~diffcompare.backends.complex_backend.RealOrderedArray`, whose comparisons
+  look at the real parts only, so it takes the float64 program's branches);
 * code that leaves the namespace: ``numpy.abs``, ``numpy.real``, ``float()``,
   ``numpy.linalg.norm`` or ``numpy.vdot`` (both conjugate or take moduli) on values
   that depend on ``x``.
@@ -40,16 +42,22 @@ result cannot be told from a zero derivative and gives a wrong number silently.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 
 import numpy as np
 from numpy.exceptions import ComplexWarning
 
-from .backends.complex_backend import complex_namespace
+from .backends.complex_backend import complex_namespace, real_ordered
 from .validation import as_point, check_callable, check_positive, check_scalar_output
 
 __all__ = ["complex_step"]
+
+#: Agreement the analyticity probe asks for, relative to ``sum |grad_k v_k|``: rounding
+#: is ~1e-15 of that and truncation ``h^2`` times the third derivative over the first; a
+#: branch point's artefact scales like ``1/h`` or ``1/sqrt(h)`` and misses by far more.
+PROBE_RTOL = 1e-6
 
 
 def _not_complex_safe(detail: str) -> ValueError:
@@ -80,7 +88,7 @@ def _evaluate(f: Callable, z: np.ndarray, xp) -> complex:
 
 
 def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> np.ndarray:
-    """Gradient of ``f(x, xp)`` by the complex step (n evaluations of ``f``).
+    """Gradient of ``f(x, xp)`` by the complex step (n + 1 evaluations of ``f``).
 
     Parameters
     ----------
@@ -106,8 +114,9 @@ def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> 
         number, or ``f`` returns something other than a number.
     ValueError
         If ``x`` is not a finite 1-d vector, ``step`` is not positive and finite, ``f``
-        returns a non-scalar, or ``f`` is not complex-step safe (it cast a complex value
-        to real or returned a real value).
+        returns a non-scalar, ``f`` is not complex-step safe (it cast a complex value
+        to real or returned a real value), or the result depends on the step (a
+        singularity or branch point closer to ``x`` than the step).
 
     Examples
     --------
@@ -118,9 +127,40 @@ def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> 
     x = as_point(x)
     h = check_positive(step, "step")
     grad = np.empty_like(x)
-    shifted = x.astype(np.complex128)
+    # Real-ordered: f's comparisons then see the real parts only, as in float64.
+    shifted = real_ordered(x.astype(np.complex128))
     for k, xk in enumerate(x):
         shifted[k] = complex(xk, h)
         grad[k] = _evaluate(f, shifted, xp).imag / h
         shifted[k] = xk
+    _check_analytic(f, x, grad, h, xp)
     return grad
+
+
+def _check_analytic(f: Callable, x: np.ndarray, grad: np.ndarray, h: float, xp) -> None:
+    """Raise ``ValueError`` if the complex step's result depends on its step.
+
+    Where f is analytic within h of x, ``Im f(x + i h v) / h`` is the directional
+    derivative ``grad . v`` for every small h, up to rounding and an ``h^2`` relative
+    truncation term.  Where a singularity or branch point is closer than h it is not:
+    ``Im log(5e-324 + i h) / h`` is about ``(pi/2) / h``, a finite and wrong number.  One
+    more evaluation, along a seeded random direction (no coordinate left out) with a
+    second step ``sqrt(h)`` (1e-50 for the default, still far below any scale), tells
+    the two apart: a branch point's value changes by orders of magnitude.
+    """
+    if not np.all(np.isfinite(grad)):
+        return  # visibly non-finite already
+    rng = np.random.default_rng(0)
+    direction = rng.uniform(0.5, 1.0, x.size) * rng.choice([-1.0, 1.0], x.size)
+    probe_step = math.sqrt(h)
+    probe = real_ordered(x + 1j * probe_step * direction)
+    along = _evaluate(f, probe, xp).imag / probe_step
+    expected = float(grad @ direction)
+    scale = float(np.abs(grad) @ np.abs(direction))
+    if abs(along - expected) <= PROBE_RTOL * scale:
+        return
+    raise ValueError(
+        f"the complex step is not reliable at x: along a random direction it gives {expected:.6g} "
+        f"with step {h:g} and {along:.6g} with step {probe_step:g}, so f is not analytic within the "
+        "step of x (a singularity or branch point, such as log or sqrt at 0, is that close)"
+    )

@@ -8,14 +8,31 @@ Plain multiprecision evaluation is not enough: 1 - tanh(x)^2 at x = 360 cancels 
 digits, so a 50-digit and a 100-digit evaluation both return exactly 0 and agree.  The
 derivative is therefore evaluated with SymPy's ``evalf``, which tracks the accuracy of
 every sum and raises when cancellation leaves fewer correct digits than requested.  The
-gradient's common subexpressions are evaluated once each, in order; whenever a stage
-runs out of digits the whole evaluation is repeated with twice the working precision.
-The result is rounded to the nearest float64, and the evaluation is repeated at twice
-the requested digits: if the two roundings differ, the status says so.
+gradient's common subexpressions are evaluated once each, in order; the components
+that run out of digits (or need a stage that did) are evaluated again with twice the
+working precision, up to :data:`MAX_WORKING_DIGITS`.  The result is rounded to the
+nearest float64, and the evaluation is repeated at twice the requested digits: if the
+two roundings differ, the status says so.
+
+Accuracy tracking cannot certify a derivative that is exactly 0 because its terms
+cancel (``1 + sign(x)`` for ``x + |x|`` at ``x < 0``): no number of digits bounds the
+relative error of 0.  A component that runs out of digits at the first working
+precision is therefore also evaluated exactly, once: the coordinates and the constants
+enter as the binary rationals they are, and if SymPy's exact arithmetic reduces the
+component to a rational number, that number is the derivative, certified.  Anything
+SymPy cannot reduce exactly (an ``exp`` of a nonzero rational) ends the attempt without
+making the expression any larger, so it costs about one pass over the stages.
+
+A function SymPy cannot trace or differentiate (an unsupported operation, Python
+control flow on a traced value, a ``RecursionError`` inside SymPy) gives the status
+``"error"`` with the reason, like every other failure; only the caller's mistakes in
+the arguments themselves raise, and so does a :class:`~diffcompare.budget.BudgetExceeded`
+from an enclosing time budget.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +41,7 @@ import sympy
 from mpmath.libmp import round_nearest, to_float
 from sympy.core.evalf import PrecisionExhausted
 
+from .budget import BudgetExceeded
 from .symbolic import differentiate
 from .validation import as_point, check_callable
 
@@ -51,7 +69,8 @@ class ReferenceGradient:
     status : str
         ``"ok"``; ``"unstable"`` (the digits could not be certified);
         ``"nonfinite"`` (the derivative is infinite or undefined here, or overflows
-        float64); ``"too_large"`` (too many coordinates for SymPy); ``"error"``.
+        float64); ``"too_large"`` (too many coordinates for SymPy); ``"error"``
+        (SymPy failed on the function).
     digits : int
         Requested significant decimal digits of the first evaluation.
     message : str
@@ -74,6 +93,37 @@ def _to_float64(value: sympy.Basic) -> float:
     return to_float(real._mpf_, rnd=round_nearest)
 
 
+def _rational_to_float64(value: sympy.Rational) -> float:
+    # Python's int / int is correctly rounded: no intermediate decimal rounding.
+    try:
+        return value.p / value.q
+    except OverflowError:
+        return math.copysign(math.inf, value.p)
+
+
+def _replace_constants(stages, outputs, convert: Callable) -> tuple[list, list]:
+    """CSE stages and outputs with every Float constant ``c`` replaced by ``convert(c)``."""
+    constants = set().union(
+        *(e.atoms(sympy.Float) for _, e in stages), *(e.atoms(sympy.Float) for e in outputs)
+    )
+    table = {c: convert(c) for c in constants}
+    return [(name, e.xreplace(table)) for name, e in stages], [e.xreplace(table) for e in outputs]
+
+
+def _stage_dependencies(stages, outputs) -> tuple[list[frozenset[int]], list[frozenset[int]]]:
+    """The indices of every CSE stage each stage and each output needs, directly or not."""
+    index = {name: i for i, (name, _) in enumerate(stages)}
+    closure: list[frozenset[int]] = []
+
+    def needs(expression) -> frozenset[int]:
+        direct = [index[s] for s in expression.free_symbols if s in index]
+        return frozenset(direct).union(*(closure[i] for i in direct))
+
+    for _, expression in stages:  # in order: a stage only uses earlier ones
+        closure.append(needs(expression))
+    return closure, [needs(e) for e in outputs]
+
+
 class PreparedReference:
     """The reference for one function and dimension, traced and compiled once.
 
@@ -85,6 +135,16 @@ class PreparedReference:
         Length of ``x``.
     digits : int, optional
         Significant digits of the evaluation (at least 50); the check uses twice as many.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable.
+    ValueError
+        If ``digits`` is not an integer >= 50.
+    BudgetExceeded
+        From an enclosing :func:`~diffcompare.budget.time_budget`.  Any failure of SymPy
+        on ``f`` is not raised: calling the instance returns it as status ``"error"``.
     """
 
     def __init__(self, f: Callable, dim: int, digits: int = 50) -> None:
@@ -102,61 +162,148 @@ class PreparedReference:
                 "reference handles with one symbol per coordinate"
             )
             return
-        self.symbols, _, gradient = differentiate(f, dim)
-        stages, outputs = sympy.cse(list(gradient))
+        try:
+            self.symbols, _, gradient = differentiate(f, dim)
+            stages, outputs = sympy.cse(list(gradient))
+        except BudgetExceeded:
+            raise
+        except Exception as error:  # RecursionError too: SymPy recursing without end
+            self.status = "error"
+            self.message = f"SymPy could not trace and differentiate f: {type(error).__name__}: {error}"
+            return
         # The function's float constants are exact doubles too (see _evaluate_once).
-        constants = set().union(
-            *(e.atoms(sympy.Float) for _, e in stages), *(e.atoms(sympy.Float) for e in outputs)
+        self._stages, self._outputs = _replace_constants(
+            stages, outputs, lambda c: sympy.Float(c, MAX_WORKING_DIGITS)
         )
-        exact = {c: sympy.Float(c, MAX_WORKING_DIGITS) for c in constants}
-        self._stages = [(name, e.xreplace(exact)) for name, e in stages]
-        self._outputs = [e.xreplace(exact) for e in outputs]
+        self._stage_needs, self._needs = _stage_dependencies(stages, outputs)
+        self._rational: tuple[list, list] | None = None  # built by the first exact evaluation
 
-    def _evaluate_once(self, x: np.ndarray, digits: int, working: int) -> np.ndarray:
+    def _evaluate_once(self, x: np.ndarray, digits: int, working: int, components) -> dict[int, float]:
+        """The ``components`` that evaluate to ``digits`` certified digits at ``working`` digits.
+
+        A stage that runs out of digits is skipped, with every component that needs it.
+        """
         # Inputs and constants are exact doubles: give them every working digit so
         # that evalf never treats them as the limiting accuracy.
         values = {s: sympy.Float(float(v), working) for s, v in zip(self.symbols, x, strict=True)}
-        for name, expression in self._stages:
-            if isinstance(expression, sympy.logic.boolalg.Boolean):
+        needed = frozenset().union(*(self._needs[k] for k in components))
+        short: set[int] = set()  # stages that ran out of digits
+        for i in sorted(needed):
+            name, expression = self._stages[i]
+            if self._stage_needs[i] & short:
+                short.add(i)
+            elif isinstance(expression, sympy.logic.boolalg.Boolean):
                 values[name] = expression.xreplace(values)
             else:
-                values[name] = expression.evalf(working, subs=values, strict=True, maxn=working)
-        return np.array(
-            [_to_float64(e.evalf(digits, subs=values, strict=True, maxn=working)) for e in self._outputs],
-            dtype=np.float64,
-        )
-
-    def _evaluate(self, x: np.ndarray, digits: int) -> np.ndarray:
-        working = digits + 20
-        while True:
+                try:
+                    values[name] = expression.evalf(working, subs=values, strict=True, maxn=working)
+                except PrecisionExhausted:
+                    short.add(i)
+        certified = {}
+        for k in components:
+            if self._needs[k] & short:
+                continue
             try:
-                return self._evaluate_once(x, digits, working)
+                value = self._outputs[k].evalf(digits, subs=values, strict=True, maxn=working)
             except PrecisionExhausted:
-                if working >= MAX_WORKING_DIGITS:
-                    raise
-                working *= 2
+                continue
+            certified[k] = _to_float64(value)
+        return certified
+
+    def _exact_components(self, x: np.ndarray, components) -> dict[int, float]:
+        """The ``components`` SymPy's exact arithmetic reduces to a rational number.
+
+        Every float64 coordinate and constant is a binary rational, so substituting
+        them as Rationals is exact, and SymPy simplifies exact numbers only exactly
+        (``sign(-3/2) = -1``, ``sinh(0) = 0``, ``sqrt(9/4) = 3/2``).  A stage that does
+        not become a rational (``exp(3/2)``) is replaced by a placeholder symbol known
+        only to be finite and nonzero, which keeps the expressions small: SymPy's
+        automatic rules for a symbol (``0 * s = 0``, ``s - s = 0``, ``s / s = 1``) are
+        then true of the stage too.  A stage SymPy cannot show finite and nonzero ends
+        the attempt for every component that needs it, and a component that still
+        holds a placeholder is not exact.
+        """
+        if not components:
+            return {}
+        if self._rational is None:
+            # Rational(c) is the Float's exact binary value, not a nearby fraction.
+            self._rational = _replace_constants(self._stages, self._outputs, sympy.Rational)
+        stages, outputs = self._rational
+        values = {s: sympy.Rational(float(v)) for s, v in zip(self.symbols, x, strict=True)}
+        needed = frozenset().union(*(self._needs[k] for k in components))
+        unknown: set[int] = set()  # stages not known to be finite and nonzero
+        for i in sorted(needed):
+            name, expression = stages[i]
+            if self._stage_needs[i] & unknown:
+                unknown.add(i)
+                continue
+            value = expression.xreplace(values)
+            if value.is_Rational or value.is_Boolean:
+                values[name] = value
+            elif value.is_finite and value.is_zero is False:
+                values[name] = sympy.Dummy(finite=True, zero=False)
+            else:
+                unknown.add(i)
+        exact = {}
+        for k in components:
+            if self._needs[k] & unknown:
+                continue
+            value = outputs[k].xreplace(values)
+            if value.is_Rational:
+                exact[k] = _rational_to_float64(value)
+        return exact
+
+    def _evaluate(self, x: np.ndarray, digits: int, components) -> tuple[dict[int, float], set[int]]:
+        """Certified float64 values of ``components`` and which of them are exact.
+
+        Components that run out of digits at the first working precision are tried
+        exactly; the rest are evaluated again with twice the working digits, until
+        :data:`MAX_WORKING_DIGITS`.  A component that is never certified is missing.
+        """
+        working = digits + 20
+        values = self._evaluate_once(x, digits, working, components)
+        try:
+            exact = self._exact_components(x, [k for k in components if k not in values])
+        except (ArithmeticError, TypeError, ValueError):  # SymPy refusing, e.g. nan > 0: not exact
+            exact = {}
+        values.update(exact)
+        while (short := [k for k in components if k not in values]) and working < MAX_WORKING_DIGITS:
+            working *= 2
+            values.update(self._evaluate_once(x, digits, working, short))
+        return values, set(exact)
 
     def __call__(self, x) -> ReferenceGradient:
         """Evaluate the reference at ``x``; failures become a status, never a number."""
         if self.status != "ok":
             return ReferenceGradient(None, self.status, self.digits, self.message)
         x = as_point(x, dim=self.dim)
+        components = range(self.dim)
         try:
-            value = self._evaluate(x, self.digits)
-            check = self._evaluate(x, 2 * self.digits)
+            values, exact = self._evaluate(x, self.digits, components)
+            short = [k for k in components if k not in values]
+            if not short:
+                checks, _ = self._evaluate(x, 2 * self.digits, [k for k in components if k not in exact])
+                short = [k for k in components if k not in exact and k not in checks]
         except _NotFinite as error:
             return ReferenceGradient(None, "nonfinite", self.digits, str(error))
         except ZeroDivisionError:
             return ReferenceGradient(
                 None, "nonfinite", self.digits, "division by zero: the derivative is infinite here"
             )
-        except PrecisionExhausted:
+        except BudgetExceeded:
+            raise
+        except Exception as error:  # RecursionError too: SymPy failing on a large expression
+            message = f"SymPy could not evaluate the derivative: {type(error).__name__}: {error}"
+            return ReferenceGradient(None, "error", self.digits, message)
+        if short:
             return ReferenceGradient(
                 None,
                 "unstable",
                 self.digits,
-                f"cancellation exhausted {MAX_WORKING_DIGITS} working digits",
+                f"cancellation exhausted {MAX_WORKING_DIGITS} working digits at components {short}",
             )
+        value = np.array([values[k] for k in components], dtype=np.float64)
+        check = np.array([values[k] if k in exact else checks[k] for k in components], dtype=np.float64)
         if not np.all(np.isfinite(value)):
             bad = np.flatnonzero(~np.isfinite(value)).tolist()
             return ReferenceGradient(

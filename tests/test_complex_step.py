@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import mpmath
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from diffcompare.accuracy import ulp_error
-from diffcompare.backends.complex_backend import complex_namespace
+from diffcompare.backends.complex_backend import complex_namespace, real_ordered
 from diffcompare.backends.numpy_backend import numpy_namespace
 from diffcompare.complex_step import complex_step
 from diffcompare.methods.complex_step_method import ComplexStepMethod
@@ -89,7 +91,7 @@ def test_known_values():
     np.testing.assert_array_equal(complex_step(lambda x, xp: xp.sum(xp.exp(x)), [0.0]), [1.0])
 
 
-def test_one_evaluation_per_coordinate_and_only_one_coordinate_moved():
+def test_one_evaluation_per_coordinate_and_only_one_coordinate_moved_then_one_probe():
     calls = []
 
     def f(x, xp):
@@ -99,8 +101,8 @@ def test_one_evaluation_per_coordinate_and_only_one_coordinate_moved():
     x = np.arange(1.0, 6.0)
     prepared = ComplexStepMethod().prepare(f, 5)
     np.testing.assert_array_equal(prepared.gradient(x), 2 * x)
-    assert len(calls) == 5 == prepared.details["f_evals"]
-    for k, point in enumerate(calls):
+    assert len(calls) == 6 == prepared.details["f_evals"]
+    for k, point in enumerate(calls[:5]):
         np.testing.assert_array_equal(point.real, x)
         np.testing.assert_array_equal(np.flatnonzero(point.imag), [k])
     assert ComplexStepMethod.name == "complex_step"
@@ -267,21 +269,72 @@ def test_asarray_keeps_complex_input_complex():
 
 
 def test_numpy_orders_complex_numbers_lexicographically():
-    # What the module docstring relies on: user code's `x > 0` on complex arrays is
-    # decided by the real part, and by the imaginary part only on a tie.  If numpy
-    # starts refusing or changes the order, that account must change.
+    # Why the complex step hands f a RealOrderedArray: numpy's own `x > 0` on complex
+    # arrays lets the imaginary parts (h times the derivatives) decide a tie of the real
+    # parts.  If numpy starts refusing or changes the order, the module docstring must change.
     z = np.array([1.0 - 5j, -1.0 + 5j, 0.0 + 1e-100j, 0.0 - 1e-100j])
     np.testing.assert_array_equal(z > 0, [True, False, True, False])
 
 
-def test_a_where_condition_at_a_tie_takes_the_branch_moved_into():
-    # documented: at x = 0, `x > 0` is True for 0 + ih, so the complex step gives the
-    # right-hand slope; the float64 program (and the tape) took the left branch
+# fmt: off
+REAL_PART_COMPARISONS = [
+    (operator.gt, [True,  False, False, False]),
+    (operator.ge, [True,  False, True,  True]),
+    (operator.lt, [False, True,  False, False]),
+    (operator.le, [False, True,  True,  True]),
+    (operator.eq, [False, False, True,  True]),
+    (operator.ne, [True,  True,  False, False]),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("compare", "expected"), REAL_PART_COMPARISONS)
+def test_real_ordered_arrays_compare_real_parts_only(compare, expected):
+    z = real_ordered(np.array([1.0 - 5j, -1.0 + 5j, 0.0 + 1e-100j, 0.0 - 1e-100j]))
+    zero = real_ordered(np.array(0.0 - 3e-100j))
+    for other in (0.0, np.float64(0.0), np.array(0.0), 0j, zero):
+        np.testing.assert_array_equal(compare(z, other), expected)
+        # the other operand on the left: Python and numpy scalars ask z's reflected operator
+        np.testing.assert_array_equal([compare(other, v) for v in z], [compare(0.0, v.real) for v in z])
+    assert [bool(compare(v, 0.0)) for v in z] == expected
+
+
+def test_values_derived_from_the_point_stay_real_ordered():
+    z = real_ordered(np.array([1.0 + 1e-100j, 2.0, -3.0]))
+    derived = [
+        z[0], z[1:], next(iter(z)), 2.0 * z[0], np.float64(2.0) - z, z @ z, z.sum(), z.T,
+        xp.exp(z), xp.where(z.real > 1.5, z, -z), xp.stack([z[0], z[1]]), xp.asarray([z[0], 1.0]),
+        xp.abs(z), xp.maximum(z, 1.5), xp.max(z), xp.sum(z), xp.sigmoid(z), xp.logsumexp(z),
+    ]  # fmt: skip
+    assert [type(v).__name__ for v in derived] == ["RealOrderedArray"] * len(derived)
+    assert type(z > 0) is np.ndarray and type(z[0] > 0) is np.bool_
+    assert type(real_ordered(np.array([1.0, 2.0]))) is np.ndarray  # real values stay plain
+
+
+def test_a_where_condition_at_a_tie_takes_the_float64_branch():
+    # at x = 0, `x > 0` is False in float64, so the program (and the tape) takes the x
+    # branch; numpy's order would have said True for 0 + ih and given the slope 3
     def ramp(x, xp):
         return xp.sum(xp.where(x > 0, 3.0 * x, x))
 
-    assert complex_step(ramp, [0.0])[0] == 3.0
+    assert complex_step(ramp, [0.0])[0] == 1.0
     assert TapeMethod().prepare(ramp, 1).gradient(np.array([0.0]))[0] == 1.0
+
+
+@pytest.mark.parametrize("compare", [c for c, _ in REAL_PART_COMPARISONS])
+def test_exact_ties_follow_the_tape_whichever_way_the_point_moves(compare):
+    # x[0] == x[1] exactly: the two coordinates' steps move the two sides apart in
+    # opposite directions, and neither may change the branch the program takes
+    def kinked(x, xp):
+        return xp.where(compare(x[0], x[1]), 3.0 * x[0] - x[1], x[0] + 2.0 * x[1])
+
+    @settings(max_examples=20, deadline=None)
+    @given(t=_in((-10.0, 10.0)))
+    def check(t):
+        x = np.array([t, t])
+        np.testing.assert_array_equal(complex_step(kinked, x), TapeMethod().prepare(kinked, 2).gradient(x))
+
+    check()
 
 
 # The suite at its ordinary points is checked for every method, this one included, in
@@ -354,3 +407,26 @@ def _assign_into_real(x, xp):
 def test_bad_steps(step, error):
     with pytest.raises(error, match="step must be"):
         complex_step(square, [1.0], step=step)
+
+
+# --- the analyticity probe ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("f", "x"),
+    [
+        (lambda x, xp: xp.log(x[0]) + x[1], [5e-324, 1.5]),  # pi/2 / h, not 2e323
+        (lambda x, xp: xp.sqrt(x[0] - 0.5) + x[1], [0.5, 1.5]),  # infinite derivative
+        (lambda x, xp: xp.sum(xp.sqrt(x)), [1e-300, 2.0]),  # the branch point within h
+    ],
+)
+def test_a_singularity_within_the_step_is_refused_not_a_finite_number(f, x):
+    with pytest.raises(ValueError, match="complex step is not reliable at x.*with step 1e-50"):
+        complex_step(f, x)
+
+
+def test_the_probe_passes_where_f_is_analytic_however_large_the_derivative():
+    # exp(200 x): derivatives from 1e-87 to 1e87 across the box, all analytic
+    for x0 in (-1.0, 0.0, 1.0):
+        gradient = complex_step(lambda x, xp: xp.exp(200.0 * x[0]) + xp.sin(1000.0 * x[1]), [x0, x0])
+        np.testing.assert_allclose(gradient, [200 * np.exp(200 * x0), 1000 * np.cos(1000 * x0)], rtol=1e-13)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import mpmath
 import numpy as np
 import pytest
 import sympy
 from conftest import SUITE_NAMES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diffcompare
 from diffcompare.accuracy import ulp_error
+from diffcompare.budget import BudgetExceeded
 from diffcompare.reference import MAX_REFERENCE_DIM, PreparedReference
 from diffcompare.symbolic import trace
 
@@ -79,3 +84,97 @@ def test_the_reference_is_deterministic():
     first = diffcompare.reference_gradient(record.f, record.points[1]).value
     second = diffcompare.reference_gradient(record.f, record.points[1]).value
     np.testing.assert_array_equal(first, second)
+
+
+# --- failures of SymPy are statuses ----------------------------------------------------
+
+
+def _recursing_when_traced(x, xp):
+    # What SymPy did on a Piecewise of two linear forms before stable_relation.
+    if xp.backend == "sympy":
+        raise RecursionError("maximum recursion depth exceeded")
+    return xp.sum(x)
+
+
+def test_a_sympy_failure_while_tracing_is_an_error_status():
+    result = diffcompare.reference_gradient(_recursing_when_traced, [1.0, 2.0])
+    assert (result.status, result.value) == ("error", None)
+    assert "RecursionError: maximum recursion depth exceeded" in result.message
+
+
+def test_a_sympy_failure_while_evaluating_is_an_error_status(monkeypatch):
+    prepared = PreparedReference(lambda x, xp: xp.sum(xp.exp(x)), 2)
+
+    def recurse(*args):
+        raise RecursionError("maximum recursion depth exceeded while calling a Python object")
+
+    monkeypatch.setattr(prepared, "_evaluate_once", recurse)
+    result = prepared(np.array([1.0, 2.0]))
+    assert (result.status, result.value) == ("error", None)
+    assert "RecursionError" in result.message
+
+
+def test_a_time_budget_still_ends_the_reference():
+    def slow(x, xp):
+        raise BudgetExceeded(0.5)  # what time_budget's alarm raises inside SymPy
+
+    with pytest.raises(BudgetExceeded):
+        diffcompare.reference_gradient(slow, [1.0])
+
+
+# --- derivatives that are exactly zero -------------------------------------------------
+
+
+def test_exact_zeros_from_cancelling_terms_are_certified():
+    # 1 + sign(x) at x < 0, alone, inside a chain rule, and next to an ordinary component
+    for f, x, expected in [
+        (lambda x, xp: x[0] + xp.abs(x[0]), [-1.5], [0.0]),
+        (lambda x, xp: xp.cosh(x[0] + xp.abs(x[0])), [-0.7], [0.0]),
+        (lambda x, xp: x[0] + xp.abs(-x[0]) + xp.exp(x[1]), [-2.0, 1.0], [0.0, float(mpmath.e)]),
+        (lambda x, xp: xp.abs(xp.max(x)) - x[1], [-1.0, -0.5], [0.0, -2.0]),
+    ]:
+        result = diffcompare.reference_gradient(f, x)
+        assert (result.status, result.value.tolist()) == ("ok", expected), (x, result)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    t=st.floats(-1e6, -1e-6),
+    c=st.one_of(st.just(0.0), st.floats(1e-320, 1e-60), st.floats(-1e-12, 1e-12)),
+    smooth=st.booleans(),
+)
+def test_a_tiny_nonzero_derivative_is_never_certified_as_another_value(t, c, smooth):
+    # d/dx [x + |x| + c g(x)] = (1 + sign x) + c g'(x) = c g'(x) at x < 0: tiny, maybe 0,
+    # maybe subnormal, after cancelling up to 330 digits.  g = x^2 gives the rational
+    # 2 c x (exact evaluation may certify it); g = sin gives c cos(x), which no exact
+    # evaluation can reduce.
+    def f(x, xp):
+        g = xp.sin(x[0]) if smooth else x[0] ** 2
+        return x[0] + xp.abs(x[0]) + c * g
+
+    if smooth:
+        with mpmath.workdps(60):
+            exact = float(mpmath.mpf(c) * mpmath.cos(mpmath.mpf(t)))
+    else:
+        exact = float(2 * Fraction(c) * Fraction(t))  # correctly rounded
+    result = diffcompare.reference_gradient(f, [t])
+    assert result.status in ("ok", "unstable"), result
+    if result.status == "ok":
+        assert result.value.tolist() == [exact], (t, c, result.value)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    x=st.lists(st.floats(-4, 4), min_size=2, max_size=2),
+    p=st.lists(st.sampled_from([-2.0, -1.5, -0.5, 0.1, 0.5, 1.0, 3.0]), min_size=3, max_size=3),
+)
+def test_exact_evaluation_agrees_with_the_certified_one(x, p):
+    # Piecewise polynomials have rational derivatives, which both evaluations reach.
+    def f(v, xp):
+        return p[0] * v[0] ** 3 * v[1] + xp.abs(v[0] - p[1] * v[1]) + xp.maximum(v[0] * v[1], p[2] * v[1])
+
+    prepared = PreparedReference(f, 2)
+    certified = prepared(np.array(x))
+    exact = prepared._exact_components(np.array(x), [0, 1])
+    assert certified.status == "ok", certified
+    assert [exact.get(0), exact.get(1)] == certified.value.tolist(), (x, p)

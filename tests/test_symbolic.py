@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
+import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diffcompare
 from diffcompare.symbolic import trace
@@ -46,3 +51,54 @@ def test_where_becomes_piecewise_and_differentiates_per_branch():
 
 def test_gradient_of_a_constant_function_is_zero():
     np.testing.assert_array_equal(diffcompare.grad(lambda x, xp: 2.5, "symbolic")([1.0, 2.0]), [0.0, 0.0])
+
+
+def test_a_maximum_of_linear_forms_has_a_condition_against_zero():
+    # Found by the fuzzer: as `2.0*x0 + x1 >= x1 - 2.0*x0` this condition sent SymPy's
+    # canonical ordering into endless recursion; as a difference against 0 it is stable.
+    _, expression = trace(lambda x, xp: xp.maximum(2.0 * x[0] + x[1], x[1] - 2.0 * x[0]), 2)
+    assert str(expression) == "Piecewise((2.0*x0 + x1, 4.0*x0 >= 0), (-2.0*x0 + x1, True))"
+
+
+# Selections between two linear forms a and b: the operation, and whether a is chosen
+# (in exact arithmetic) given the exact values of a and b.
+# fmt: off
+SELECTIONS = {
+    "maximum": (lambda a, b, xp: xp.maximum(a, b),                lambda a, b: a >= b),
+    "minimum": (lambda a, b, xp: xp.minimum(a, b),                lambda a, b: a <= b),
+    "where":   (lambda a, b, xp: xp.where(a > b, a, b),           lambda a, b: a > b),
+    "max":     (lambda a, b, xp: xp.max(xp.stack([a, b])),        lambda a, b: a >= b),
+    "where<":  (lambda a, b, xp: xp.where(a < b, a, b),           lambda a, b: a < b),
+}
+# fmt: on
+
+# Small coefficients with few bits, as the fuzzer draws them (they made SymPy recurse
+# in about a quarter of all pairs), and arbitrary ones.
+COEFFICIENTS = st.one_of(st.sampled_from([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 2.7]), st.floats(-4, 4))
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+def test_selections_between_linear_forms_differentiate_exactly(name):
+    select, takes_a = SELECTIONS[name]
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        p=st.lists(COEFFICIENTS, min_size=4, max_size=4),
+        x=st.lists(st.floats(-3, 3), min_size=2, max_size=2),
+    )
+    def check(p, x):
+        def f(v, xp):
+            return select(p[0] * v[0] + v[1] * p[1], v[1] * p[3] - p[2] * v[0], xp)
+
+        gradient = diffcompare.symbolic_gradient(f, 2)(np.array(x))
+        exact_p, exact_x = [Fraction(c) for c in p], [Fraction(c) for c in x]
+        a = exact_p[0] * exact_x[0] + exact_p[1] * exact_x[1]
+        b = exact_p[3] * exact_x[1] - exact_p[2] * exact_x[0]
+        slopes = {True: [p[0], p[1]], False: [-p[2], p[3]]}
+        # The compiled condition is the float64 difference a - b, with SymPy's
+        # coefficients rounded to double: within its rounding of 0 either branch may win.
+        rounding = 1e-14 * (abs(a) + abs(b) + sum(abs(c) for c in exact_p))
+        allowed = [slopes[takes_a(a, b)]] if abs(a - b) > rounding else list(slopes.values())
+        assert gradient.tolist() in allowed, (p, x, gradient)
+
+    check()

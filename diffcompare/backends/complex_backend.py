@@ -24,18 +24,25 @@ operations of the table do not, and are replaced here:
 and ``max`` are analytic (see :data:`_BRANCH_CONSISTENT`).  ``asarray`` keeps complex
 input complex, even when a real ``dtype`` is asked for.
 
-Comparisons in user code
-    A condition such as ``x > 0`` is computed by ``f`` itself with numpy's operators on
-    complex arrays, before ``where`` sees it, so this namespace cannot change it.
-    numpy 2 does not refuse: it orders complex numbers lexicographically (real parts
-    first, imaginary parts only on a tie) without a warning.  Away from a tie the
-    condition is therefore that of the float64 program and the complex step
-    differentiates the branch the program takes.  On an exact tie of the real parts
-    (``x_k == 0`` in ``where(x > 0, ...)``) the sign of the imaginary part decides: the
-    complex step differentiates the branch the argument moves into as ``x_k`` grows,
-    while the float64 program, the tape and autograd use the branch the real
-    comparison chose.  Where the two branches join with matching slopes both give the
-    same number; at a kink they give different one-sided derivatives.
+Comparisons
+    The float64 program compares real numbers, so a tie is a tie.  numpy orders complex
+    numbers lexicographically (real parts first, the imaginary parts on a tie), and on
+    a tie the imaginary parts are ``h`` times the two sides' derivatives: in
+    ``where(x > log(exp(x)), cos(x), x)``, where both sides round to the same double,
+    they are 1 and 1 - 1 ulp, and rounding picks the ``cos`` branch the program never
+    takes.  So the complex step hands ``f`` a :class:`RealOrderedArray`, whose
+    comparison operators look at the real parts only; every complex value derived from
+    it by operators, ufuncs, indexing or this namespace is one too.  A condition
+    reaching ``where``, or a Python ``if``, is then the float64 program's, also on an
+    exact tie: at ``x_k == 0`` in ``where(x > 0, 3 * x, x)`` the complex step
+    differentiates the ``x`` branch the program takes (slope 1), as the tape and
+    autograd do, not the branch ``x_k`` would move into as it grows.  Where the
+    branches join with matching slopes nothing changes; at a kink this is the
+    convention of the other methods.  What remains: a complex ``exp``, ``log``,
+    ``tanh`` ... may round its real part differently from the real function, so a
+    condition within an ulp of a tie can still differ from the program's.  On plain
+    complex arrays (``xp`` called directly, not through the complex step) comparisons
+    stay numpy's.
 """
 
 from __future__ import annotations
@@ -47,7 +54,71 @@ import numpy as np
 from ..namespace import Namespace
 from .array_module import array_module_functions, make_logsumexp, make_sigmoid, make_softplus
 
-__all__ = ["COMPLEX_FUNCTIONS", "complex_namespace"]
+__all__ = ["COMPLEX_FUNCTIONS", "RealOrderedArray", "complex_namespace", "real_ordered"]
+
+
+class RealOrderedArray(np.ndarray):
+    """A complex array whose comparison operators look at the real parts only, as in float64.
+
+    Every complex result of an operator or a ufunc on it is a ``RealOrderedArray``
+    again, single numbers included, as 0-d arrays (a numpy complex scalar would compare
+    lexicographically); so are the elements indexing and iteration return.  Only the
+    operators compare by real parts: ``numpy.greater(a, b)`` called directly is still
+    numpy's lexicographic order.
+
+    Examples
+    --------
+    >>> z = real_ordered(np.array([1.0 + 2e-100j, 1.0 - 2e-100j]))
+    >>> bool(z[0] > z[1]), bool(z[0] == z[1])
+    (False, True)
+    """
+
+    # Above numpy's scalars and arrays, so that `0.5 < z` asks z (z.__gt__) too.
+    __array_priority__ = 100.0
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        # numpy would unwrap a 0-d result into a scalar: keep complex ones as arrays.
+        if array.dtype.kind == "c":
+            return array.view(RealOrderedArray)
+        return array[()] if return_scalar else array
+
+    # fmt: off
+    def __lt__(self, other): return np.less(self.real, np.real(other))
+    def __le__(self, other): return np.less_equal(self.real, np.real(other))
+    def __gt__(self, other): return np.greater(self.real, np.real(other))
+    def __ge__(self, other): return np.greater_equal(self.real, np.real(other))
+    def __eq__(self, other): return np.equal(self.real, np.real(other))
+    def __ne__(self, other): return np.not_equal(self.real, np.real(other))
+    __hash__ = None  # equality is elementwise, as for arrays
+    # fmt: on
+
+    def __getitem__(self, key):
+        return real_ordered(super().__getitem__(key))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __float__(self):
+        # numpy refuses float() of a complex 0-d array outright (TypeError); its complex
+        # scalar warns with a ComplexWarning, which the complex step reports as a cast.
+        return float(self.view(np.ndarray)[()])
+
+
+def real_ordered(value):
+    """``value`` as a :class:`RealOrderedArray` if it is a complex numpy value, else unchanged."""
+    if type(value) is RealOrderedArray:
+        return value
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "c":
+        return np.asarray(value).view(RealOrderedArray)
+    return value
+
+
+def _returning_real_ordered(fn):
+    def wrapped(*args, **kwargs):
+        return real_ordered(fn(*args, **kwargs))
+
+    wrapped.__name__ = getattr(fn, "__name__", "operation")
+    return wrapped
 
 
 def _complex(real, imag):
@@ -130,9 +201,10 @@ def _max_of_real_parts(x, axis=None, keepdims=False):
 #: The module the stable formulas are built on.  Each formula picks one of two analytic
 #: expressions with a comparison (sigmoid: ``x >= 0``; softplus: ``maximum(x, 0)``
 #: against ``abs(x)``), so the ``abs`` and ``maximum`` it calls must pick with the
-#: *same* comparison, numpy's lexicographic ``>=``, or at ``Re x == 0`` the formula
-#: would mix two branches (with the tie rules above, sigmoid'(0) would come out 0,
-#: not 1/4).
+#: *same* comparison, ``>=`` on the argument (real parts on a :class:`RealOrderedArray`,
+#: numpy's lexicographic order on a plain complex array), or at ``Re x == 0`` the
+#: formula would mix two branches (with the tie rules above, sigmoid'(0) would come out
+#: 0, not 1/4).
 #: ``max`` only supplies logsumexp's shift, which cancels for any constant: the real
 #: parts' maximum is a real constant, so no derivative flows through it.
 _BRANCH_CONSISTENT = SimpleNamespace(
@@ -160,5 +232,8 @@ COMPLEX_FUNCTIONS = {
     "logsumexp": make_logsumexp(_BRANCH_CONSISTENT),
 }
 
-#: The namespace :func:`~diffcompare.complex_step.complex_step` evaluates ``f`` with.
-complex_namespace = Namespace("complex", COMPLEX_FUNCTIONS)
+#: The namespace :func:`~diffcompare.complex_step.complex_step` evaluates ``f`` with;
+#: its complex results are :class:`RealOrderedArray`, whatever numpy built them as.
+complex_namespace = Namespace(
+    "complex", {name: _returning_real_ordered(fn) for name, fn in COMPLEX_FUNCTIONS.items()}
+)

@@ -7,13 +7,19 @@ SymPy Float holding that double exactly, at :data:`CONSTANT_DIGITS` digits: SymP
 default 15-digit Floats would round every product and quotient of constants that
 tracing and ``sympy.diff`` fold together (``x**6 / 6.0`` becomes ``fl(1/6) x**6``, its
 derivative ``6 fl(1/6) x**5`` rounded again), and the reference would then describe a
-slightly different function.
+slightly different function.  What still rounds is a sum of constants more than about
+280 binary orders of magnitude apart: ``x + 1e-100 * x`` collects into
+``(1 + 1e-100) x``, and 1 + 1e-100 does not fit in 100 digits.
+
+Ordering comparisons (``<``, ``<=``, ``>``, ``>=``, also inside ``maximum``, ``minimum``
+and ``max``) are built by :func:`stable_relation`, as a difference against 0.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 import sympy
@@ -21,12 +27,63 @@ import sympy
 from ..namespace import Namespace
 from .numpy_backend import NUMPY_FUNCTIONS
 
-__all__ = ["CONSTANT_DIGITS", "SymbolicArray", "sympy_namespace"]
+__all__ = ["CONSTANT_DIGITS", "SymbolicArray", "stable_relation", "sympy_namespace"]
 
 #: Digits of the SymPy Floats that carry the program's float64 constants.
 CONSTANT_DIGITS = 100
 
 _COMPARISONS = frozenset(("greater", "greater_equal", "less", "less_equal", "equal", "not_equal"))
+
+
+def stable_relation(relation: type, a, b) -> sympy.Basic:
+    """``relation(a, b)`` written as ``relation(a - b, 0)``, a form SymPy leaves alone.
+
+    A ``Piecewise`` puts its conditions in SymPy's canonical form, when it is built and
+    again for every derivative, and for some relations between two sums with Float
+    coefficients that form is not a fixed point: ``2.0*x0 + x1 >= x1 - 2.0*x0`` turns
+    into ``2.0*x0 - x1 >= -2.0*x0 - x1`` and back, without end (``RecursionError``).
+    With a number on the right, canonicalising at most negates both sides, once.  Both
+    forms hold at the same real points, so the reference, which evaluates conditions
+    with all its working digits, is unchanged.  In float64 (the symbolic method's
+    compiled code) ``fl(a - b) > 0`` can differ from ``fl(a) > fl(b)`` within rounding
+    of a tie, as SymPy's own rearranged conditions could.  Two numbers are compared
+    directly (``oo - oo`` would be nan).
+
+    Parameters
+    ----------
+    relation : type
+        ``sympy.Gt``, ``sympy.Ge``, ``sympy.Lt`` or ``sympy.Le``.
+    a, b : sympy.Expr or number
+        The two sides.
+
+    Returns
+    -------
+    sympy.Basic
+        The relation, or ``sympy.true`` / ``sympy.false`` when it can be decided.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> stable_relation(sympy.Ge, 2.0 * x + 1, 1 - 2.0 * x)
+    4.0*x >= 0
+    """
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    if a.is_number and b.is_number:
+        return relation(a, b)
+    return relation(a - b, 0)
+
+
+#: The ordering comparisons of traced arrays, elementwise.  ``==`` and ``!=`` stay
+#: numpy's object comparisons (structural equality of the expressions).
+_ORDERINGS = {
+    name: np.frompyfunc(partial(stable_relation, relation), 2, 1)
+    for name, relation in [
+        ("greater", sympy.Gt),
+        ("greater_equal", sympy.Ge),
+        ("less", sympy.Lt),
+        ("less_equal", sympy.Le),
+    ]
+}
 
 
 class SymbolicArray(np.ndarray):
@@ -40,6 +97,8 @@ class SymbolicArray(np.ndarray):
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         inputs = tuple(_exact_operand(i) for i in inputs)
+        if method == "__call__" and ufunc.__name__ in _ORDERINGS and not kwargs:
+            return _symbolic(_ORDERINGS[ufunc.__name__](*inputs))
         if method == "__call__" and ufunc.__name__ in _COMPARISONS:
             kwargs["dtype"] = object
         return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
@@ -112,13 +171,13 @@ def _larger(a, b):
     # printer (numpy and mpmath alike) can evaluate.
     if not (_is_symbolic(a) or _is_symbolic(b)):
         return max(a, b)
-    return _select(a >= b, a, b)
+    return _select(stable_relation(sympy.Ge, a, b), a, b)
 
 
 def _smaller(a, b):
     if not (_is_symbolic(a) or _is_symbolic(b)):
         return min(a, b)
-    return _select(a <= b, a, b)
+    return _select(stable_relation(sympy.Le, a, b), a, b)
 
 
 def _binary(element_fn: Callable, numpy_fn: Callable) -> Callable:
@@ -170,7 +229,13 @@ def _maximum_of(items):
     if not any(map(_is_symbolic, items)):
         return max(items)
     pieces = [
-        (item, sympy.And(*(item > e for e in items[:i]), *(item >= e for e in items[i + 1 :])))
+        (
+            item,
+            sympy.And(
+                *(stable_relation(sympy.Gt, item, e) for e in items[:i]),
+                *(stable_relation(sympy.Ge, item, e) for e in items[i + 1 :]),
+            ),
+        )
         for i, item in enumerate(items[:-1])
     ]
     return sympy.Piecewise(*pieces, (items[-1], True))

@@ -1,4 +1,4 @@
-"""Method ``"complex_step"``: ``Im f(x + i h e_k) / h`` (n evaluations of f)."""
+"""Method ``"complex_step"``: ``Im f(x + i h e_k) / h`` (n evaluations of f, and one probe)."""
 
 from __future__ import annotations
 
@@ -10,4 +10,4 @@ class ComplexStepMethod:
     name = "complex_step"
 
     def prepare(self, f, dim):
-        return PreparedGradient(lambda x: complex_step(f, x), {"f_evals": dim})
+        return PreparedGradient(lambda x: complex_step(f, x), {"f_evals": dim + 1})
