@@ -21,7 +21,9 @@ precision is therefore also evaluated exactly, once: the coordinates and the con
 enter as the binary rationals they are, and if SymPy's exact arithmetic reduces the
 component to a rational number, that number is the derivative, certified.  Anything
 SymPy cannot reduce exactly (an ``exp`` of a nonzero rational) ends the attempt without
-making the expression any larger, so it costs about one pass over the stages.
+making the expression any larger, so it costs about one pass over the stages.  The same
+exact pass recognises a pole: a component that is exactly infinite (``1/(x - 1/2)`` at
+``x = 1/2``, the derivative of ``log`` or ``sqrt`` at 0) gets the status ``"nonfinite"``.
 
 A function SymPy cannot trace or differentiate (an unsupported operation, Python
 control flow on a traced value, a ``RecursionError`` inside SymPy) gives the status
@@ -56,6 +58,10 @@ MAX_WORKING_DIGITS = 6400
 
 class _NotFinite(ArithmeticError):
     """The derivative is infinite, complex or undefined at the point."""
+
+
+#: Exact values that make a derivative infinite; exact arithmetic reaches them at a pole.
+_INFINITIES = (sympy.zoo, sympy.oo, -sympy.oo)
 
 
 @dataclass(frozen=True)
@@ -238,7 +244,7 @@ class PreparedReference:
                 unknown.add(i)
                 continue
             value = expression.xreplace(values)
-            if value.is_Rational or value.is_Boolean:
+            if value.is_Rational or value.is_Boolean or value in _INFINITIES:
                 values[name] = value
             elif value.is_finite and value.is_zero is False:
                 values[name] = sympy.Dummy(finite=True, zero=False)
@@ -251,6 +257,8 @@ class PreparedReference:
             value = outputs[k].xreplace(values)
             if value.is_Rational:
                 exact[k] = _rational_to_float64(value)
+            elif value in _INFINITIES:  # a pole of the derivative: log or 1/x at 0, sqrt' at 0
+                raise _NotFinite(f"the derivative is infinite here: component {k} is exactly {value}")
         return exact
 
     def _evaluate(self, x: np.ndarray, digits: int, components) -> tuple[dict[int, float], set[int]]:
@@ -264,6 +272,8 @@ class PreparedReference:
         values = self._evaluate_once(x, digits, working, components)
         try:
             exact = self._exact_components(x, [k for k in components if k not in values])
+        except _NotFinite:
+            raise
         except (ArithmeticError, TypeError, ValueError):  # SymPy refusing, e.g. nan > 0: not exact
             exact = {}
         values.update(exact)

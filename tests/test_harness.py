@@ -72,8 +72,22 @@ def test_nan_from_one_method_is_nonfinite_and_others_stay_ok():
 def test_singular_reference_is_nonfinite_with_its_reason():
     record = SuiteFunction("sqrt_at_zero", lambda x, xp: xp.sum(xp.sqrt(x)), 1, (0.0, 0.0))
     table = run_suite([record], ACCURACY_ONLY)
-    assert (table["status"] == "nonfinite").all()
-    assert table["message"].str.contains("no reference").all()
+    complex_step = table["method"] == "complex_step"
+    assert (table.loc[~complex_step, "status"] == "nonfinite").all()
+    assert table.loc[~complex_step, "message"].str.contains("no reference").all()
+    # the complex step refuses: its value there depends on its step
+    assert (table.loc[complex_step, "status"] == "error").all()
+
+
+def test_a_point_on_a_pole_gives_rows_that_say_so_and_no_error_numbers():
+    # log(x - 0.5) at x = (0.5, 0.5): f is -inf; no row may carry an accuracy figure
+    record = SuiteFunction("log_pole", lambda x, xp: xp.sum(xp.log(x - 0.5)), 2, (0.5, 0.5))
+    table = run_suite([record], ACCURACY_ONLY)
+    assert set(table["status"]) <= {"nonfinite", "error"}
+    assert table["max_rel_err"].isna().all()
+    complex_step = table["method"] == "complex_step"
+    assert table.loc[complex_step, "message"].str.contains("complex step is not reliable at x").all()
+    assert table.loc[~complex_step, "message"].str.contains("the derivative is infinite here").all()
 
 
 def test_a_sympy_blow_up_is_a_timeout_row():

@@ -178,3 +178,22 @@ def test_exact_evaluation_agrees_with_the_certified_one(x, p):
     exact = prepared._exact_components(np.array(x), [0, 1])
     assert certified.status == "ok", certified
     assert [exact.get(0), exact.get(1)] == certified.value.tolist(), (x, p)
+
+
+@pytest.mark.parametrize(
+    ("f", "x"),
+    [
+        (lambda x, xp: xp.sum(xp.log(x - 0.5)), [0.5, 1.5]),  # f itself is -inf
+        (lambda x, xp: 1.0 / (x[0] - 0.5) + x[1], [0.5, 1.5]),  # a pole
+        (lambda x, xp: xp.sqrt(x[0] - 0.5) + x[1], [0.5, 1.5]),  # f finite, f' infinite
+    ],
+)
+def test_a_pole_of_the_derivative_is_nonfinite_not_unstable(f, x):
+    result = diffcompare.reference_gradient(f, x)
+    assert result.status == "nonfinite" and result.value is None
+    assert "component 0 is exactly zoo" in result.message
+
+
+def test_next_to_a_pole_the_value_is_certified():
+    result = diffcompare.reference_gradient(lambda x, xp: 1.0 / (x[0] - 0.5) + x[1], [0.5 + 2.0**-40, 1.5])
+    assert result.status == "ok" and result.value.tolist() == [-(2.0**80), 1.0]
