@@ -4,7 +4,7 @@ The default run fuzzes DEFAULT_SEEDS expressions through every method and assert
 no disagreement is a rule bug.  The classifier is tested with deliberately wrong
 gradients and a deliberately wrong tape rule (it must say "rule bug"), shared losses
 (it must say "ill-conditioned") and a documented weak rule ("formula limit").  Bugs the
-fuzzer found are recorded at the end as strict xfail regression tests.
+fuzzer found are recorded at the end as regression tests (strict xfail until fixed).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from diffcompare.fuzz import (
     fuzz_expression,
     run_fuzz,
 )
-from diffcompare.fuzz.classify import CLASSIFICATIONS, LocalFinding
+from diffcompare.fuzz.classify import CLASSIFICATIONS, EXACT_METHODS, LocalFinding
 from diffcompare.fuzz.domains import CARRY, ENCLOSURES, FUZZ_DOMAINS, MAX_SIZE, enclosure, node_enclosures
 from diffcompare.fuzz.evidence import ExpressionEvidence, rounding_amplification
 from diffcompare.fuzz.expression import evaluate_nodes
@@ -44,9 +44,7 @@ DEFAULT_SEEDS = range(300)
 
 #: Method errors the fuzzer has found and reported, not yet fixed: (method, message part).
 #: Any other method error fails test_default_fuzz_finds_no_rule_bug.
-KNOWN_METHOD_ERRORS = {
-    ("symbolic", "RecursionError"),
-}
+KNOWN_METHOD_ERRORS: set[tuple[str, str]] = set()
 
 
 def _x(dim: int) -> Node:
@@ -246,7 +244,8 @@ def test_one_exact_method_off_by_1e_8_is_a_rule_bug():
     (verdict,) = classify(_results(tape=1e-8), TRUTH, _StubEvidence())
     assert (verdict.method, verdict.classification) == ("tape", "rule bug")
     assert verdict.norm_rel_err == pytest.approx(1e-8, rel=1e-6)
-    assert "accurate: symbolic, symbolic_vector, autograd, forward, complex_step" in verdict.note
+    accurate = ", ".join(m for m in EXACT_METHODS if m != "tape")
+    assert accurate.startswith("symbolic, symbolic_vector") and f"accurate: {accurate};" in verdict.note
 
 
 def test_a_shared_loss_of_digits_is_ill_conditioned():
@@ -428,10 +427,12 @@ def test_regression_symbolic_gradient_of_nested_maximum(method):
 # Shrunk from seed 1878.  log(exp(x)) == x in float64 here, so the program, the reference
 # and every other method take the x branch (derivative 1).  On complex input the real
 # parts tie too, and numpy compares complex numbers lexicographically: the imaginary
-# parts decide, and those are h times the two sides' derivatives, 1 and 1 - 1 ulp.
-# Rounding in a derivative picks the branch, and the complex step returns -sin(x).
-# (numpy's complex exp, log, tanh ... also round their real parts differently from the
-# real functions at 5-55 % of points, so a condition within an ulp of a tie can flip too.)
+# parts decided, and those are h times the two sides' derivatives, 1 and 1 - 1 ulp.
+# Rounding in a derivative picked the branch, and the complex step returned -sin(x).
+# Fixed: the complex step evaluates f on a RealOrderedArray, whose comparisons look at
+# the real parts only, as the float64 program does.  (numpy's complex exp, log, tanh ...
+# also round their real parts differently from the real functions at 5-55 % of points,
+# so a condition within an ulp of a tie can still flip.)
 ROUNDED_TIE = _expression(
     [
         _x(1),
@@ -453,27 +454,27 @@ def test_rounded_tie_other_methods_follow_the_float64_branch():
         assert METHODS[method].prepare(ROUNDED_TIE.f, 1).gradient(x).tolist() == [1.0]
 
 
-@pytest.mark.xfail(strict=True, reason="fuzz: the complex step's comparison breaks a tie by rounding")
 def test_regression_complex_step_follows_the_float64_branch_at_a_rounded_tie():
     x = np.array(ROUNDED_TIE.point)
     np.testing.assert_array_equal(METHODS["complex_step"].prepare(ROUNDED_TIE.f, 1).gradient(x), [1.0])
 
 
 # Shrunk from seeds 2125 and 6351 (`max([[2.0, 0.5], [-2.0, 1.5]] @ x[1:3])`): building the
-# Piecewise of a maximum of two linear forms with Float coefficients recurses without
+# Piecewise of a maximum of two linear forms with Float coefficients recursed without
 # end inside SymPy (relational canonical ordering), in the symbolic method and the
-# reference alike; reference_gradient raises instead of returning status "error".
+# reference alike; reference_gradient raised instead of returning status "error".
+# Fixed: the SymPy namespace writes every ordering as a difference against 0
+# (stable_relation), a form SymPy's canonical ordering leaves alone, and the reference
+# turns any failure of SymPy into status "error".
 def _linear_maximum(x, xp):
     return xp.maximum(2.0 * x[0] + x[1], x[1] - 2.0 * x[0])
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="fuzz: SymPy recursion in Piecewise")
 def test_regression_symbolic_maximum_of_linear_forms():
     gradient = METHODS["symbolic"].prepare(_linear_maximum, 2).gradient(np.array([1.26, -0.35]))
     np.testing.assert_array_equal(gradient, [2.0, 1.0])
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="fuzz: SymPy recursion in Piecewise")
 def test_regression_reference_maximum_of_linear_forms():
     reference = reference_gradient(_linear_maximum, [1.26, -0.35])
     assert reference.status == "ok" and reference.value.tolist() == [2.0, 1.0]
@@ -481,9 +482,10 @@ def test_regression_reference_maximum_of_linear_forms():
 
 # Shrunk from seeds 379, 1047, 9336 (9 of 10,000 expressions): a derivative that is
 # exactly 0 because its terms cancel (1 + sign(x) at x < 0) cannot be certified by
-# evalf's accuracy tracking, which raises until 6400 digits: the reference says
-# "unstable" (safe, but the fuzzer skips these expressions).
-@pytest.mark.xfail(strict=True, reason="fuzz: the reference cannot certify an exactly-zero derivative")
+# evalf's accuracy tracking, which raises until 6400 digits: the reference said
+# "unstable" (safe, but the fuzzer skipped these expressions).  Fixed: a component
+# that runs out of digits is also evaluated exactly, at the point's exact rationals,
+# and certified when SymPy reduces it to a rational number.
 def test_regression_reference_certifies_an_exact_zero():
     reference = reference_gradient(lambda x, xp: x[0] + xp.abs(x[0]), [-1.5])
     assert reference.status == "ok" and reference.value.tolist() == [0.0]

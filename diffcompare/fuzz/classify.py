@@ -101,6 +101,7 @@ class Bound:
 BOUNDS: dict[str, Bound] = {
     "symbolic":        Bound("exact", 1e-12),
     "symbolic_vector": Bound("exact", 1e-12),
+    "symengine":       Bound("exact", 1e-12),
     "autograd":        Bound("exact", 1e-12),
     "tape":            Bound("exact", 1e-12),
     "forward":         Bound("exact", 1e-12),
@@ -116,6 +117,7 @@ BOUNDS: dict[str, Bound] = {
 KNOWN_LIMITS: dict[tuple[str, str], str] = {
     ("symbolic", "tanh"):        "SymPy's tanh' = 1 - tanh(x)**2 cancels as |tanh x| nears 1",
     ("symbolic_vector", "tanh"): "SymPy's tanh' = 1 - tanh(x)**2 cancels as |tanh x| nears 1",
+    ("symengine", "tanh"):       "SymEngine's tanh' = 1 - tanh(x)**2 cancels as |tanh x| nears 1",
     ("autograd", "expm1"):       "autograd's expm1' = ans + 1 cancels for x << 0",
 }
 # fmt: on

@@ -10,6 +10,7 @@ from .forward_method import ForwardMethod
 from .richardson_method import RichardsonMethod
 from .symbolic_method import SymbolicMethod
 from .symbolic_vector_method import SymbolicVectorMethod
+from .symengine_method import SymEngineMethod
 from .tape_method import TapeMethod
 
 __all__ = ["METHODS", "GradientMethod", "PreparedGradient", "get_method"]
@@ -17,6 +18,7 @@ __all__ = ["METHODS", "GradientMethod", "PreparedGradient", "get_method"]
 METHODS: dict[str, GradientMethod] = {
     "symbolic": SymbolicMethod(),
     "symbolic_vector": SymbolicVectorMethod(),
+    "symengine": SymEngineMethod(),
     "autograd": AutogradMethod(),
     "tape": TapeMethod(),
     "central": CentralMethod(),
