@@ -50,6 +50,11 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
                 "symbolic tracing failed: f uses Python control flow (if, max, min, ...) "
                 "on a traced value; write the branch with xp.where or xp.maximum"
             ) from error
+        if "loop of ufunc does not support" in str(error):  # e.g. inside np.linalg.norm
+            raise NotImplementedError(
+                f"symbolic tracing failed: f called a numpy function that SymPy expressions cannot "
+                f"pass through ({error}); write f with the operations of xp"
+            ) from error
         if "convert expression to float" in str(error):
             raise TypeError(
                 "symbolic tracing failed: f converted a traced value to a Python float "

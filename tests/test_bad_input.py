@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -53,7 +55,7 @@ def test_unknown_method():
     expected = ", ".join(repr(name) for name in METHODS)
     with pytest.raises(ValueError, match=f"unknown method 'backward'; expected one of {expected}"):
         diffcompare.grad(square, "backward")
-    assert expected.startswith("'symbolic', 'symbolic_vector', 'autograd', 'tape', 'central'")
+    assert expected.startswith("'symbolic', 'symbolic_vector', 'symengine', 'autograd', 'tape', 'central'")
 
 
 def test_method_must_be_a_string():
@@ -111,3 +113,144 @@ def test_resizing_a_fixed_size_function_is_refused():
 def test_float32_points_are_accepted_and_computed_in_float64():
     g = central_difference(square, np.array([1.0, 2.0], dtype=np.float32))
     assert g.dtype == np.float64
+
+
+# ---------------------------------------------------------------------------------------
+# Singular points: no gradient exists where f itself is infinite or NaN, and every method
+# would still return numbers there, some finite and wrong (the complex step of log at 0
+# is pi/2 / h; central differences across the pole of 1/x are finite).
+# ---------------------------------------------------------------------------------------
+
+SINGULAR = {
+    "log at 0": (lambda x, xp: xp.sum(xp.log(x - 0.5)), [0.5, 1.5], "-inf"),
+    "1/0": (lambda x, xp: 1.0 / (x[0] - 0.5) + x[1], [0.5, 1.5], "inf"),
+    "0/0": (lambda x, xp: (x[0] - 0.5) / (x[0] - 0.5) + x[1], [0.5, 1.5], "nan"),
+    "outside the domain": (lambda x, xp: xp.sum(xp.arcsin(x)), [0.5, 1.5], "nan"),
+    "a constant inf": (lambda x, xp: xp.sum(x) + np.inf, [0.5, 1.5], "inf"),
+}
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+@pytest.mark.parametrize("case", list(SINGULAR))
+def test_a_singular_point_is_refused_by_every_method(method, case):
+    f, x, value = SINGULAR[case]
+    with pytest.raises(ValueError, match=rf"f\(x\) is {value} at x = \[0.5, 1.5\]: x is on a singularity"):
+        diffcompare.grad(f, method)(np.array(x))
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+def test_a_point_next_to_a_singularity_is_not_refused(method):
+    # 1/(x - 0.5) at 0.5 + 2^-20: a large but honest gradient; only the difference
+    # methods may lose digits here, so the check is on the exact ones below.
+    x = np.array([0.5 + 2.0**-20, 1.5])
+    gradient = diffcompare.grad(lambda x, xp: 1.0 / (x[0] - 0.5) + x[1], method)(x)
+    assert gradient.shape == (2,)
+    if method in ("symbolic", "symbolic_vector", "autograd", "tape", "forward", "complex_step"):
+        np.testing.assert_allclose(gradient, [-(2.0**40), 1.0], rtol=1e-15)
+
+
+# ---------------------------------------------------------------------------------------
+# A derivative that overflows (log at the smallest subnormal: f = -744.4, f' = 2e323) or is
+# infinite (sqrt at 0): exact methods say inf, difference methods NaN; what no method may
+# do is return a finite number for that component.
+# ---------------------------------------------------------------------------------------
+
+UNBOUNDED = {
+    "overflowing derivative": (lambda x, xp: xp.log(x[0]) + x[1], [5e-324, 1.5]),
+    "infinite derivative": (lambda x, xp: xp.sqrt(x[0] - 0.5) + x[1], [0.5, 1.5]),
+}
+
+
+@pytest.mark.parametrize("method", ALL_METHODS)
+@pytest.mark.parametrize("case", list(UNBOUNDED))
+def test_an_unbounded_derivative_is_never_a_finite_number(method, case):
+    f, x = UNBOUNDED[case]
+    try:
+        with np.errstate(all="ignore"):
+            gradient = diffcompare.grad(f, method)(np.array(x))
+    except ValueError as error:  # refusing is allowed, if it says why
+        assert "complex step" in str(error)
+        return
+    assert not np.isfinite(gradient[0])
+    assert abs(gradient[1] - 1.0) < 1e-6 or not np.isfinite(gradient[1])
+
+
+# ---------------------------------------------------------------------------------------
+# f calls something outside xp: numpy's own functions on a traced value are recorded when
+# xp has the same operation, refused by full name otherwise; conversions to a Python
+# float (math.sin) are refused by every tracing method.
+# ---------------------------------------------------------------------------------------
+
+TRACING = ["symbolic", "symbolic_vector", "symengine", "tape", "forward"]
+
+
+@pytest.mark.parametrize("method", TRACING)
+def test_numpy_functions_with_an_xp_twin_are_recorded(method):
+    def f(x, xp):
+        return np.sum(np.sin(x)) + np.sum(np.exp(x) * x) + np.mean(x**2)
+
+    x = np.array([0.5, 1.5])
+    expected = np.cos(x) + np.exp(x) * (1.0 + x) + x
+    np.testing.assert_allclose(diffcompare.grad(f, method)(x), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("method", TRACING)
+@pytest.mark.parametrize(
+    ("f", "name"),
+    [
+        (lambda x, xp: np.linalg.norm(x), "numpy.linalg.norm|numpy function that SymPy"),
+        (lambda x, xp: np.sum(np.arctanh(x / 2.0)), "numpy.arctanh"),
+    ],
+)
+def test_numpy_functions_without_an_xp_twin_are_refused_by_name(method, f, name):
+    with pytest.raises(NotImplementedError, match=name):
+        diffcompare.grad(f, method)(np.array([0.5, 1.5]))
+
+
+@pytest.mark.parametrize("method", TRACING)
+def test_a_conversion_to_a_python_float_is_refused(method):
+    import math
+
+    with pytest.raises(TypeError, match="float"):
+        diffcompare.grad(lambda x, xp: math.sin(x[0]), method)(np.array([0.5, 1.5]))
+
+
+# ---------------------------------------------------------------------------------------
+# Text is never evaluated: no interface takes a function as text, and every one refuses a
+# string before doing anything with it.
+# ---------------------------------------------------------------------------------------
+
+PAYLOAD = "__import__('pathlib').Path({marker!r}).touch() or x[0]"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda text: diffcompare.grad(text, "symbolic"),
+        lambda text: diffcompare.reference_gradient(text, [1.0]),
+        lambda text: diffcompare.symbolic_gradient(text, 1),
+        lambda text: diffcompare.check_grad(text, lambda x: x, [1.0]),
+        lambda text: diffcompare.check_grad(lambda x: x[0], text, [1.0]),
+    ],
+    ids=["grad", "reference_gradient", "symbolic_gradient", "check_grad f", "check_grad grad"],
+)
+def test_text_in_place_of_a_function_is_refused_unevaluated(call, tmp_path):
+    marker = tmp_path / "evaluated"
+    with pytest.raises(TypeError, match="must be a callable|grad must give real floating-point"):
+        call(PAYLOAD.format(marker=str(marker)))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("f", "message"),
+    [
+        (lambda x, xp: x[0] ** 2 if x[0] > 0 else -x[0], "Python control flow.*xp.where"),
+        (lambda x, xp: xp.sum(xp.erfc(x)), "no operation 'erfc'"),
+        (lambda x, xp: xp.sum(x) + np.inf, "f must return a finite value"),
+    ],
+    ids=["python if", "unknown operation", "constant inf"],
+)
+def test_what_sympy_cannot_trace_is_a_reference_status_not_an_exception(f, message):
+    result = diffcompare.reference_gradient(f, [1.0, 2.0])
+    assert result.status == "error" and result.value is None
+    assert re.search(message, result.message)

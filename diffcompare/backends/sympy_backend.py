@@ -86,6 +86,17 @@ _ORDERINGS = {
 }
 
 
+#: ufuncs whose object loop calls Python's operators, which SymPy expressions support.
+_OBJECT_LOOP = frozenset(
+    ("add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive", "absolute")
+)
+
+
+def _object_only(ufunc: np.ufunc) -> bool:
+    """Whether ``ufunc`` has only an object loop: one of np.frompyfunc, this module's own."""
+    return ufunc.types == ["O" * ufunc.nin + "->" + "O" * ufunc.nout]
+
+
 class SymbolicArray(np.ndarray):
     """An object array of SymPy expressions, also for single elements (0-d).
 
@@ -97,10 +108,25 @@ class SymbolicArray(np.ndarray):
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         inputs = tuple(_exact_operand(i) for i in inputs)
-        if method == "__call__" and ufunc.__name__ in _ORDERINGS and not kwargs:
-            return _symbolic(_ORDERINGS[ufunc.__name__](*inputs))
-        if method == "__call__" and ufunc.__name__ in _COMPARISONS:
+        if "out" in kwargs:  # np.mean passes an out= array: plain, or numpy calls back here
+            kwargs["out"] = tuple(
+                o.view(np.ndarray) if isinstance(o, SymbolicArray) else o for o in kwargs["out"]
+            )
+        name = ufunc.__name__
+        if method == "__call__" and name in _ORDERINGS and not kwargs:
+            return _symbolic(_ORDERINGS[name](*inputs))
+        if method == "__call__" and name in _COMPARISONS:
             kwargs["dtype"] = object
+        elif name not in _OBJECT_LOOP and not _object_only(ufunc):
+            # np.sin(x) on objects would call x.sin(), which SymPy expressions lack:
+            # take xp's twin, or name the function xp does not have.
+            twin = getattr(sympy_namespace, name, None)
+            if method != "__call__" or kwargs or twin is None:
+                raise NotImplementedError(
+                    f"the sympy namespace has no rule for numpy.{name} (method {method!r}); "
+                    "write f with the operations of xp"
+                )
+            return twin(*inputs)
         return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
 
     def __getitem__(self, key):
