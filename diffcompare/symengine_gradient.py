@@ -338,7 +338,7 @@ def symengine_gradient(f: Callable, dim: int, backend: str | None = None) -> Sym
     NotImplementedError
         If symengine is not installed, ``f`` cannot be traced (see
         :func:`diffcompare.symbolic.trace`), or SymEngine cannot differentiate a function
-        in it.
+        in it or compile the derivative.
     ValueError
         If ``backend`` is unknown or not available.
 
@@ -358,7 +358,12 @@ def symengine_gradient(f: Callable, dim: int, backend: str | None = None) -> Sym
     gradient, terms = _term_by_term(converted, engine_symbols)
     _check_complete(gradient, engine_symbols, name)
     gradient = _float64_constants(gradient)
-    function = symengine.Lambdify(engine_symbols, gradient, cse=True, backend=backend, real=True)
+    try:
+        function = symengine.Lambdify(engine_symbols, gradient, cse=True, backend=backend, real=True)
+    except RuntimeError as error:
+        # e.g. a complex infinity in a branch SymEngine keeps although it is never taken
+        # (|u|**p rewritten as a Piecewise holds (-u)**p); found by the fuzzer, seed 6982
+        raise NotImplementedError(f"SymEngine cannot compile the derivative of {name}: {error}") from error
     return SymEngineGradient(
         symbols=symbols,
         expression=expression,

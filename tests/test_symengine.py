@@ -366,3 +366,13 @@ def test_without_symengine_the_harness_reports_unsupported(monkeypatch):
     symengine_rows = [row for row in rows if row["method"] == "symengine"]
     assert symengine_rows and all(row["status"] == "unsupported" for row in symengine_rows)
     assert all("pip install diffcompare[symengine]" in row["message"] for row in symengine_rows)
+
+
+def test_a_derivative_symengine_cannot_compile_is_refused_by_name():
+    # Fuzz seed 6982: |sqrt(u)| ** v, whose Piecewise form keeps a (-sqrt(u)) ** v branch
+    # that is never taken but holds a complex infinity, which Lambdify refuses.
+    from diffcompare.fuzz import build_expression
+
+    expression = build_expression(6982)
+    with pytest.raises(NotImplementedError, match="SymEngine cannot compile the derivative.*infinity"):
+        METHODS["symengine"].prepare(expression.f, expression.dim)
