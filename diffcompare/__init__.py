@@ -1,7 +1,8 @@
 """diffcompare: symbolic and automatic differentiation side by side.
 
 Every test function is written once, as ``f(x, xp)`` against an array namespace, and
-differentiated by SymPy (``"symbolic"``), the autograd package (``"autograd"``),
+differentiated by SymPy (``"symbolic"``, and ``"symbolic_vector"`` with one symbol per
+slice), SymEngine (``"symengine"``, optional), the autograd package (``"autograd"``),
 diffcompare's own reverse-mode tape (``"tape"``), forward-mode dual numbers
 (``"forward"``), central differences (``"central"``), the complex step
 (``"complex_step"``) and Richardson-extrapolated differences (``"richardson"``);

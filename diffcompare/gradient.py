@@ -22,8 +22,8 @@ def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray
         array namespace ``xp``.
     method : str
         How to differentiate: a name in :data:`diffcompare.METHODS` (``"tape"``,
-        ``"autograd"``, ``"symbolic"``, ``"symbolic_vector"``, ``"forward"``,
-        ``"central"``, ``"complex_step"``, ``"richardson"``).  The method's setup
+        ``"autograd"``, ``"symbolic"``, ``"symbolic_vector"``, ``"symengine"``,
+        ``"forward"``, ``"central"``, ``"complex_step"``, ``"richardson"``).  The method's setup
         (tracing, ``sympy.diff``, ...) runs on the first call for each length of ``x``
         and is reused after that.
 

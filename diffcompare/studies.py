@@ -74,19 +74,40 @@ def scaling_study(
     """Timing (and accuracy where the reference exists) as the problem grows.
 
     One ordinary point per size; a method that exceeds the time budget at some size
-    gets a ``timeout`` row there.
+    gets a ``timeout`` row there, and at the larger sizes of the same study a ``timeout``
+    row that says so without running it again (each attempt would cost the whole budget,
+    more when the time goes to compiled code the budget cannot interrupt).
     """
     one_point = replace(options, ordinary_points=1, hard_points=False)
     (rosenbrock,) = suite(["rosenbrock"])
     cases = [("rosenbrock", rosenbrock.resized(n)) for n in rosenbrock_sizes]
     cases += [("mlp", mlp_record(layers, batch)) for layers, batch in mlp_sizes]
     rows = []
+    timed_out: dict[tuple[str, str], int] = {}  # (study, method) -> the size it timed out at
     for study, record in cases:
         if progress is not None:
             progress(f"scaling {record.name} n={record.dim}")
-        for row in run_function(record, one_point):
+        methods = tuple(m for m in options.methods if (study, m) not in timed_out)
+        by_method = {}
+        if methods:
+            for row in run_function(record, replace(one_point, methods=methods)):
+                by_method[row["method"]] = row
+                if row["status"] == "timeout":
+                    timed_out[study, row["method"]] = record.dim
+        for method in options.methods:
+            row = by_method.get(method) or _not_rerun(record, method, timed_out[study, method])
             rows.append({"study": study, **row})
     return pd.DataFrame(rows, columns=["study", *COLUMNS])
+
+
+def _not_rerun(record: SuiteFunction, method: str, size: int) -> dict:
+    row = dict.fromkeys(COLUMNS, np.nan)
+    row.update(
+        function=record.name, dim=record.dim, point="ordinary-0", kind="ordinary", method=method,
+        status="timeout", message=f"not run: it exceeded the time budget at the smaller n = {size}",
+        x="",
+    )  # fmt: skip
+    return row
 
 
 def swell_function(depth: int) -> Callable:

@@ -157,3 +157,17 @@ def test_bad_options_are_refused():
         HarnessOptions(repeats=0)
     with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
         run_suite(diffcompare.suite(["booth"]), ACCURACY_ONLY, jobs=0)
+
+
+def test_the_scaling_study_does_not_rerun_a_method_at_larger_sizes_after_a_timeout():
+    from diffcompare.studies import scaling_study
+
+    options = HarnessOptions(methods=("symbolic", "tape"), timing=False, budget_s=0.5)
+    table = scaling_study(options, rosenbrock_sizes=(2, 150, 300), mlp_sizes=()).set_index(["dim", "method"])
+    assert table.loc[(2, "symbolic"), "status"] != "timeout"
+    assert table.loc[(150, "symbolic"), "status"] == "timeout"
+    assert table.loc[(150, "symbolic"), "message"] == "time budget of 0.5 s exceeded"
+    assert table.loc[(300, "symbolic"), "status"] == "timeout"
+    assert table.loc[(300, "symbolic"), "message"] == "not run: it exceeded the time budget at the smaller n = 150"
+    assert (table.xs("tape", level="method")["status"] != "timeout").all()
+    assert list(table.index.get_level_values("method")) == ["symbolic", "tape"] * 3
