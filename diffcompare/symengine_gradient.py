@@ -42,6 +42,7 @@ from .symbolic import trace
 __all__ = [
     "BACKENDS",
     "LLVM_MAX_OPS",
+    "MAX_DIM",
     "SYMENGINE_MISSING",
     "SymEngineGradient",
     "kinks_as_piecewise",
@@ -264,6 +265,10 @@ def _check_complete(gradient, symbols, name: str) -> None:
             )
 
 
+#: Most coordinates compiled: ``Lambdify``'s CSE over one output per coordinate took 0.6 s
+#: at Rosenbrock n = 1,000 and 85 s at n = 10,000, in C++ that a time budget cannot stop.
+MAX_DIM = 2_000
+
 #: Largest gradient (SymEngine's count_ops, a tree count) that LLVM compiles: its compile
 #: time grows faster than the lambda backend's (Rosenbrock n = 1,000, 14,000 ops: 2.9 s
 #: against 0.6 s; the MLP 16-16-4, 11 million ops: 23 s against 7.5 s), and a compile
@@ -341,7 +346,7 @@ def symengine_gradient(f: Callable, dim: int, backend: str | None = None) -> Sym
     Raises
     ------
     NotImplementedError
-        If symengine is not installed, ``f`` cannot be traced (see
+        If symengine is not installed, ``dim`` exceeds :data:`MAX_DIM`, ``f`` cannot be traced (see
         :func:`diffcompare.symbolic.trace`), or SymEngine cannot differentiate a function
         in it or compile the derivative.
     ValueError
@@ -356,6 +361,12 @@ def symengine_gradient(f: Callable, dim: int, backend: str | None = None) -> Sym
     """
     symengine = _import_symengine()
     _choose_backend(backend)  # refuse a bad or missing backend before the work
+    if dim > MAX_DIM:
+        raise NotImplementedError(
+            f"method 'symengine' compiles at most {MAX_DIM:,} coordinates; got {dim:,} (Lambdify's "
+            "common-subexpression pass grows about quadratically with the number of outputs and "
+            "cannot be interrupted); use 'symbolic_vector' or 'tape'"
+        )
     name = getattr(f, "__name__", "f")
     symbols, expression = trace(f, dim)
     expression = kinks_as_piecewise(expression)

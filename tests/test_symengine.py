@@ -386,3 +386,12 @@ def test_a_gradient_too_large_for_llvm_is_compiled_by_the_lambda_backend(monkeyp
     x = np.linspace(-1.2, 1.3, 6)
     tape = METHODS["tape"].prepare(rosenbrock.f, 6).gradient
     np.testing.assert_allclose(compiled(x), tape(x), rtol=1e-14)
+
+
+@needs_symengine
+def test_more_coordinates_than_it_compiles_are_declined_before_any_work(monkeypatch):
+    def must_not_be_traced(x, xp):
+        raise AssertionError("traced")
+
+    with pytest.raises(NotImplementedError, match=r"compiles at most 2,000 coordinates; got 2,001"):
+        symengine_gradient(must_not_be_traced, 2001)
