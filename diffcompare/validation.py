@@ -88,8 +88,9 @@ def check_finite_value(f: Callable, x: np.ndarray) -> float:
     with np.errstate(all="ignore"):
         value = check_scalar_output(f(x, numpy_namespace), "numpy")
     if not np.isfinite(value):
+        where = x.tolist() if x.size <= 8 else f"<{x.size} values>"
         raise ValueError(
-            f"f(x) is {float(value)} at x = {x.tolist()}: x is on a singularity of f or outside "
+            f"f(x) is {float(value)} at x = {where}: x is on a singularity of f or outside "
             "its domain, where no gradient exists"
         )
     return float(value)

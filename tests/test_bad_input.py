@@ -254,3 +254,8 @@ def test_what_sympy_cannot_trace_is_a_reference_status_not_an_exception(f, messa
     result = diffcompare.reference_gradient(f, [1.0, 2.0])
     assert result.status == "error" and result.value is None
     assert re.search(message, result.message)
+
+
+def test_a_long_point_is_not_spelled_out_in_the_singular_point_message():
+    with pytest.raises(ValueError, match=r"f\(x\) is -inf at x = <1000 values>"):
+        diffcompare.grad(lambda x, xp: xp.sum(xp.log(x)), "tape")(np.zeros(1000))
