@@ -18,7 +18,7 @@ from .accuracy import normwise_relative_error
 from .budget import time_budget
 from .finite_difference import central_difference, central_step
 from .functions import make_mlp_loss
-from .harness import COLUMNS, HarnessOptions, _failure, run_function
+from .harness import COLUMNS, HarnessOptions, _Case, _failure, _points, run_function
 from .methods import METHODS
 from .methods.tape_method import tape_size
 from .mlp import ACTIVATIONS, LOSSES, MLP
@@ -95,19 +95,15 @@ def scaling_study(
                 if row["status"] == "timeout":
                     timed_out[study, row["method"]] = record.dim
         for method in options.methods:
-            row = by_method.get(method) or _not_rerun(record, method, timed_out[study, method])
+            row = by_method.get(method) or _not_rerun(record, one_point, method, timed_out[study, method])
             rows.append({"study": study, **row})
     return pd.DataFrame(rows, columns=["study", *COLUMNS])
 
 
-def _not_rerun(record: SuiteFunction, method: str, size: int) -> dict:
-    row = dict.fromkeys(COLUMNS, np.nan)
-    row.update(
-        function=record.name, dim=record.dim, point="ordinary-0", kind="ordinary", method=method,
-        status="timeout", message=f"not run: it exceeded the time budget at the smaller n = {size}",
-        x="",
-    )  # fmt: skip
-    return row
+def _not_rerun(record: SuiteFunction, options: HarnessOptions, method: str, size: int) -> dict:
+    label, kind, point = next(_points(record, options))
+    message = f"not run: it exceeded the time budget at the smaller n = {size}"
+    return _Case(record, label, kind, point, method).fail("timeout", message)
 
 
 def swell_function(depth: int) -> Callable:
