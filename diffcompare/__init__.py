@@ -16,18 +16,18 @@ gradients.
 array([1.0000000e+00, 1.6993417e-17])
 """
 
-from .accuracy import GradientError, gradient_error, normwise_relative_error, relative_error, ulp_error
-from .complex_step import complex_step
-from .finite_difference import central_difference
 from .gradient import grad
-from .harness import HarnessOptions, run_suite
+from .harness.run import HarnessOptions, run_suite
 from .methods import METHODS
-from .namespace import Namespace, UnsupportedOperationError
+from .methods.central.difference import central_difference
+from .methods.complex_step.step import complex_step
+from .methods.richardson.ladder import richardson_difference
+from .methods.symbolic.gradient import SymbolicGradient, symbolic_gradient
+from .ops.namespace import Namespace, UnsupportedOperationError
 from .oracle import GradCheckResult, assert_grad_correct, assert_jacobian_correct, check_grad, check_jacobian
-from .records import HardPoint, SuiteFunction, suite
-from .reference import ReferenceGradient, reference_gradient
-from .richardson import richardson_difference
-from .symbolic import SymbolicGradient, symbolic_gradient
+from .suite.records import HardPoint, SuiteFunction, suite
+from .truth.accuracy import GradientError, gradient_error, normwise_relative_error, relative_error, ulp_error
+from .truth.reference import ReferenceGradient, reference_gradient
 
 __version__ = "0.1.0"
 

@@ -83,7 +83,7 @@ def check_finite_value(f: Callable, x: np.ndarray) -> float:
     TypeError
         If ``f(x)`` is not a real number.
     """
-    from .backends.numpy_backend import numpy_namespace  # the backends import this module
+    from .ops.numpy_namespace import numpy_namespace  # the backends import this module
 
     with np.errstate(all="ignore"):
         value = check_scalar_output(f(x, numpy_namespace), "numpy")

@@ -2,7 +2,7 @@
 
 import sys
 
-from diffcompare.cli import main
+from diffcompare.harness.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["compare", *sys.argv[1:]]))

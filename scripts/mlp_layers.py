@@ -1,6 +1,6 @@
 """Per-layer comparison of the SymPy-derived MLP rules with autograd and the tape.
 
-Writes ``reports/mlp_layers.csv`` (see ``diffcompare.studies.mlp_layer_study``) for
+Writes ``reports/mlp_layers.csv`` (see ``diffcompare.harness.studies.mlp_layer_study``) for
 4-8-3, 64-32-10, 784-128-10 and the 3-layer 5-7-6-3, batch 64, every activation and
 loss, numpy pinned to one thread; then prints the 784-128-10 timings and the ratio of
 the rules to autograd.  ``diffcompare compare`` writes the same file.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from diffcompare.report import atomic_write, mlp_timing_table
-from diffcompare.studies import mlp_layer_study
+from diffcompare.harness.report import atomic_write, mlp_timing_table
+from diffcompare.harness.studies import mlp_layer_study
 
 
 def main(argv=None) -> int:

@@ -37,10 +37,10 @@ from autograd.test_util import check_grads
 from threadpoolctl import threadpool_limits
 
 import diffcompare
-from diffcompare.backends.numpy_backend import numpy_namespace
+from diffcompare.harness.report import atomic_write
+from diffcompare.ops.numpy_namespace import numpy_namespace
 from diffcompare.oracle.mutations import CASES, MUTATIONS, GradCase, mutant, point_seed
-from diffcompare.records import SEED
-from diffcompare.report import atomic_write
+from diffcompare.suite.records import SEED
 
 #: scipy's check_grad returns ``||grad(x) - fd||_2`` with forward differences of absolute
 #: step sqrt(eps) ~ 1.5e-8 in every coordinate; it has no verdict of its own.  Practice

@@ -3,7 +3,7 @@
 For each case (a suite function at a dimension ``n``) the setup of method ``symbolic``
 is split into its stages and every stage is timed on its own:
 
-1. ``trace``: ``f(x, xp)`` evaluated on SymPy symbols (``diffcompare.symbolic.trace``),
+1. ``trace``: ``f(x, xp)`` evaluated on SymPy symbols (``diffcompare.methods.symbolic.gradient.trace``),
    shared by both backends;
 2. ``diff``: ``sympy.diff`` per coordinate, against ``convert`` (the traced expression
    and the symbols turned into SymEngine objects) followed by ``symengine.diff``;
@@ -55,12 +55,12 @@ from sympy.core.cache import clear_cache
 from threadpoolctl import threadpool_limits
 
 import diffcompare
-from diffcompare.accuracy import normwise_relative_error
 from diffcompare.budget import BudgetExceeded, time_budget
-from diffcompare.reference import PreparedReference
-from diffcompare.report import atomic_write
-from diffcompare.symbolic import _with_round_trip_floats, lambdify_numpy, trace
-from diffcompare.timing import measure
+from diffcompare.harness.report import atomic_write
+from diffcompare.harness.timing import measure
+from diffcompare.methods.symbolic.gradient import _with_round_trip_floats, lambdify_numpy, trace
+from diffcompare.truth.accuracy import normwise_relative_error
+from diffcompare.truth.reference import PreparedReference
 
 #: Seed of the evaluation points (``SuiteFunction.points_for``).
 POINT_SEED = 20250101
@@ -149,7 +149,7 @@ def _setup_pass(case: Case) -> tuple[dict, dict, dict]:
     traced = ("trace", "sympy")
     stage(traced, lambda: trace(f, dim))
 
-    # The steps of diffcompare.symbolic.symbolic_gradient, in its order.
+    # The steps of diffcompare.methods.symbolic.gradient.symbolic_gradient, in its order.
     def sympy_diff():
         symbols, expression = products[traced]
         return tuple(sympy.diff(expression, s) for s in symbols)

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from diffcompare.report import atomic_write
-from diffcompare.training import (
+from diffcompare.harness.report import atomic_write
+from diffcompare.mlp.training import (
     CURVE_TOLERANCE,
     GRADIENT_SOURCES,
     MIN_TEST_ACCURACY,

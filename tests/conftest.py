@@ -14,7 +14,7 @@ from hypothesis import settings
 
 import diffcompare
 from diffcompare.methods import METHODS
-from diffcompare.reference import PreparedReference
+from diffcompare.truth.reference import PreparedReference
 
 SUITE_NAMES = [record.name for record in diffcompare.suite()]
 
@@ -93,7 +93,7 @@ def evaluate(name: str) -> tuple[list[Evaluation], list[Evaluation]]:
 @pytest.fixture
 def interrupt_second_function(monkeypatch):
     """Make the harness raise KeyboardInterrupt when it starts its second function."""
-    import diffcompare.harness as harness
+    import diffcompare.harness.run as harness
 
     real = harness.run_function
     started = []

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import diffcompare
-from diffcompare.finite_difference import central_difference
 from diffcompare.methods import METHODS
+from diffcompare.methods.central.difference import central_difference
 
 
 def square(x, xp):
@@ -83,7 +83,7 @@ def test_unknown_operation_names_the_operation(method):
 
 
 def test_wrong_length_for_the_reference():
-    from diffcompare.reference import PreparedReference
+    from diffcompare.truth.reference import PreparedReference
 
     with pytest.raises(ValueError, match=r"x must have shape \(3,\); got shape \(2,\)"):
         PreparedReference(square, 3)(np.array([1.0, 2.0]))

@@ -35,8 +35,8 @@ from diffcompare.bench import (
     sin_chain_cases,
     write_bench_reports,
 )
-from diffcompare.finite_difference import central_difference
-from diffcompare.functions import rosenbrock
+from diffcompare.methods.central.difference import central_difference
+from diffcompare.suite.functions import rosenbrock
 
 STATUSES = {"ok", "wrong", "error", "timeout", "skipped"}
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffcompare.finite_difference import central_difference, central_step
+from diffcompare.methods.central.difference import central_difference, central_step
 
 EPS = np.finfo(np.float64).eps
 

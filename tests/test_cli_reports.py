@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from diffcompare.cli import main
-from diffcompare.harness import COLUMNS
-from diffcompare.report import atomic_write
+from diffcompare.harness.cli import main
+from diffcompare.harness.report import atomic_write
+from diffcompare.harness.run import COLUMNS
 
 FAST = ["--quick", "--quiet", "--repeats", "1"]
 
@@ -103,7 +103,7 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch)
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("diffcompare.report.os.replace", interrupted)
+    monkeypatch.setattr("diffcompare.harness.report.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic_write(target, "new\n")
     assert target.read_text() == "old\n"

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffcompare.accuracy import ulp_error
-from diffcompare.backends.complex_backend import complex_namespace, real_ordered
-from diffcompare.backends.numpy_backend import numpy_namespace
-from diffcompare.complex_step import complex_step
-from diffcompare.methods.complex_step_method import ComplexStepMethod
-from diffcompare.methods.tape_method import TapeMethod
+from diffcompare.methods.complex_step.method import ComplexStepMethod
+from diffcompare.methods.complex_step.namespace import complex_namespace, real_ordered
+from diffcompare.methods.complex_step.step import complex_step
+from diffcompare.methods.tape.method import TapeMethod
 from diffcompare.ops import ALIASES, CONSTANTS, CONSTRUCTORS, OPS
+from diffcompare.ops.numpy_namespace import numpy_namespace
+from diffcompare.truth.accuracy import ulp_error
 
 EPS = np.finfo(np.float64).eps
 mp = mpmath.mp

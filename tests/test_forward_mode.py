@@ -18,14 +18,14 @@ from hypothesis.extra import numpy as hnp
 from test_tape_rules import _array, _interval, _jacobian_column, _unary_reference
 
 import diffcompare
-from diffcompare.accuracy import normwise_relative_error, ulp_distance, ulp_error
-from diffcompare.backends.dual_backend import dual_namespace
-from diffcompare.forward.dual import Dual, align_tangent, apply
-from diffcompare.forward.rules import JVP_RULES, Variadic
-from diffcompare.methods.forward_method import ForwardMethod, forward_gradient
-from diffcompare.methods.tape_method import tape_gradient
-from diffcompare.namespace import UnsupportedOperationError
+from diffcompare.methods.forward.dual import Dual, align_tangent, apply
+from diffcompare.methods.forward.method import ForwardMethod, forward_gradient
+from diffcompare.methods.forward.namespace import dual_namespace
+from diffcompare.methods.forward.rules import JVP_RULES, Variadic
+from diffcompare.methods.tape.method import tape_gradient
 from diffcompare.ops import ALIASES, CONSTANTS, CONSTRUCTORS, OPS
+from diffcompare.ops.namespace import UnsupportedOperationError
+from diffcompare.truth.accuracy import normwise_relative_error, ulp_distance, ulp_error
 
 UNARY = [name for name, spec in OPS.items() if spec.kind == "unary"]
 BINARY = [name for name, spec in OPS.items() if spec.kind == "binary"]

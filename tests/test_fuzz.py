@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diffcompare.backends.numpy_backend import NUMPY_FUNCTIONS, numpy_namespace
 from diffcompare.fuzz import (
     BOUNDS,
     KNOWN_LIMITS,
@@ -34,10 +33,11 @@ from diffcompare.fuzz.evidence import ExpressionEvidence, rounding_amplification
 from diffcompare.fuzz.expression import evaluate_nodes
 from diffcompare.fuzz.report import CSV_COLUMNS, disagreement_rows, summary_markdown
 from diffcompare.methods import METHODS
-from diffcompare.namespace import Namespace
+from diffcompare.methods.tape.rules import RULES
 from diffcompare.ops import OPS
-from diffcompare.reference import ReferenceGradient, reference_gradient
-from diffcompare.tape.rules import RULES
+from diffcompare.ops.namespace import Namespace
+from diffcompare.ops.numpy_namespace import NUMPY_FUNCTIONS, numpy_namespace
+from diffcompare.truth.reference import ReferenceGradient, reference_gradient
 
 #: Seeds of the default run (about 15 s on two cores).
 DEFAULT_SEEDS = range(300)

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import diffcompare
-from diffcompare.backends.sympy_backend import SymbolicArray
-from diffcompare.harness import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
-from diffcompare.records import SuiteFunction
+from diffcompare.harness.run import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
+from diffcompare.methods.symbolic.namespace import SymbolicArray
+from diffcompare.suite.records import SuiteFunction
 
 ACCURACY_ONLY = HarnessOptions(timing=False, budget_s=20.0)
 QUICK_TIMING = HarnessOptions(repeats=2, min_run_time=0.0, budget_s=20.0)
@@ -160,7 +160,7 @@ def test_bad_options_are_refused():
 
 
 def test_the_scaling_study_does_not_rerun_a_method_at_larger_sizes_after_a_timeout():
-    from diffcompare.studies import scaling_study
+    from diffcompare.harness.studies import scaling_study
 
     options = HarnessOptions(methods=("symbolic", "tape"), timing=False, budget_s=0.5)
     table = scaling_study(options, rosenbrock_sizes=(2, 150, 300), mlp_sizes=()).set_index(["dim", "method"])

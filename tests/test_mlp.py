@@ -2,7 +2,7 @@
 
 Three witnesses check the rules: SymPy itself (derived expressions against
 ``sympy.diff`` at points), the loss expanded element by element into scalar symbols at
-2-3-2 (``diffcompare.symbolic``), and autograd and the tape at real sizes.  Deliberately
+2-3-2 (``diffcompare.methods.symbolic.gradient``), and autograd and the tape at real sizes.  Deliberately
 wrong rules must make each comparison fail.
 """
 
@@ -16,12 +16,10 @@ import numpy as np
 import pytest
 import sympy
 
-from diffcompare.accuracy import normwise_relative_error
-from diffcompare.backends.numpy_backend import numpy_namespace
-from diffcompare.functions import _data_rng, make_mlp_loss
 from diffcompare.methods import METHODS
-from diffcompare.mlp import ACTIVATIONS, LOSSES, MLP
-from diffcompare.mlp_symbolic import (
+from diffcompare.methods.symbolic.gradient import differentiate
+from diffcompare.mlp.model import ACTIVATIONS, LOSSES, MLP
+from diffcompare.mlp.symbolic import (
     A,
     MatrixRule,
     Z,
@@ -33,7 +31,9 @@ from diffcompare.mlp_symbolic import (
     output_error,
     symbolic_backprop,
 )
-from diffcompare.symbolic import differentiate
+from diffcompare.ops.numpy_namespace import numpy_namespace
+from diffcompare.suite.functions import _data_rng, make_mlp_loss
+from diffcompare.truth.accuracy import normwise_relative_error
 
 # Normwise relative error per parameter block, by comparison.
 # "exact": rules and witness both evaluated at 40 digits; "float64_witness": the float64
@@ -330,7 +330,7 @@ def test_witness_rejects_wrong_rules(small_witnesses, activation, loss, mistake)
 def test_product_search_rejects_wrong_candidates():
     """The matrix-form search only accepts products equal to the derivatives: the
     derivative of a weight entry is not (A^T Delta) nor (Delta^T A) times a slope."""
-    from diffcompare.mlp_symbolic import _find_product, _matrix
+    from diffcompare.mlp.symbolic import _find_product, _matrix
 
     delta, a_prev = _matrix(2, 4, "d"), _matrix(2, 3, "a")
     target = a_prev.T * delta  # (in x out): the transposed weight gradient

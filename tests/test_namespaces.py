@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from diffcompare.backends.autograd_backend import autograd_namespace
-from diffcompare.backends.numpy_backend import numpy_namespace
-from diffcompare.backends.sympy_backend import sympy_namespace
-from diffcompare.backends.tape_backend import tape_namespace
-from diffcompare.namespace import Namespace, UnsupportedOperationError
+from diffcompare.methods.autograd.namespace import autograd_namespace
+from diffcompare.methods.symbolic.namespace import sympy_namespace
+from diffcompare.methods.tape.namespace import tape_namespace
+from diffcompare.methods.tape.rules import RULES, Variadic
 from diffcompare.ops import ALIASES, CONSTANTS, CONSTRUCTORS, OPS
-from diffcompare.tape.rules import RULES, Variadic
+from diffcompare.ops.namespace import Namespace, UnsupportedOperationError
+from diffcompare.ops.numpy_namespace import numpy_namespace
 
 NAMESPACES = [numpy_namespace, autograd_namespace, sympy_namespace, tape_namespace]
 
@@ -86,7 +86,7 @@ def test_sympy_comparisons_stay_symbolic():
     import sympy
 
     x = np.array(sympy.symbols("a b", real=True), dtype=object)
-    from diffcompare.backends.sympy_backend import SymbolicArray
+    from diffcompare.methods.symbolic.namespace import SymbolicArray
 
     condition = x.view(SymbolicArray) > 0
     assert all(isinstance(c, sympy.core.relational.Relational) for c in condition.tolist())

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import diffcompare
-from diffcompare.accuracy import normwise_relative_error
-from diffcompare.backends.numpy_backend import numpy_namespace
+from diffcompare.ops.numpy_namespace import numpy_namespace
 from diffcompare.oracle.mutations import (
     CASES,
     CASES_BY_NAME,
@@ -22,6 +21,7 @@ from diffcompare.oracle.mutations import (
     mutated_gradient,
     point_seed,
 )
+from diffcompare.truth.accuracy import normwise_relative_error
 
 #: The hand-written gradients agree with the tape to this normwise relative error.
 TAPE_AGREEMENT = 1e-13

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 
 from diffcompare import assert_grad_correct, check_grad
-from diffcompare.pytest_plugin import GradChecker, gradcheck_points
+from diffcompare.oracle.plugin import GradChecker, gradcheck_points
 
 pytest_plugins = ["pytester"]
 
-PLUGIN = "diffcompare.pytest_plugin"
+PLUGIN = "diffcompare.oracle.plugin"
 
 
 def _plugin_arguments() -> list[str]:
-    """``-p diffcompare.pytest_plugin`` unless the installed entry point already loads it.
+    """``-p diffcompare.oracle.plugin`` unless the installed entry point already loads it.
 
     Passing ``-p`` for a module that the ``pytest11`` entry point also registers (under
     its entry-point name) makes pytest stop with "Plugin already registered".

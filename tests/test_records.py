@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import diffcompare
-from diffcompare.backends.numpy_backend import numpy_namespace
+from diffcompare.ops.numpy_namespace import numpy_namespace
 
 REQUIRED = [
     "rosenbrock",

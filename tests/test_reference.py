@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffcompare
-from diffcompare.accuracy import ulp_error
 from diffcompare.budget import BudgetExceeded
-from diffcompare.reference import MAX_REFERENCE_DIM, PreparedReference
-from diffcompare.symbolic import trace
+from diffcompare.methods.symbolic.gradient import trace
+from diffcompare.truth.accuracy import ulp_error
+from diffcompare.truth.reference import MAX_REFERENCE_DIM, PreparedReference
 
 
 def _witness(f, x):

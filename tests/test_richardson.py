@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffcompare
-from diffcompare.accuracy import normwise_relative_error
-from diffcompare.finite_difference import central_difference, central_step
-from diffcompare.methods.richardson_method import RichardsonMethod
-from diffcompare.richardson import DEFAULT_LEVELS, richardson_difference
+from diffcompare.methods.central.difference import central_difference, central_step
+from diffcompare.methods.richardson.ladder import DEFAULT_LEVELS, richardson_difference
+from diffcompare.methods.richardson.method import RichardsonMethod
+from diffcompare.truth.accuracy import normwise_relative_error
 
 EPS = np.finfo(np.float64).eps
 mp = mpmath.mp

@@ -7,9 +7,9 @@ import pytest
 from conftest import EXACT_METHODS, SUITE_NAMES, UNSUPPORTED, evaluate
 
 import diffcompare
-from diffcompare.accuracy import normwise_relative_error, ulp_distance, ulp_error
 from diffcompare.methods import METHODS
-from diffcompare.reference import PreparedReference
+from diffcompare.truth.accuracy import normwise_relative_error, ulp_distance, ulp_error
+from diffcompare.truth.reference import PreparedReference
 
 # Bounds per method, as data.  The exact methods (and the complex step, which has no
 # cancellation) are held to 1e-14 relative to the gradient's size (normwise) at every

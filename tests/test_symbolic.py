@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffcompare
-from diffcompare.symbolic import trace
+from diffcompare.methods.symbolic.gradient import trace
 
 
 def test_expressions_sizes_and_source_are_available():

@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffcompare
-from diffcompare.accuracy import normwise_relative_error
-from diffcompare.backends.sympy_vector_backend import BINARY, REDUCTIONS, UNARY, UNSUPPORTED
-from diffcompare.functions import rosenbrock
-from diffcompare.methods.symbolic_vector_method import SymbolicVectorMethod
+from diffcompare.methods.symbolic_vector.gradient import symbolic_vector_gradient
+from diffcompare.methods.symbolic_vector.method import SymbolicVectorMethod
+from diffcompare.methods.symbolic_vector.namespace import BINARY, REDUCTIONS, UNARY, UNSUPPORTED
 from diffcompare.ops import OPS
-from diffcompare.symbolic_vector import symbolic_vector_gradient
+from diffcompare.suite.functions import rosenbrock
+from diffcompare.truth.accuracy import normwise_relative_error
 
 # Normwise agreement with the tape.  Both are exact methods evaluated in float64 with
 # different (but equally good) formulas; the largest difference on the suite is

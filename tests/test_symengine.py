@@ -11,17 +11,17 @@ import sympy
 from conftest import HAVE_SYMENGINE, SUITE_NAMES
 
 import diffcompare
-import diffcompare.symengine_gradient as symengine_module
-from diffcompare.accuracy import normwise_relative_error
-from diffcompare.harness import HarnessOptions, run_function
+import diffcompare.methods.symengine.gradient as symengine_module
+from diffcompare.harness.run import HarnessOptions, run_function
 from diffcompare.methods import METHODS
-from diffcompare.reference import PreparedReference
-from diffcompare.symengine_gradient import (
+from diffcompare.methods.symengine.gradient import (
     KINK_REWRITES,
     SYMENGINE_MISSING,
     kinks_as_piecewise,
     symengine_gradient,
 )
+from diffcompare.truth.accuracy import normwise_relative_error
+from diffcompare.truth.reference import PreparedReference
 
 if HAVE_SYMENGINE:
     import symengine

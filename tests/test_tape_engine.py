@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import diffcompare
-from diffcompare.backends.tape_backend import tape_namespace as xp
-from diffcompare.methods.tape_method import tape_gradient
-from diffcompare.tape.engine import Node, apply, backward, unbroadcast
+from diffcompare.methods.tape.engine import Node, apply, backward, unbroadcast
+from diffcompare.methods.tape.method import tape_gradient
+from diffcompare.methods.tape.namespace import tape_namespace as xp
 
 
 def test_a_node_used_twice_accumulates_both_paths():

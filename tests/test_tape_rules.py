@@ -19,11 +19,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from diffcompare.accuracy import ulp_error
+from diffcompare.methods.tape.engine import Node, apply, backward
+from diffcompare.methods.tape.rules import RULES
 from diffcompare.ops import OPS
-from diffcompare.reference import PreparedReference
-from diffcompare.tape.engine import Node, apply, backward
-from diffcompare.tape.rules import RULES
+from diffcompare.truth.accuracy import ulp_error
+from diffcompare.truth.reference import PreparedReference
 
 mp = mpmath.mp
 

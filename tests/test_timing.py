@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from diffcompare.timing import Timing, measure, time_once
+from diffcompare.harness.timing import Timing, measure, time_once
 
 
 class FakeClock:

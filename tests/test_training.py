@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diffcompare.training import (
+from diffcompare.mlp.training import (
     CURVE_TOLERANCE,
     GRADIENT_SOURCES,
     SKLEARN_MISSING_MESSAGE,

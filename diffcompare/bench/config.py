@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..records import SEED
+from ..suite.records import SEED
 
 __all__ = ["FULL", "QUICK", "WORKLOADS", "BenchConfig"]
 

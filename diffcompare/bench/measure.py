@@ -2,7 +2,7 @@
 
 Every candidate is set up once (timed once, under the time budget), called once (timed,
 under the budget, its gradient checked against the case's reference) and then timed by
-:func:`diffcompare.timing.measure`.  Ratios (gradient over forward, tape over autograd)
+:func:`diffcompare.harness.timing.measure`.  Ratios (gradient over forward, tape over autograd)
 divide medians taken in the same run, which is what makes them comparable on a shared
 machine.
 """
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..accuracy import normwise_relative_error
 from ..budget import BudgetExceeded, time_budget
-from ..timing import measure, time_once
+from ..harness.timing import measure, time_once
+from ..truth.accuracy import normwise_relative_error
 from .config import BenchConfig
 from .workloads import FORWARD, BenchCase, Candidate
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..report import atomic_write
+from ..harness.report import atomic_write
 from .goals import GOAL_COLUMNS
 from .marginal import CHAIN_WORKLOAD, INTERCEPT_WORKLOAD, SLOPE_WORKLOAD
 from .measure import format_seconds

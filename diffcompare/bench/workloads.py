@@ -24,12 +24,12 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
-from ..backends.numpy_backend import numpy_namespace
-from ..functions import rosenbrock
 from ..methods import METHODS
-from ..mlp import MLP
-from ..mlp_symbolic import backprop_gradient, layer_rules
-from ..records import SEED
+from ..mlp.model import MLP
+from ..mlp.symbolic import backprop_gradient, layer_rules
+from ..ops.numpy_namespace import numpy_namespace
+from ..suite.functions import rosenbrock
+from ..suite.records import SEED
 from .config import WORKLOADS, BenchConfig
 
 __all__ = [
@@ -308,7 +308,7 @@ def rosenbrock_cases(sizes: Sequence[int], seed: int = SEED) -> list[BenchCase]:
 def mlp_cases(seed: int = SEED) -> list[BenchCase]:
     """The 784-128-10 tanh perceptron, mean squared error, batch 64 (101,770 parameters).
 
-    The hand-written baseline is :func:`diffcompare.mlp_symbolic.backprop_gradient`:
+    The hand-written baseline is :func:`diffcompare.mlp.symbolic.backprop_gradient`:
     backpropagation with the layer rules SymPy derived, evaluated in numpy.  It is also
     the reference gradient, computed here, so the rules are derived (and cached) before
     any timing and its ``setup_s`` is only the cache lookup.

@@ -37,7 +37,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..accuracy import normwise_relative_error, ulp_distance
+from ..truth.accuracy import normwise_relative_error, ulp_distance
 
 __all__ = [
     "Bound",

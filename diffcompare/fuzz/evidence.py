@@ -25,12 +25,12 @@ import warnings
 import numpy as np
 import sympy
 
-from ..accuracy import normwise_relative_error
-from ..backends.numpy_backend import numpy_namespace
 from ..budget import time_budget
 from ..methods import METHODS
-from ..reference import reference_gradient
-from ..symbolic import differentiate
+from ..methods.symbolic.gradient import differentiate
+from ..ops.numpy_namespace import numpy_namespace
+from ..truth.accuracy import normwise_relative_error
+from ..truth.reference import reference_gradient
 from .classify import BOUNDS, KNOWN_LIMITS, ROUNDING_UNIT, LocalFinding
 from .expression import Expression, Node, evaluate_nodes, expression_text, make_function
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..ops import OPS
+from ..ops.table import OPS
 from .domains import MAX_SIZE
 from .expression import Expression
 from .fit import as_tuples, fit_domains

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..report import atomic_write
+from ..harness.report import atomic_write
 from .classify import CLASSIFICATIONS, EXPLAINED, ROUNDING_UNIT
 from .runner import FuzzCase
 

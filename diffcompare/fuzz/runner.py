@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..accuracy import normwise_relative_error
 from ..budget import BudgetExceeded, time_budget
 from ..methods import METHODS
-from ..reference import PreparedReference, ReferenceGradient
+from ..truth.accuracy import normwise_relative_error
+from ..truth.reference import PreparedReference, ReferenceGradient
 from .classify import MethodResult, Verdict, classify
 from .evidence import BUDGET_S, ExpressionEvidence
 from .expression import Expression

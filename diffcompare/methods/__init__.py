@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from .autograd_method import AutogradMethod
+from .autograd.method import AutogradMethod
 from .base import GradientMethod, PreparedGradient
-from .central_method import CentralMethod
-from .complex_step_method import ComplexStepMethod
-from .forward_method import ForwardMethod
-from .richardson_method import RichardsonMethod
-from .symbolic_method import SymbolicMethod
-from .symbolic_vector_method import SymbolicVectorMethod
-from .symengine_method import SymEngineMethod
-from .tape_method import TapeMethod
+from .central.method import CentralMethod
+from .complex_step.method import ComplexStepMethod
+from .forward.method import ForwardMethod
+from .richardson.method import RichardsonMethod
+from .symbolic.method import SymbolicMethod
+from .symbolic_vector.method import SymbolicVectorMethod
+from .symengine.method import SymEngineMethod
+from .tape.method import TapeMethod
 
 __all__ = ["METHODS", "GradientMethod", "PreparedGradient", "get_method"]
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..functions import beale, log_sum_exp, matrix_product, rational, rosenbrock
-from ..records import SEED
+from ..suite.functions import beale, log_sum_exp, matrix_product, rational, rosenbrock
+from ..suite.records import SEED
 
 __all__ = [
     "CASES",
@@ -71,7 +71,7 @@ class GradCase:
     grad : callable
         ``grad(x)``: the correct gradient, written by hand with numpy.
     points : tuple of ndarray
-        Read-only float64 points, drawn with :data:`~diffcompare.records.SEED` and the name.
+        Read-only float64 points, drawn with :data:`~diffcompare.suite.records.SEED` and the name.
     dropped_term : callable or None
         A plausible wrong gradient that misses one term of the chain or product rule.
     partial_domain : callable or None

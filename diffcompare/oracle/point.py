@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..backends.numpy_backend import numpy_namespace
+from ..ops.numpy_namespace import numpy_namespace
 from .localise import localise
 from .references import (
     INITIAL_STEP,

@@ -6,10 +6,10 @@ is ``J d``.  ``f`` is vector-valued here (shape ``(m,)``; a scalar is ``m = 1``)
 reference is an ``(m,)`` value with an ``(m,)`` absolute error estimate.
 
 * :func:`line_derivative`: Ridders' extrapolated differences (see
-  :mod:`diffcompare.richardson` for the tableau and its error estimate), central or
+  :mod:`diffcompare.methods.richardson.ladder` for the tableau and its error estimate), central or
   one-sided.  The two one-sided ones, compared, are the kink detector.
 * :func:`complex_derivative`: the complex step, exact up to rounding when ``f`` is
-  analytic and carries complex input through (see :mod:`diffcompare.complex_step`).
+  analytic and carries complex input through (see :mod:`diffcompare.methods.complex_step.step`).
 * :func:`ad_jacobian`: the reverse-mode tape, for ``f(x, xp)`` functions.
 """
 
@@ -23,8 +23,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.exceptions import ComplexWarning
 
-from ..methods.tape_method import tape_gradient
-from ..richardson import Tableau
+from ..methods.richardson.ladder import Tableau
+from ..methods.tape.method import tape_gradient
 
 __all__ = [
     "Objective",
@@ -39,7 +39,7 @@ __all__ = [
 
 #: First step along a line, in units of the direction, which is scaled per coordinate
 #: by ``max(1, |x_k|)``: a tenth of the coordinate's scale, as in
-#: :data:`diffcompare.richardson.DEFAULT_INITIAL_STEP`.
+#: :data:`diffcompare.methods.richardson.ladder.DEFAULT_INITIAL_STEP`.
 INITIAL_STEP = 0.1
 
 #: Most rows of a ladder of steps halving from :data:`INITIAL_STEP`.  The rows stop as
@@ -58,7 +58,7 @@ WINDOW = 3
 
 #: Relative error of each value of ``f``, in units of its eps, on the scale of ``|f|``
 #: nearby plus the argument rounding (see ``leverage`` in :func:`line_derivative`).
-#: Half of :data:`diffcompare.richardson.ROUNDING_ULPS`, which also had to cover
+#: Half of :data:`diffcompare.methods.richardson.ladder.ROUNDING_ULPS`, which also had to cover
 #: argument rounding; the tolerance multiplies estimates by
 #: :data:`~diffcompare.oracle.tolerance.SAFETY` on top.  Near a kink, where steps must
 #: be small, this is what lets a relative error of 1e-6 show: ``|x|`` 1e-7 from its
@@ -66,7 +66,7 @@ WINDOW = 3
 ROUNDING_ULPS = 4.0
 
 #: Imaginary step of the complex step, relative to the direction (see
-#: :mod:`diffcompare.complex_step`: any value from ~1e-150 to ~1e-20 gives the same
+#: :mod:`diffcompare.methods.complex_step.step`: any value from ~1e-150 to ~1e-20 gives the same
 #: digits).
 COMPLEX_STEP = 1e-100
 

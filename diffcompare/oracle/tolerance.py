@@ -32,7 +32,7 @@ CLAIMED_RTOL = {
 
 #: Multiple of a reference's error estimate that still counts as agreement.  Ridders'
 #: estimate covered the true error with at most 0.32 of it used on the suite's
-#: ordinary points (see :mod:`diffcompare.richardson`); 2 leaves a factor 6.
+#: ordinary points (see :mod:`diffcompare.methods.richardson.ladder`); 2 leaves a factor 6.
 SAFETY = 2.0
 
 #: The relative error a check must be able to see for a "pass" to mean something.

@@ -1,1 +1,0 @@
-"""One module per array backend; each builds a :class:`~diffcompare.namespace.Namespace`."""

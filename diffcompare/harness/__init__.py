@@ -1,0 +1,1 @@
+"""The comparison harness: runs, timing, studies, reports, plots and the command line."""

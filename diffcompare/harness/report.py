@@ -1,0 +1,214 @@
+"""Writing the reports: tidy CSVs, a summary, run metadata, Markdown and plots.
+
+Every file is written atomically (to a temporary name in the same folder, then
+renamed), so an interrupted run never leaves half a file: a reader sees the previous
+version or the new one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Sequence
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..suite.records import SEED
+from . import plots
+
+__all__ = ["atomic_write", "mlp_timing_table", "run_metadata", "summarise", "write_reports"]
+
+
+def atomic_write(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` so that ``path`` is never seen half-written."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide reports from other users
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of point (ordinary or hard) and method: counts, accuracy and speed."""
+    results = results.assign(kind=np.where(results["kind"] == "ordinary", "ordinary", "hard"))
+    keys = ["kind", "method"]
+    counts = results.groupby(keys, sort=False).agg(
+        rows=("status", "size"), ok=("status", lambda s: int(np.sum(s == "ok")))
+    )
+    ok = results[results["status"] == "ok"]
+    stats = ok.groupby(keys, sort=False).agg(
+        max_norm_rel_err=("norm_rel_err", "max"),
+        median_norm_rel_err=("norm_rel_err", "median"),
+        median_max_ulp_err=("max_ulp_err", "median"),
+        share_within_4_ulp=("max_ulp_err", lambda s: float(np.mean(s <= 4))),
+        median_setup_s=("setup_s", "median"),
+        median_eval_s=("eval_s", "median"),
+        median_ratio_to_forward=("ratio_to_forward", "median"),
+        median_f_evals=("f_evals", "median"),
+    )
+    return counts.join(stats).reset_index()
+
+
+def mlp_timing_table(mlp_layers: pd.DataFrame, network: str = "784-128-10") -> pd.DataFrame:
+    """Seconds per gradient of each method on one network, and the rules/autograd ratio."""
+    rows = mlp_layers[mlp_layers["network"] == network]
+    times = rows.pivot_table(index=["activation", "loss"], columns="method", values="eval_s", aggfunc="first")
+    times["rules_over_autograd"] = times["symbolic_rules"] / times["autograd"]
+    return times.reset_index()
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("diffcompare", "numpy", "sympy", "mpmath", "autograd", "pandas", "matplotlib"):
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            versions[name] = __version__ if name == "diffcompare" else "not installed"
+    return versions
+
+
+def _blas_threads() -> object:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return [
+        {
+            "library": info.get("internal_api"),
+            "threads": info.get("num_threads"),
+            "version": info.get("version"),
+        }
+        for info in threadpool_info()
+    ]
+
+
+def run_metadata(argv: Sequence[str], seed: int | None, **extra) -> dict:
+    """Versions, platform, BLAS threads, seed, command line and date of a run."""
+    return {
+        "versions": _versions(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "blas_threads": _blas_threads(),
+        "seed": SEED if seed is None else seed,
+        "command": " ".join(["diffcompare", *argv]),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **extra,
+    }
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    def cell(value):
+        if isinstance(value, float | np.floating):
+            return "" if np.isnan(value) else f"{value:.3g}"
+        return str(value)
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
+    parts = ["# diffcompare comparison", f"Command: `{meta.get('command', '')}`, {meta.get('date', '')}."]
+    if meta.get("interrupted"):
+        parts.append("**This run was interrupted; the tables hold what finished.**")
+    if results is not None:
+        parts += [
+            "## Summary per method",
+            "Errors against SymPy's derivative evaluated with certified 50-digit precision. "
+            "`norm_rel_err` is max|g - ref| / max|ref|; ulp errors are componentwise. Times are "
+            "medians; `ratio_to_forward` divides the gradient's time by the numpy forward pass.",
+            _markdown_table(summarise(results)),
+            "## Worst componentwise error at ordinary points (ulp)",
+            _markdown_table(
+                results[(results["kind"] == "ordinary") & (results["status"] == "ok")]
+                .pivot_table(
+                    index="function", columns="method", values="max_ulp_err", aggfunc="max", sort=False
+                )
+                .reset_index()
+            ),
+        ]
+        failed = results[results["status"] != "ok"]
+        if len(failed):
+            parts += [
+                "## Rows that are not ok",
+                _markdown_table(failed[["function", "point", "method", "status", "message"]]),
+            ]
+    if scaling is not None:
+        view = scaling[
+            ["study", "function", "dim", "method", "status", "setup_s", "eval_s", "ratio_to_forward"]
+        ]
+        parts += ["## Scaling", _markdown_table(view)]
+    if swell is not None:
+        parts += ["## Expression swell", _markdown_table(swell.drop(columns=["message"]))]
+    if best is not None:
+        parts += ["## Central-difference step: best against the cbrt(eps) rule", _markdown_table(best)]
+    if mlp_layers is not None and len(mlp_layers):
+        worst = mlp_layers.groupby(["network", "method"], sort=False)["max_rel_err"].max().reset_index()
+        parts += [
+            "## MLP: SymPy-derived layer rules against autograd and the tape",
+            "Worst normwise relative error of any parameter block against the other two methods:",
+            _markdown_table(worst),
+        ]
+        if (mlp_layers["network"] == "784-128-10").any():
+            timing = _markdown_table(mlp_timing_table(mlp_layers))
+            parts += ["784-128-10, batch 64, seconds per gradient:", timing]
+    return "\n\n".join(parts) + "\n"
+
+
+def write_reports(
+    folder: str | os.PathLike,
+    results: pd.DataFrame | None = None,
+    scaling: pd.DataFrame | None = None,
+    swell: pd.DataFrame | None = None,
+    steps: pd.DataFrame | None = None,
+    meta: dict | None = None,
+    draw: bool = True,
+    mlp_layers: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Write every report whose data is given into ``folder``; return the paths written.
+
+    Files: ``results.csv``, ``summary.csv``, ``scaling.csv``, ``swell.csv``,
+    ``step_study.csv``, ``mlp_layers.csv``, ``meta.json``, ``summary.md`` and PNG plots.
+    """
+    from .studies import best_steps
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {} if meta is None else meta
+    written = []
+
+    def csv(name, frame):
+        written.append(atomic_write(folder / name, frame.to_csv(index=False, float_format="%.6g")))
+
+    best = best_steps(steps) if steps is not None and len(steps) else None
+    if results is not None:
+        csv("results.csv", results)
+        csv("summary.csv", summarise(results))
+    if scaling is not None:
+        csv("scaling.csv", scaling)
+    if swell is not None:
+        csv("swell.csv", swell)
+    if steps is not None:
+        csv("step_study.csv", steps)
+    if mlp_layers is not None:
+        csv("mlp_layers.csv", mlp_layers)
+    written.append(atomic_write(folder / "meta.json", json.dumps(meta, indent=2, default=str) + "\n"))
+    text = _markdown(results, scaling, swell, steps, best, mlp_layers, meta)
+    written.append(atomic_write(folder / "summary.md", text))
+    if draw:
+        written += plots.plot_all(folder, results=results, scaling=scaling, steps=steps, swell=swell)
+    return written

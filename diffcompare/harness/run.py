@@ -1,0 +1,321 @@
+"""The comparison harness: accuracy and timing of every method on every case.
+
+A case is one (function, dimension, point, method).  For each function the harness
+prepares the reference and every method once (the method's setup is timed once:
+tracing, ``sympy.diff``, ``lambdify``), then at each point computes the gradient,
+scores it against the reference and, when timing is on, measures the gradient and the
+plain numpy forward pass with :func:`~diffcompare.harness.timing.measure`.
+
+Nothing that goes wrong in one case stops the run: it becomes a row whose ``status``
+says what happened (``error``, ``nonfinite``, ``timeout``, ``unsupported``) and whose
+``message`` says why.  SymPy work and every evaluation run under a time budget.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..budget import BudgetExceeded, time_budget
+from ..methods import METHODS
+from ..ops.numpy_namespace import numpy_namespace
+from ..suite.records import SuiteFunction, suite
+from ..truth.accuracy import gradient_error
+from ..truth.reference import PreparedReference, ReferenceGradient
+from .timing import measure, time_once
+
+__all__ = ["COLUMNS", "STATUSES", "HarnessOptions", "run_function", "run_suite"]
+
+#: Row statuses, in the order a reader should worry about them.
+STATUSES = ("ok", "nonfinite", "error", "timeout", "unsupported")
+
+ACCURACY_COLUMNS = [
+    "max_rel_err",
+    "norm_rel_err",
+    "median_rel_err",
+    "max_ulp_err",
+    "median_ulp_err",
+    "max_abs_err",
+]
+TIMING_COLUMNS = ["setup_s", "eval_s", "eval_spread", "eval_runs", "forward_s", "ratio_to_forward"]
+SIZE_COLUMNS = ["f_evals", "expr_ops", "cse_ops", "tape_nodes"]
+COLUMNS = [
+    "function", "dim", "point", "kind", "method", "status",
+    *ACCURACY_COLUMNS, "err_estimate", *TIMING_COLUMNS, *SIZE_COLUMNS, "message", "x",
+]  # fmt: skip
+
+_REFERENCE_STATUS = {
+    "nonfinite": "nonfinite",
+    "unstable": "error",
+    "too_large": "unsupported",
+    "error": "error",
+}
+
+
+@dataclass(frozen=True)
+class HarnessOptions:
+    """How much to measure.
+
+    Attributes
+    ----------
+    methods : tuple of str
+        Method names from :data:`diffcompare.METHODS`.
+    timing : bool
+        Measure setup, evaluation and forward times (off: accuracy only).
+    repeats : int
+        Timed runs per measurement; the median is reported.
+    min_run_time : float
+        Seconds one timed run should last at least (calls are looped to reach it).
+    budget_s : float or None
+        Time budget of each setup and each evaluation, in seconds.
+    seed : int or None
+        Seed of the ordinary points (``None``: the suite's own seed).
+    ordinary_points : int
+        How many of each function's ordinary points to use (at most 3).
+    hard_points : bool
+        Whether to include the tagged hard points.
+    """
+
+    methods: tuple[str, ...] = tuple(METHODS)
+    timing: bool = True
+    repeats: int = 5
+    min_run_time: float = 0.01
+    budget_s: float | None = 30.0
+    seed: int | None = None
+    ordinary_points: int = 3
+    hard_points: bool = True
+
+    def __post_init__(self):
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown methods {unknown}; expected some of {', '.join(METHODS)}")
+        if not isinstance(self.repeats, int) or self.repeats < 1:
+            raise ValueError(f"repeats must be an integer >= 1; got {self.repeats!r}")
+
+
+def _points(record: SuiteFunction, options: HarnessOptions):
+    ordinary = record.points if options.seed is None else record.points_for(options.seed)
+    for i, point in enumerate(ordinary[: options.ordinary_points]):
+        yield f"ordinary-{i}", "ordinary", point
+    for i, hard in enumerate(record.hard_points if options.hard_points else ()):
+        yield f"{hard.tag}-{i}", hard.tag, np.array(hard.x)
+
+
+def _failure(error: BaseException) -> tuple[str, str]:
+    """The status and message of an exception raised by a case."""
+    if isinstance(error, BudgetExceeded):
+        return "timeout", str(error)
+    if isinstance(error, NotImplementedError):
+        return "unsupported", f"{type(error).__name__}: {error}"
+    return "error", f"{type(error).__name__}: {error}"
+
+
+def _quietly(fn: Callable, budget_s: float | None):
+    """Run ``fn`` under the time budget with float warnings silenced (hard points overflow)."""
+    with time_budget(budget_s), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn()
+
+
+class _Case:
+    """Accumulates one row; fields not set stay NaN."""
+
+    def __init__(self, record: SuiteFunction, label: str, kind: str, point: np.ndarray, method: str):
+        self.row = dict.fromkeys(COLUMNS, np.nan)
+        self.row.update(
+            function=record.name, dim=record.dim, point=label, kind=kind, method=method,
+            status="ok", message="", x=" ".join(repr(float(v)) for v in point),
+        )  # fmt: skip
+
+    def fail(self, status: str, message: str) -> dict:
+        self.row.update(status=status, message=message)
+        return self.row
+
+
+def prepare_reference(record: SuiteFunction, budget_s: float | None):
+    """``(PreparedReference or None, failure message)``, within the budget."""
+    try:
+        return _quietly(lambda: PreparedReference(record.f, record.dim), budget_s), ""
+    except Exception as error:
+        status, message = _failure(error)
+        return None, f"reference {status}: {message}"
+
+
+def reference_values(record: SuiteFunction, options: HarnessOptions):
+    """The reference at every point of ``record``: a list of ReferenceGradient."""
+    budget_s = options.budget_s
+    reference, failure = prepare_reference(record, budget_s)
+    values = []
+    for _, _, point in _points(record, options):
+        if reference is None:
+            values.append(ReferenceGradient(None, "error", 50, failure))
+            continue
+        try:
+            values.append(_quietly(lambda p=point: reference(p), budget_s))
+        except Exception as error:
+            status, message = _failure(error)
+            values.append(ReferenceGradient(None, "error", 50, f"reference {status}: {message}"))
+    return values
+
+
+def _score(
+    case: _Case, prepared, point: np.ndarray, truth: ReferenceGradient, budget_s: float | None
+) -> None:
+    if prepared.with_error is not None:
+        value, estimate = _quietly(lambda: prepared.with_error(point), budget_s)
+        case.row["err_estimate"] = float(np.max(np.abs(estimate)))
+    else:
+        value = _quietly(lambda: prepared.gradient(point), budget_s)
+    status, messages = "ok", []
+    if not np.all(np.isfinite(value)):
+        status = "nonfinite"
+        messages.append("the gradient has inf or nan components")
+    if truth.status != "ok":
+        status = "nonfinite" if status == "nonfinite" else _REFERENCE_STATUS[truth.status]
+        messages.append(f"no reference: {truth.message}")
+    else:
+        case.row.update(vars(gradient_error(value, truth.value)))
+    if messages:
+        case.fail(status, "; ".join(messages))
+
+
+def _time(case: _Case, prepared, point: np.ndarray, forward_s: float, options: HarnessOptions) -> None:
+    timing = _quietly(
+        lambda: measure(
+            lambda: prepared.gradient(point), repeats=options.repeats, min_run_time=options.min_run_time
+        ),
+        options.budget_s,
+    )
+    case.row.update(eval_s=timing.median, eval_spread=timing.spread, eval_runs=timing.runs * timing.loops)
+    case.row.update(
+        forward_s=forward_s, ratio_to_forward=timing.median / forward_s if forward_s > 0 else np.nan
+    )
+
+
+def _forward_time(record: SuiteFunction, point: np.ndarray, options: HarnessOptions) -> float:
+    """Median time of the plain numpy forward pass; NaN if f fails (its rows say why)."""
+
+    def forward():
+        return record.f(point, numpy_namespace)
+
+    try:
+        timing = _quietly(
+            lambda: measure(forward, repeats=options.repeats, min_run_time=options.min_run_time),
+            options.budget_s,
+        )
+    except Exception:
+        return np.nan
+    return timing.median
+
+
+def run_function(
+    record: SuiteFunction,
+    options: HarnessOptions = HarnessOptions(),
+    references: Sequence[ReferenceGradient] | None = None,
+) -> list[dict]:
+    """All rows of one suite function: each point by each method.
+
+    Parameters
+    ----------
+    record : SuiteFunction
+    options : HarnessOptions
+    references : sequence of ReferenceGradient, optional
+        Precomputed references, one per point (as from :func:`reference_values`).
+
+    Returns
+    -------
+    list of dict
+        Rows with the keys :data:`COLUMNS`.
+    """
+    if references is None:
+        references = reference_values(record, options)
+    prepared, setup = {}, {}
+    for method in options.methods:
+        try:
+            prepared[method], setup[method] = _quietly(
+                lambda m=method: time_once(lambda: METHODS[m].prepare(record.f, record.dim)), options.budget_s
+            )
+        except Exception as error:
+            setup[method] = _failure(error)
+    rows = []
+    for (label, kind, point), truth in zip(_points(record, options), references, strict=True):
+        forward_s = _forward_time(record, point, options) if options.timing else np.nan
+        for method in options.methods:
+            case = _Case(record, label, kind, point, method)
+            rows.append(case.row)
+            if method not in prepared:
+                case.fail(*setup[method])
+                continue
+            case.row["setup_s"] = setup[method]
+            details = prepared[method].details
+            case.row.update({k: details[k] for k in ("f_evals", "expr_ops", "cse_ops") if k in details})
+            try:
+                if prepared[method].graph_size is not None:
+                    size = prepared[method].graph_size
+                    case.row["tape_nodes"] = _quietly(lambda s=size, p=point: s(p), options.budget_s)
+                _score(case, prepared[method], point, truth, options.budget_s)
+                if options.timing and case.row["status"] in ("ok", "unsupported"):
+                    _time(case, prepared[method], point, forward_s, options)
+            except Exception as error:
+                case.fail(*_failure(error))
+    return rows
+
+
+def _suite_references(name: str, dim: int, options: HarnessOptions):
+    (record,) = suite([name])
+    if record.dim != dim:
+        record = record.resized(dim)
+    return reference_values(record, options)
+
+
+def run_suite(
+    records: Iterable[SuiteFunction],
+    options: HarnessOptions = HarnessOptions(),
+    jobs: int = 1,
+    progress: Callable[[int, int, str], None] | None = None,
+    rows: list | None = None,
+) -> pd.DataFrame:
+    """Rows for every record, as a DataFrame with columns :data:`COLUMNS`.
+
+    Parameters
+    ----------
+    records : iterable of SuiteFunction
+    options : HarnessOptions
+    jobs : int
+        Processes for the accuracy-only work (the references); timing always runs in
+        this process, one case at a time.  Records not in the suite are evaluated here.
+    progress : callable, optional
+        ``progress(done, total, name)`` before each function.
+    rows : list, optional
+        Rows are appended here as each function finishes, so that a caller who is
+        interrupted (Ctrl-C) keeps everything already measured.
+    """
+    records = list(records)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
+    rows = [] if rows is None else rows
+    suite_names = {r.name for r in suite()}
+    futures = {}
+    pool = ProcessPoolExecutor(jobs) if jobs > 1 else None
+    try:
+        if pool is not None:
+            for record in records:
+                if record.name in suite_names:
+                    futures[record.name, record.dim] = pool.submit(
+                        _suite_references, record.name, record.dim, options
+                    )
+        for done, record in enumerate(records):
+            if progress is not None:
+                progress(done, len(records), record.name)
+            future = futures.get((record.name, record.dim))
+            references = future.result() if future is not None else None
+            rows.extend(run_function(record, options, references))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,247 @@
+"""Studies beyond the suite table: scaling with n, expression swell, finite-difference steps.
+
+Each study returns a tidy DataFrame; :mod:`diffcompare.harness.report` writes them and
+:mod:`diffcompare.harness.plots` draws them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from ..budget import time_budget
+from ..methods import METHODS
+from ..methods.central.difference import central_difference, central_step
+from ..methods.symbolic.gradient import symbolic_gradient
+from ..methods.tape.method import tape_size
+from ..mlp.model import ACTIVATIONS, LOSSES, MLP
+from ..mlp.symbolic import backprop_gradient
+from ..suite.functions import make_mlp_loss
+from ..suite.records import SuiteFunction, suite
+from ..truth.accuracy import normwise_relative_error
+from ..truth.reference import reference_gradient
+from .run import COLUMNS, HarnessOptions, _Case, _failure, _points, run_function
+from .timing import measure, time_once
+
+__all__ = [
+    "ROSENBROCK_SIZES",
+    "MLP_SIZES",
+    "mlp_record",
+    "scaling_study",
+    "swell_function",
+    "swell_study",
+    "step_study",
+    "STEP_STUDY_FUNCTIONS",
+    "MLP_LAYER_NETWORKS",
+    "best_steps",
+    "mlp_layer_study",
+]
+
+#: Networks of the per-layer MLP comparison (batch 64): the issue's sizes and a 3-layer net.
+MLP_LAYER_NETWORKS = ((4, 8, 3), (64, 32, 10), (784, 128, 10), (5, 7, 6, 3))
+MLP_LAYER_COLUMNS = [
+    "network", "activation", "loss", "layer", "parameter", "method", "against", "max_rel_err", "eval_s",
+]  # fmt: skip
+
+ROSENBROCK_SIZES = (2, 10, 100, 1_000, 10_000)
+
+#: (layer sizes, batch) of the MLP scaling study.
+MLP_SIZES = (((2, 3, 1), 4), ((4, 8, 3), 8), ((16, 16, 4), 16), ((64, 32, 10), 64))
+
+STEP_STUDY_FUNCTIONS = ("rosenbrock", "exp_log", "trigonometric", "sigmoid_sum", "goldstein_price")
+
+Progress = Callable[[str], None] | None
+
+
+def mlp_record(layers: tuple[int, ...], batch: int) -> SuiteFunction:
+    """The MLP of the scaling study as a suite-style record (tanh hidden layers, MSE)."""
+    f, dim = make_mlp_loss(layers, batch)
+    name = "mlp_" + "-".join(map(str, layers)) + f"_b{batch}"
+    return SuiteFunction(name, f, dim, (-1.0, 1.0), notes=f"MLP {layers}, batch {batch}")
+
+
+def scaling_study(
+    options: HarnessOptions,
+    rosenbrock_sizes: Sequence[int] = ROSENBROCK_SIZES,
+    mlp_sizes: Sequence = MLP_SIZES,
+    progress: Progress = None,
+) -> pd.DataFrame:
+    """Timing (and accuracy where the reference exists) as the problem grows.
+
+    One ordinary point per size; a method that exceeds the time budget at some size
+    gets a ``timeout`` row there, and at the larger sizes of the same study a ``timeout``
+    row that says so without running it again (each attempt would cost the whole budget,
+    more when the time goes to compiled code the budget cannot interrupt).
+    """
+    one_point = replace(options, ordinary_points=1, hard_points=False)
+    (rosenbrock,) = suite(["rosenbrock"])
+    cases = [("rosenbrock", rosenbrock.resized(n)) for n in rosenbrock_sizes]
+    cases += [("mlp", mlp_record(layers, batch)) for layers, batch in mlp_sizes]
+    rows = []
+    timed_out: dict[tuple[str, str], int] = {}  # (study, method) -> the size it timed out at
+    for study, record in cases:
+        if progress is not None:
+            progress(f"scaling {record.name} n={record.dim}")
+        methods = tuple(m for m in options.methods if (study, m) not in timed_out)
+        by_method = {}
+        if methods:
+            for row in run_function(record, replace(one_point, methods=methods)):
+                by_method[row["method"]] = row
+                if row["status"] == "timeout":
+                    timed_out[study, row["method"]] = record.dim
+        for method in options.methods:
+            row = by_method.get(method) or _not_rerun(record, one_point, method, timed_out[study, method])
+            rows.append({"study": study, **row})
+    return pd.DataFrame(rows, columns=["study", *COLUMNS])
+
+
+def _not_rerun(record: SuiteFunction, options: HarnessOptions, method: str, size: int) -> dict:
+    label, kind, point = next(_points(record, options))
+    message = f"not run: it exceeded the time budget at the smaller n = {size}"
+    return _Case(record, label, kind, point, method).fail("timeout", message)
+
+
+def swell_function(depth: int) -> Callable:
+    """``u_k = sin(u_{k-1}) u_{k-1} + x1`` from ``u_0 = x0 x1``, nested ``depth`` times.
+
+    ``u_{k-1}`` appears twice in ``u_k``, so the expression tree (and the tree of its
+    derivative, by the product rule) doubles with every level, while the computation
+    graph (the tape) grows by a constant.
+    """
+
+    def nested(x, xp):
+        u = x[0] * x[1]
+        for _ in range(depth):
+            u = xp.sin(u) * u + x[1]
+        return u
+
+    return nested
+
+
+def swell_study(
+    depths: Sequence[int] = range(1, 13), budget_s: float | None = 30.0, progress: Progress = None
+):
+    """SymPy's derivative size with and without CSE, and the tape's size, against depth."""
+    point = np.array([0.7, 0.3])
+    rows = []
+    for depth in depths:
+        if progress is not None:
+            progress(f"swell depth {depth}")
+        f = swell_function(depth)
+        row = {"depth": depth, "status": "ok", "message": "", "tape_nodes": tape_size(f, point)}
+        try:
+            with time_budget(budget_s):
+                compiled, setup_s = time_once(lambda f=f: symbolic_gradient(f, 2))
+            row.update(expr_ops=compiled.ops, cse_ops=compiled.cse_ops, setup_s=setup_s)
+        except Exception as error:
+            row["status"], row["message"] = _failure(error)
+        rows.append(row)
+    columns = ["depth", "status", "expr_ops", "cse_ops", "tape_nodes", "setup_s", "message"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def step_study(
+    names: Sequence[str] = STEP_STUDY_FUNCTIONS,
+    steps: Sequence[float] = tuple(10.0 ** -np.arange(1.0, 14.5, 0.5)),
+    progress: Progress = None,
+) -> pd.DataFrame:
+    """Central-difference error against the relative step h, at each function's first point.
+
+    Truncation error falls like h^2 and rounding error grows like eps/h, so the error
+    traces a V; the rule's step cbrt(eps) is included as its own row (``rule`` True).
+    """
+    rule_step = float(central_step(np.zeros(1))[0])  # cbrt(eps): the relative step at |x| <= 1
+    rows = []
+    for record in suite(list(names)):
+        if progress is not None:
+            progress(f"steps {record.name}")
+        point = record.points[0]
+        truth = reference_gradient(record.f, point).value
+        for step in [*steps, rule_step]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                estimate = central_difference(record.f, point, step=step)
+            rows.append(
+                {
+                    "function": record.name,
+                    "step": step,
+                    "rule": step == rule_step,
+                    "norm_rel_err": normwise_relative_error(estimate, truth),
+                }
+            )
+    return pd.DataFrame(rows, columns=["function", "step", "rule", "norm_rel_err"])
+
+
+def best_steps(steps: pd.DataFrame) -> pd.DataFrame:
+    """Per function: the empirically best step and its error beside the rule's."""
+    rows = []
+    for name, group in steps.groupby("function", sort=False):
+        scanned = group[~group["rule"]]
+        best = scanned.loc[scanned["norm_rel_err"].idxmin()]
+        rule = group[group["rule"]].iloc[0]
+        rows.append(
+            {
+                "function": name,
+                "best_step": best["step"],
+                "best_err": best["norm_rel_err"],
+                "rule_step": rule["step"],
+                "rule_err": rule["norm_rel_err"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def mlp_layer_study(
+    networks: Sequence[tuple[int, ...]] = MLP_LAYER_NETWORKS,
+    batch: int = 64,
+    repeats: int = 5,
+    min_run_time: float = 0.05,
+    progress: Progress = None,
+) -> pd.DataFrame:
+    """The SymPy-derived backpropagation rules against autograd and the tape, per layer.
+
+    For each network, activation and loss (data ``MLP.random(..., seed=0)``, parameters
+    ``random_parameters(seed=1)``): one row per (layer, parameter block, method, other
+    method).  No 50-digit reference exists at these sizes, so ``max_rel_err`` is the
+    normwise relative error of the method's block against the same block of the method
+    in ``against``.  ``eval_s`` is the method's median time per whole gradient.
+    """
+    rows = []
+    for layers, activation, loss in itertools.product(networks, ACTIVATIONS, LOSSES):
+        net = MLP.random(layers, activation, loss, batch=batch, seed=0)
+        network = "-".join(map(str, layers))
+        if progress is not None:
+            progress(f"mlp layers {network} {activation} {loss}")
+        x = net.random_parameters(seed=1)
+        functions = {
+            "symbolic_rules": lambda x, net=net: backprop_gradient(net, x),
+            "autograd": METHODS["autograd"].prepare(net.f, net.dim).gradient,
+            "tape": METHODS["tape"].prepare(net.f, net.dim).gradient,
+        }
+        gradients = {name: fn(x) for name, fn in functions.items()}
+        times = {
+            name: measure(lambda fn=fn, x=x: fn(x), repeats=repeats, min_run_time=min_run_time).median
+            for name, fn in functions.items()
+        }
+        for method, against in itertools.permutations(functions, 2):
+            for block, span in net.layer_slices():
+                error = normwise_relative_error(gradients[method][span], gradients[against][span])
+                rows.append(
+                    {
+                        "network": network,
+                        "activation": activation,
+                        "loss": loss,
+                        "layer": int(block[1:]),
+                        "parameter": block[0],
+                        "method": method,
+                        "against": against,
+                        "max_rel_err": error,
+                        "eval_s": times[method],
+                    }  # fmt: skip
+                )
+    return pd.DataFrame(rows, columns=MLP_LAYER_COLUMNS)

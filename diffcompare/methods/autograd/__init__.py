@@ -1,0 +1,1 @@
+"""Method ``"autograd"``: the autograd package's reverse mode."""

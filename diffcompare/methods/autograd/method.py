@@ -1,0 +1,22 @@
+"""Method ``"autograd"``: the autograd package's ``grad`` on the same source."""
+
+from __future__ import annotations
+
+import autograd
+from autograd.tracer import getval
+
+from ...validation import check_scalar_output
+from ..base import PreparedGradient
+from .namespace import autograd_namespace
+
+
+class AutogradMethod:
+    name = "autograd"
+
+    def prepare(self, f, dim):
+        def scalar_f(x):
+            out = f(x, autograd_namespace)
+            check_scalar_output(getval(out), "autograd")
+            return out
+
+        return PreparedGradient(autograd.grad(scalar_f))

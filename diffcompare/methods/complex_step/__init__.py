@@ -1,0 +1,1 @@
+"""Method ``"complex_step"``: the complex-step derivative."""

@@ -1,0 +1,1 @@
+"""Method ``"richardson"``: central differences extrapolated in a Neville tableau."""

@@ -1,0 +1,1 @@
+"""Method ``"symbolic"``: SymPy, one symbol per coordinate."""

@@ -1,0 +1,176 @@
+"""Symbolic differentiation: trace ``f`` with SymPy symbols, ``sympy.diff``, ``lambdify``.
+
+One real symbol per coordinate of ``x``.  The traced expression, the derivative
+expressions, their operation counts before and after common-subexpression elimination
+(CSE) and the generated numpy source are all kept on the result for inspection.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from ...validation import check_callable, check_scalar_output
+from .namespace import SymbolicArray, sympy_namespace
+
+__all__ = ["SymbolicGradient", "symbolic_gradient", "trace", "differentiate"]
+
+
+def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
+    """Evaluate ``f`` on a vector of ``dim`` real SymPy symbols.
+
+    Returns
+    -------
+    symbols : tuple of sympy.Symbol
+        ``x0 ... x{dim-1}``.
+    expression : sympy.Expr
+        ``f`` as a SymPy expression.
+
+    Raises
+    ------
+    NotImplementedError
+        If ``f`` branches in Python on a traced value (write it with ``xp.where``) or
+        calls an operation the SymPy namespace lacks.
+    ValueError, TypeError
+        If ``f`` does not return a real scalar, or converts a traced value to a float.
+    """
+    check_callable(f)
+    symbols = sympy.symbols(f"x0:{dim}", real=True)
+    x = np.array(symbols, dtype=object).view(SymbolicArray)
+    try:
+        out = f(x, sympy_namespace)
+    except TypeError as error:
+        if "truth value of Relational" in str(error):
+            raise NotImplementedError(
+                "symbolic tracing failed: f uses Python control flow (if, max, min, ...) "
+                "on a traced value; write the branch with xp.where or xp.maximum"
+            ) from error
+        if "loop of ufunc does not support" in str(error):  # e.g. inside np.linalg.norm
+            raise NotImplementedError(
+                f"symbolic tracing failed: f called a numpy function that SymPy expressions cannot "
+                f"pass through ({error}); write f with the operations of xp"
+            ) from error
+        if "convert expression to float" in str(error):
+            raise TypeError(
+                "symbolic tracing failed: f converted a traced value to a Python float "
+                "(float(), the math module, ...); write it with the operations of xp"
+            ) from error
+        raise
+    if isinstance(out, np.ndarray) and out.shape == ():
+        out = out.item()
+    check_scalar_output(out, "sympy")
+    return symbols, sympy.sympify(out)
+
+
+def differentiate(f: Callable, dim: int):
+    """Trace ``f`` and return ``(symbols, expression, gradient expressions)``."""
+    symbols, expression = trace(f, dim)
+    return symbols, expression, tuple(sympy.diff(expression, s) for s in symbols)
+
+
+def _with_round_trip_floats(expressions):
+    """Give every float constant 17 significant digits before printing.
+
+    SymPy keeps a float64 constant exactly but prints it with 15 digits, so lambdify
+    would silently compile 2*pi as 6.28318530717959 (off by 4e-16 relative); 17
+    digits round-trip every double.
+    """
+    constants = set().union(*(e.atoms(sympy.Float) for e in expressions))
+    exact = {c: sympy.Float(c, 17) for c in constants}
+    return [e.xreplace(exact) for e in expressions]
+
+
+def _operation_count(expressions) -> int:
+    return int(sum(sympy.count_ops(e) for e in expressions))
+
+
+@dataclass(frozen=True)
+class SymbolicGradient:
+    """The SymPy gradient of a traced function, compiled to numpy.
+
+    Attributes
+    ----------
+    symbols, expression, gradient
+        The symbols, the traced expression and one derivative expression per symbol.
+    ops, cse_ops : int
+        Operation counts of the gradient before and after CSE.
+    source : str
+        The generated numpy function (a readable list of CSE assignments).
+    """
+
+    symbols: tuple
+    expression: sympy.Expr
+    gradient: tuple
+    ops: int
+    cse_ops: int
+    function: Callable = field(repr=False)
+    source: str = field(repr=False)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.function(x), dtype=np.float64).reshape(len(self.symbols))
+
+
+def _select(condlist, choicelist, default=0):
+    # SymPy prints a piecewise result (the derivative of a nested Max) as select(...),
+    # and numpy.select refuses conditions that are not boolean arrays: Python's True,
+    # numpy booleans from scalar comparisons, and an inner select's 0.0/1.0 result
+    # (its nan default makes it float) all are.  None of them is ever nan: every
+    # select SymPy prints ends with the condition True.
+    return np.select([np.asarray(c).astype(bool) for c in condlist], choicelist, default)
+
+
+def lambdify_numpy(arguments, expressions, cse: tuple):
+    """``sympy.lambdify`` to numpy with the given CSE and a ``select`` that takes scalars.
+
+    Names are printed unqualified (``sin``, not ``numpy.sin``) so that the namespace's
+    ``select`` replaces numpy's; every other name is numpy's own.
+    """
+    settings = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}
+    printer = NumPyPrinter(settings)
+    return sympy.lambdify(
+        arguments, expressions, modules=[{"select": _select}, "numpy"], printer=printer, cse=lambda _: cse
+    )
+
+
+def symbolic_gradient(f: Callable, dim: int) -> SymbolicGradient:
+    """Differentiate ``f(x, xp)`` symbolically for vectors of length ``dim``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, xp)`` returning a scalar.
+    dim : int
+        Length of ``x``.
+
+    Returns
+    -------
+    SymbolicGradient
+        Callable on a float64 vector; carries the expressions and their sizes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = symbolic_gradient(lambda x, xp: xp.sum(x ** 3), 2)
+    >>> g.gradient
+    (3*x0**2, 3*x1**2)
+    >>> g(np.array([1.0, 2.0]))
+    array([ 3., 12.])
+    """
+    symbols, expression, gradient = differentiate(f, dim)
+    replacements, reduced = sympy.cse(_with_round_trip_floats(gradient))
+    cse_ops = _operation_count(r for _, r in replacements) + _operation_count(reduced)
+    function = lambdify_numpy([symbols], list(gradient), (replacements, reduced))
+    return SymbolicGradient(
+        symbols=symbols,
+        expression=expression,
+        gradient=gradient,
+        ops=_operation_count(gradient),
+        cse_ops=cse_ops,
+        function=function,
+        source=inspect.getsource(function),
+    )

@@ -1,0 +1,335 @@
+"""The SymPy namespace: arrays are numpy object arrays of SymPy expressions.
+
+Tracing a test function with this namespace turns it into a SymPy expression.  Purely
+numeric work (a constant's exp, 2.0 * pi) is done by numpy, exactly as the float64
+program does it.  Where a float constant meets a symbol it enters the expression as a
+SymPy Float holding that double exactly, at :data:`CONSTANT_DIGITS` digits: SymPy's
+default 15-digit Floats would round every product and quotient of constants that
+tracing and ``sympy.diff`` fold together (``x**6 / 6.0`` becomes ``fl(1/6) x**6``, its
+derivative ``6 fl(1/6) x**5`` rounded again), and the reference would then describe a
+slightly different function.  What still rounds is a sum of constants more than about
+280 binary orders of magnitude apart: ``x + 1e-100 * x`` collects into
+``(1 + 1e-100) x``, and 1 + 1e-100 does not fit in 100 digits.
+
+Ordering comparisons (``<``, ``<=``, ``>``, ``>=``, also inside ``maximum``, ``minimum``
+and ``max``) are built by :func:`stable_relation`, as a difference against 0.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import numpy as np
+import sympy
+
+from ...ops.namespace import Namespace
+from ...ops.numpy_namespace import NUMPY_FUNCTIONS
+
+__all__ = ["CONSTANT_DIGITS", "SymbolicArray", "stable_relation", "sympy_namespace"]
+
+#: Digits of the SymPy Floats that carry the program's float64 constants.
+CONSTANT_DIGITS = 100
+
+_COMPARISONS = frozenset(("greater", "greater_equal", "less", "less_equal", "equal", "not_equal"))
+
+
+def stable_relation(relation: type, a, b) -> sympy.Basic:
+    """``relation(a, b)`` written as ``relation(a - b, 0)``, a form SymPy leaves alone.
+
+    A ``Piecewise`` puts its conditions in SymPy's canonical form, when it is built and
+    again for every derivative, and for some relations between two sums with Float
+    coefficients that form is not a fixed point: ``2.0*x0 + x1 >= x1 - 2.0*x0`` turns
+    into ``2.0*x0 - x1 >= -2.0*x0 - x1`` and back, without end (``RecursionError``).
+    With a number on the right, canonicalising at most negates both sides, once.  Both
+    forms hold at the same real points, so the reference, which evaluates conditions
+    with all its working digits, is unchanged.  In float64 (the symbolic method's
+    compiled code) ``fl(a - b) > 0`` can differ from ``fl(a) > fl(b)`` within rounding
+    of a tie, as SymPy's own rearranged conditions could.  Two numbers are compared
+    directly (``oo - oo`` would be nan).
+
+    Parameters
+    ----------
+    relation : type
+        ``sympy.Gt``, ``sympy.Ge``, ``sympy.Lt`` or ``sympy.Le``.
+    a, b : sympy.Expr or number
+        The two sides.
+
+    Returns
+    -------
+    sympy.Basic
+        The relation, or ``sympy.true`` / ``sympy.false`` when it can be decided.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> stable_relation(sympy.Ge, 2.0 * x + 1, 1 - 2.0 * x)
+    4.0*x >= 0
+    """
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    if a.is_number and b.is_number:
+        return relation(a, b)
+    return relation(a - b, 0)
+
+
+#: The ordering comparisons of traced arrays, elementwise.  ``==`` and ``!=`` stay
+#: numpy's object comparisons (structural equality of the expressions).
+_ORDERINGS = {
+    name: np.frompyfunc(partial(stable_relation, relation), 2, 1)
+    for name, relation in [
+        ("greater", sympy.Gt),
+        ("greater_equal", sympy.Ge),
+        ("less", sympy.Lt),
+        ("less_equal", sympy.Le),
+    ]
+}
+
+
+#: ufuncs whose object loop calls Python's operators, which SymPy expressions support.
+_OBJECT_LOOP = frozenset(
+    ("add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive", "absolute")
+)
+
+
+def _object_only(ufunc: np.ufunc) -> bool:
+    """Whether ``ufunc`` has only an object loop: one of np.frompyfunc, this module's own."""
+    return ufunc.types == ["O" * ufunc.nin + "->" + "O" * ufunc.nout]
+
+
+class SymbolicArray(np.ndarray):
+    """An object array of SymPy expressions, also for single elements (0-d).
+
+    Every operation on it passes through :meth:`__array_ufunc__`, which gives float
+    operands their exact SymPy value and keeps comparisons symbolic (plain object
+    arrays call ``bool()`` on each relational, which fails), so that
+    ``xp.where(x > 0, ...)`` traces into a ``Piecewise``.
+    """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        inputs = tuple(_exact_operand(i) for i in inputs)
+        if "out" in kwargs:  # np.mean passes an out= array: plain, or numpy calls back here
+            kwargs["out"] = tuple(
+                o.view(np.ndarray) if isinstance(o, SymbolicArray) else o for o in kwargs["out"]
+            )
+        name = ufunc.__name__
+        if method == "__call__" and name in _ORDERINGS and not kwargs:
+            return _symbolic(_ORDERINGS[name](*inputs))
+        if method == "__call__" and name in _COMPARISONS:
+            kwargs["dtype"] = object
+        elif name not in _OBJECT_LOOP and not _object_only(ufunc):
+            # np.sin(x) on objects would call x.sin(), which SymPy expressions lack:
+            # take xp's twin, or name the function xp does not have.
+            twin = getattr(sympy_namespace, name, None)
+            if method != "__call__" or kwargs or twin is None:
+                raise NotImplementedError(
+                    f"the sympy namespace has no rule for numpy.{name} (method {method!r}); "
+                    "write f with the operations of xp"
+                )
+            return twin(*inputs)
+        return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
+
+    def __getitem__(self, key):
+        return _symbolic(super().__getitem__(key))
+
+
+_exact_floats = np.frompyfunc(lambda v: sympy.Float(float(v), CONSTANT_DIGITS), 1, 1)
+
+
+def _exact_operand(value):
+    if isinstance(value, SymbolicArray):
+        return value.view(np.ndarray)
+    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        return _exact_floats(value)
+    return value
+
+
+def _symbolic(value):
+    """Wrap object arrays and single expressions as (0-d) SymbolicArrays."""
+    if isinstance(value, sympy.Basic):
+        value = np.array(value, dtype=object)
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return value.view(SymbolicArray)
+    return value
+
+
+def _returning_symbolic(fn: Callable) -> Callable:
+    def wrapped(*args, **kwargs):
+        return _symbolic(fn(*args, **kwargs))
+
+    wrapped.__name__ = getattr(fn, "__name__", "operation")
+    return wrapped
+
+
+def _is_symbolic(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.dtype == object
+    return isinstance(value, sympy.Basic)
+
+
+def _elementwise(sympy_fn: Callable, numpy_fn: Callable) -> Callable:
+    """Apply ``sympy_fn`` to symbolic arrays and ``numpy_fn`` to numeric ones."""
+    vectorised = np.frompyfunc(sympy_fn, 1, 1)
+
+    def apply(x):
+        return vectorised(x) if _is_symbolic(x) else numpy_fn(x)
+
+    return apply
+
+
+def _as_bool(condition):
+    if isinstance(condition, (bool, np.bool_)):
+        return bool(condition)
+    return condition
+
+
+def _select(condition, a, b):
+    condition = _as_bool(condition)
+    if condition is True:
+        return a
+    if condition is False:
+        return b
+    return sympy.Piecewise((a, condition), (b, True))
+
+
+def _larger(a, b):
+    # A Piecewise (not sympy.Max) so that derivatives stay Piecewise, which every
+    # printer (numpy and mpmath alike) can evaluate.
+    if not (_is_symbolic(a) or _is_symbolic(b)):
+        return max(a, b)
+    return _select(stable_relation(sympy.Ge, a, b), a, b)
+
+
+def _smaller(a, b):
+    if not (_is_symbolic(a) or _is_symbolic(b)):
+        return min(a, b)
+    return _select(stable_relation(sympy.Le, a, b), a, b)
+
+
+def _binary(element_fn: Callable, numpy_fn: Callable) -> Callable:
+    vectorised = np.frompyfunc(element_fn, 2, 1)
+
+    def apply(a, b):
+        return vectorised(a, b) if (_is_symbolic(a) or _is_symbolic(b)) else numpy_fn(a, b)
+
+    return apply
+
+
+_where_elements = np.frompyfunc(_select, 3, 1)
+
+
+def _where(condition, a, b):
+    if not (_is_symbolic(condition) or _is_symbolic(a) or _is_symbolic(b)):
+        return np.where(condition, a, b)
+    return _where_elements(condition, a, b)
+
+
+def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callable:
+    """A reduction over ``axis`` (None, int or tuple) that combines whole rows at once.
+
+    Combining a row in one call (``sympy.Add(*row)``) avoids the quadratic cost of
+    adding terms one by one to an ever longer sum.
+    """
+
+    def reduce(x, axis=None, keepdims=False):
+        if not _is_symbolic(x):
+            return numpy_fn(x, axis=axis, keepdims=keepdims)
+        x = np.asarray(x, dtype=object)
+        axes = tuple(range(x.ndim)) if axis is None else np.atleast_1d(axis).tolist()
+        axes = tuple(a % x.ndim for a in axes)
+        kept = [a for a in range(x.ndim) if a not in axes]
+        rows = np.transpose(x, kept + list(axes)).reshape([x.shape[a] for a in kept] + [-1])
+        out = np.empty(rows.shape[:-1], dtype=object)
+        for index in np.ndindex(out.shape):
+            out[index] = combine(list(rows[index]))
+        if keepdims:
+            out = out.reshape([1 if a in axes else n for a, n in enumerate(x.shape)])
+        return out[()] if out.ndim == 0 else out
+
+    return reduce
+
+
+def _maximum_of(items):
+    # The first largest item wins, as in numpy.argmax: item i is chosen where it is
+    # larger than every earlier item and at least as large as every later one.
+    if not any(map(_is_symbolic, items)):
+        return max(items)
+    pieces = [
+        (
+            item,
+            sympy.And(
+                *(stable_relation(sympy.Gt, item, e) for e in items[:i]),
+                *(stable_relation(sympy.Ge, item, e) for e in items[i + 1 :]),
+            ),
+        )
+        for i, item in enumerate(items[:-1])
+    ]
+    return sympy.Piecewise(*pieces, (items[-1], True))
+
+
+def _asarray(obj, dtype=None):
+    array = np.asarray(obj, dtype=dtype)
+    if array.dtype == object or dtype is not None:
+        return array
+    return array.astype(np.float64)
+
+
+def _sigmoid(x):
+    return 1 / (1 + sympy.exp(-x))
+
+
+def _softplus(x):
+    return sympy.log(1 + sympy.exp(x))
+
+
+_sum = _reduce(lambda items: sympy.Add(*items), np.sum)
+
+
+def _mean(x, axis=None, keepdims=False):
+    if not _is_symbolic(x):
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    count = np.size(x) // max(np.size(np.sum(np.zeros(np.shape(x)), axis=axis)), 1)
+    return _sum(x, axis=axis, keepdims=keepdims) / sympy.Integer(count)
+
+
+# fmt: off
+SYMPY_FUNCTIONS = {
+    "negative": operator.neg,
+    "abs":      _elementwise(sympy.Abs, np.abs),
+    "exp":      _elementwise(sympy.exp, np.exp),
+    "expm1":    _elementwise(lambda x: sympy.exp(x) - 1, np.expm1),
+    "log":      _elementwise(sympy.log, np.log),
+    "log1p":    _elementwise(lambda x: sympy.log(1 + x), np.log1p),
+    "sqrt":     _elementwise(sympy.sqrt, np.sqrt),
+    "sin":      _elementwise(sympy.sin, np.sin),
+    "cos":      _elementwise(sympy.cos, np.cos),
+    "tan":      _elementwise(sympy.tan, np.tan),
+    "arcsin":   _elementwise(sympy.asin, np.arcsin),
+    "arccos":   _elementwise(sympy.acos, np.arccos),
+    "arctan":   _elementwise(sympy.atan, np.arctan),
+    "sinh":     _elementwise(sympy.sinh, np.sinh),
+    "cosh":     _elementwise(sympy.cosh, np.cosh),
+    "tanh":     _elementwise(sympy.tanh, np.tanh),
+    "sigmoid":  _elementwise(_sigmoid, NUMPY_FUNCTIONS["sigmoid"]),
+    "softplus": _elementwise(_softplus, NUMPY_FUNCTIONS["softplus"]),
+    "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+    "divide": operator.truediv, "power": operator.pow,
+    "maximum":  _binary(_larger, np.maximum),
+    "minimum":  _binary(_smaller, np.minimum),
+    "where":    _where,
+    "sum":      _sum,
+    "mean":     _mean,
+    "max":      _reduce(_maximum_of, np.max),
+    "logsumexp": _reduce(
+        lambda items: sympy.log(sympy.Add(*map(sympy.exp, items))),
+        NUMPY_FUNCTIONS["logsumexp"],
+    ),
+    "matmul": np.matmul, "getitem": operator.getitem,
+    "reshape": np.reshape, "transpose": np.transpose,
+    "concatenate": np.concatenate, "stack": np.stack,
+    "asarray": _asarray, "zeros": np.zeros, "ones": np.ones, "arange": np.arange,
+    "eye": np.eye,
+}
+# fmt: on
+
+sympy_namespace = Namespace("sympy", {name: _returning_symbolic(fn) for name, fn in SYMPY_FUNCTIONS.items()})

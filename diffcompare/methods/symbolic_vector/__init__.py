@@ -1,0 +1,1 @@
+"""Method ``"symbolic_vector"``: SymPy, one symbol per slice of x."""

@@ -1,0 +1,1 @@
+"""Method ``"symengine"``: the SymPy trace differentiated and compiled by SymEngine."""

@@ -1,0 +1,15 @@
+"""Method ``"symengine"``: SymPy trace, SymEngine derivative, compiled by ``symengine.Lambdify``."""
+
+from __future__ import annotations
+
+from ..base import PreparedGradient
+from .gradient import symengine_gradient
+
+
+class SymEngineMethod:
+    name = "symengine"
+
+    def prepare(self, f, dim):
+        compiled = symengine_gradient(f, dim)
+        details = {"symengine_ops": compiled.ops, "terms": compiled.terms, "backend": compiled.backend}
+        return PreparedGradient(compiled, details)

@@ -1,0 +1,201 @@
+"""The tape: array-valued nodes, primitive recording and the backward walk.
+
+A :class:`Node` holds a value, its parent nodes and a function that maps the gradient
+of the node to the gradients of its parents.  :func:`backward` orders the graph with an
+iterative depth-first search (no recursion, so a 100,000-node chain is fine) and sums
+the incoming gradients of every node in a dict keyed by node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ...ops.numpy_namespace import NUMPY_FUNCTIONS
+from ...ops.traced import TracedArray
+from ...ops.traced_functions import traced_functions
+from .rules import RULES, Scatter, Variadic
+
+__all__ = ["Node", "apply", "backward", "graph_size", "unbroadcast"]
+
+# numpy's functions, with the array-sequence operations taking their arrays as
+# separate arguments so that each one can be a parent node.
+FORWARD: dict[str, Callable] = {
+    **NUMPY_FUNCTIONS,
+    "concatenate": lambda *arrays, axis=0: np.concatenate(arrays, axis=axis),
+    "stack": lambda *arrays, axis=0: np.stack(arrays, axis=axis),
+}
+
+
+class Node(TracedArray):
+    """A value recorded on the tape: its parents and the map from its gradient to theirs.
+
+    Supports numpy's arithmetic operators, indexing and comparisons (which return
+    plain boolean arrays, so Python control flow on values works).  ``order`` numbers
+    nodes in creation order: a node is always created after its parents, so sorting by
+    it is a topological order.
+    """
+
+    __slots__ = ("value", "parents", "vjp", "order")
+    engine, loses, rules = "the tape", "detach it from the tape", RULES
+
+    def __init__(self, value: Any, parents: tuple[Node, ...] = (), vjp: Callable | None = None):
+        self.value = value
+        self.parents = parents
+        self.vjp = vjp
+        self.order = next(_creation)
+
+    def __repr__(self):
+        return f"Node({self.value!r})"
+
+    __hash__ = object.__hash__  # nodes are dict keys, by identity
+
+
+_creation = itertools.count()
+
+
+def apply(op: str, *args: Any, **params: Any) -> Any:
+    """Evaluate primitive ``op`` and record it if any argument is a :class:`Node`.
+
+    Returns a plain value when no argument is traced.
+
+    Raises
+    ------
+    NotImplementedError
+        If a traced argument has no derivative rule for ``op``.
+    """
+    forward, rules = FORWARD.get(op), RULES.get(op)
+    if forward is None or rules is None:
+        raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
+    values = [arg.value if isinstance(arg, TracedArray) else arg for arg in args]
+    ans = forward(*values, **params)
+    parents, vjps = [], []
+    variadic = type(rules) is Variadic
+    for index, arg in enumerate(args):
+        if type(arg) is not Node:
+            continue
+        if variadic:
+            rule = partial(rules.rule, index)
+        elif index < len(rules):
+            rule = rules[index]
+        else:
+            raise NotImplementedError(
+                f"the tape has no derivative rule for argument {index} of operation {op!r}"
+            )
+        if rule is not None:
+            parents.append(arg)
+            vjps.append(rule)
+    if not parents:
+        return ans
+    if len(vjps) == 1:  # most nodes: no list to build on the way back
+        (rule,) = vjps
+
+        def vjp(g):
+            return (rule(g, ans, *values, **params),)
+
+    else:
+
+        def vjp(g):
+            return [rule(g, ans, *values, **params) for rule in vjps]
+
+    return Node(ans, tuple(parents), vjp)
+
+
+Node.apply = staticmethod(apply)
+Node.functions = traced_functions(apply)
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``shape``."""
+    grad = np.asarray(grad)
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return np.broadcast_to(grad, shape)
+
+
+def _topological_order(root: Node) -> list[Node]:
+    """Nodes reachable from ``root``, each after all of its parents (iterative search).
+
+    Creation order is a topological order, so the walk only has to find the nodes.
+    """
+    found = {id(root): root}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=_order)
+
+
+_order = operator.attrgetter("order")
+
+
+def graph_size(root: Node) -> int:
+    """Number of nodes ``root`` depends on, itself and the inputs included."""
+    return len(_topological_order(root))
+
+
+def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
+    """Propagate ``seed`` from ``root`` to every node it depends on.
+
+    Gradients are summed in a dict keyed by node.  A sum the walk allocated itself
+    (``owned``) is added to in place; any other array may be shared (``add`` passes
+    its gradient to both arguments) and is never written to.
+
+    Returns
+    -------
+    dict
+        The gradient of ``root`` with respect to each leaf node (nodes without
+        parents), keyed by node.
+    """
+    grads: dict[Node, Any] = {root: seed}
+    owned: set[Node] = set()
+    for node in reversed(_topological_order(root)):
+        parents = node.parents
+        if not parents:
+            continue
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        owned.discard(node)
+        # vjp returns one gradient per parent (apply builds both from the same list)
+        for parent, parent_grad in zip(parents, node.vjp(g), strict=False):
+            value = parent.value
+            try:
+                shape = value.shape  # arrays and numpy scalars
+            except AttributeError:
+                shape = np.shape(value)
+            kind = type(parent_grad)
+            if kind is Scatter:
+                if parent not in owned:
+                    buffer = np.zeros(shape)
+                    if parent in grads:
+                        buffer += grads[parent]
+                    grads[parent] = buffer
+                    owned.add(parent)
+                parent_grad.add_into(grads[parent])
+                continue
+            # numpy scalars come from ufuncs on 0-d arrays and need no unbroadcasting
+            if (kind is not np.ndarray and kind is not np.float64) or parent_grad.shape != shape:
+                parent_grad = unbroadcast(parent_grad, shape)
+            current = grads.get(parent)
+            if current is None:
+                grads[parent] = parent_grad
+            elif parent in owned:
+                grads[parent] += parent_grad  # in place for arrays; scalars are rebound
+            else:
+                grads[parent] = current + parent_grad
+                owned.add(parent)
+    return grads

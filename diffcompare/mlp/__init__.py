@@ -1,0 +1,1 @@
+"""The multilayer perceptron, its backpropagation rules derived by SymPy, and training."""

@@ -1,0 +1,82 @@
+"""The array namespace ``xp`` handed to a test function.
+
+A :class:`Namespace` is a read-only mapping from operation names (see
+:mod:`diffcompare.ops`) to one backend's implementations, reachable as attributes:
+``xp.exp(x)``.  Asking for an operation the backend lacks raises
+:class:`UnsupportedOperationError`, which names the operation and the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .table import ALIASES, CONSTANTS, CONSTRUCTORS, OPS, canonical_name
+
+__all__ = ["Namespace", "UnsupportedOperationError"]
+
+
+class UnsupportedOperationError(NotImplementedError, AttributeError):
+    """A function asked a backend for an operation it does not provide.
+
+    It is a ``NotImplementedError`` (a missing rule) and also an ``AttributeError``,
+    so ``hasattr(xp, name)`` keeps working.
+    """
+
+
+class Namespace:
+    """One backend's implementation of every operation in :data:`~diffcompare.ops.OPS`.
+
+    Parameters
+    ----------
+    backend : str
+        Name used in error messages (``"numpy"``, ``"tape"``, ...).
+    functions : mapping of str to callable
+        Implementations keyed by canonical operation name; must cover every name in
+        ``OPS`` and ``CONSTRUCTORS``.
+    constants : mapping of str to object, optional
+        Values for the names in :data:`~diffcompare.ops.CONSTANTS`.
+
+    Raises
+    ------
+    ValueError
+        If ``functions`` misses an operation or names an unknown one.
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        functions: Mapping[str, Callable[..., Any]],
+        constants: Mapping[str, Any] | None = None,
+    ) -> None:
+        expected = set(OPS) | set(CONSTRUCTORS)
+        missing = expected - set(functions)
+        unknown = set(functions) - expected
+        if missing or unknown:
+            raise ValueError(
+                f"functions for backend {backend!r} must cover exactly the operations in "
+                f"diffcompare.ops; missing {sorted(missing)}, unknown {sorted(unknown)}"
+            )
+        members = dict(CONSTANTS)
+        members.update(constants or {})
+        members.update(functions)
+        self.backend = backend
+        self._members = members
+        # Every name, aliases included, as an instance attribute: ``xp.sin`` is then a
+        # plain attribute lookup, and __getattr__ runs only for unknown names.
+        vars(self).update(members)
+        vars(self).update({alias: members[name] for alias, name in ALIASES.items() if name in members})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._members[canonical_name(name)]
+        except KeyError:
+            raise UnsupportedOperationError(
+                f"the {self.backend} namespace has no operation {name!r}; supported: {', '.join(sorted(OPS))}"
+            ) from None
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._members)
+
+    def __repr__(self) -> str:
+        return f"<diffcompare namespace {self.backend!r}>"

@@ -1,0 +1,140 @@
+"""numpy's operators for the values of diffcompare's own engines, written once.
+
+The tape's :class:`~diffcompare.methods.tape.engine.Node` and forward mode's
+:class:`~diffcompare.methods.forward.dual.Dual` both derive from :class:`TracedArray`: every
+operator becomes one call of the engine's ``apply(op, *args)``, comparisons act on the
+plain values (so Python branches on values work), and conversions that would silently
+drop the derivative are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .table import canonical_name
+
+__all__ = ["TracedArray", "value_of"]
+
+_COMPARISONS = frozenset(("less", "less_equal", "greater", "greater_equal", "equal", "not_equal"))
+
+
+def value_of(x: Any) -> Any:
+    """The plain value of a traced array, or ``x`` itself."""
+    return x.value if isinstance(x, TracedArray) else x
+
+
+def _axes(axes: tuple):
+    """``x.transpose()``, ``x.transpose(1, 0)`` and ``x.transpose((1, 0))`` as numpy allows."""
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        return axes[0]
+    return axes or None
+
+
+class TracedArray:
+    """Base of the traced values: subclasses hold ``value`` and set the class attributes.
+
+    Attributes
+    ----------
+    engine : str
+        The engine's name in error messages.
+    loses : str
+        What converting the value to a plain array would lose.
+    rules : mapping
+        Operation names the engine can differentiate.
+    functions : mapping
+        The engine's operation table (its ``xp``), for numpy functions called on a
+        traced value.
+    apply : callable
+        ``apply(op, *args, **params)``: evaluate and record one operation.
+    """
+
+    __slots__ = ()
+    __array_priority__ = 100.0
+    engine: ClassVar[str]
+    loses: ClassVar[str]
+    rules: ClassVar[Mapping]
+    functions: ClassVar[Mapping[str, Callable[..., Any]]]
+    apply: ClassVar[Callable[..., Any]]
+
+    # numpy interoperability: ndarray (op) traced and np.exp(traced) come here.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:
+            if ufunc.__name__ in _COMPARISONS:
+                return ufunc(*map(value_of, inputs))  # comparisons are not recorded
+            op = canonical_name(ufunc.__name__)
+            if op in self.rules:
+                return self.apply(op, *inputs)
+        raise NotImplementedError(
+            f"{self.engine} has no derivative rule for numpy.{ufunc.__name__} "
+            f"(method {method!r}); call the operation through xp"
+        )
+
+    # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]): numpy functions that have
+    # an xp twin are recorded as xp's; any other is refused by its full name.
+    def __array_function__(self, func, types, args, kwargs):
+        function = self.functions.get(canonical_name(func.__name__))
+        if function is None or not func.__module__.startswith("numpy"):
+            raise NotImplementedError(
+                f"{self.engine} has no derivative rule for {func.__module__}.{func.__name__}; "
+                "write f with the operations of xp (see diffcompare.ops)"
+            )
+        return function(*args, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"a value traced by {self.engine} cannot be converted to a numpy array "
+            f"(that would {self.loses}); build arrays with xp.stack or xp.asarray"
+        )
+
+    def __float__(self):
+        raise TypeError(
+            f"a value traced by {self.engine} cannot be converted to float; that would {self.loses}"
+        )
+
+    shape = property(lambda self: np.shape(self.value))
+    ndim = property(lambda self: np.ndim(self.value))
+    size = property(lambda self: np.size(self.value))
+    dtype = property(lambda self: np.asarray(self.value).dtype)
+    T = property(lambda self: self.apply("transpose", self))
+
+    def __len__(self):
+        return len(self.value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # fmt: off
+    def __add__(self, other): return self.apply("add", self, other)
+    def __radd__(self, other): return self.apply("add", other, self)
+    def __sub__(self, other): return self.apply("subtract", self, other)
+    def __rsub__(self, other): return self.apply("subtract", other, self)
+    def __mul__(self, other): return self.apply("multiply", self, other)
+    def __rmul__(self, other): return self.apply("multiply", other, self)
+    def __truediv__(self, other): return self.apply("divide", self, other)
+    def __rtruediv__(self, other): return self.apply("divide", other, self)
+    def __pow__(self, other): return self.apply("power", self, other)
+    def __rpow__(self, other): return self.apply("power", other, self)
+    def __matmul__(self, other): return self.apply("matmul", self, other)
+    def __rmatmul__(self, other): return self.apply("matmul", other, self)
+    def __neg__(self): return self.apply("negative", self)
+    def __pos__(self): return self
+    def __abs__(self): return self.apply("abs", self)
+    def __getitem__(self, key): return self.apply("getitem", self, key)
+
+    def __lt__(self, other): return self.value < value_of(other)
+    def __le__(self, other): return self.value <= value_of(other)
+    def __gt__(self, other): return self.value > value_of(other)
+    def __ge__(self, other): return self.value >= value_of(other)
+    def __eq__(self, other): return self.value == value_of(other)
+    def __ne__(self, other): return self.value != value_of(other)
+    __hash__ = None  # equality is elementwise, as for arrays
+
+    def sum(self, axis=None, keepdims=False): return self.apply("sum", self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return self.apply("mean", self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return self.apply("max", self, axis=axis, keepdims=keepdims)
+    def reshape(self, *shape): return self.apply("reshape", self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return self.apply("transpose", self, _axes(axes))
+    # fmt: on

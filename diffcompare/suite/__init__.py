@@ -1,0 +1,1 @@
+"""The built-in test functions: one record each."""

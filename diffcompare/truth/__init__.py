@@ -1,0 +1,1 @@
+"""The 50-digit truth and the error measures against it."""
