@@ -1,9 +1,15 @@
-"""The operations a test function may call on its array namespace ``xp``.
+"""The operations a test function may call on its array namespace ``xp``: one row each.
 
-Every backend (numpy, autograd, SymPy and the tape) provides exactly the names in
-:data:`OPS`, so one function definition runs unchanged on all of them.  Names follow
-numpy; the Array API spellings in :data:`ALIASES` resolve to the same operation (and
-therefore to the same derivative rule).
+Every backend (numpy, autograd, SymPy, the tape, dual numbers, the complex step)
+provides exactly the names in :data:`OPS`, so one function definition runs unchanged on
+all of them.  Names follow numpy; the Array API spellings in :data:`ALIASES` resolve to
+the same operation (and therefore to the same derivative rule).
+
+An elementwise operation is one row: its test domain, its numpy and SymPy spellings and
+one derivative factor per argument, ``d(ans, *args)``, which the tape applies as
+``g * d`` and forward mode as ``t * d`` (:func:`~diffcompare.ops.elementwise.elementwise_rules`).
+Adding a unary function is adding one row.  Where two formulas are equal in exact
+arithmetic, a factor uses the one that keeps its digits in float64 (comments at each).
 
 ``domain`` is the interval of each argument on which the operation is smooth and well
 conditioned enough to property-test its derivative in float64; ``None`` marks an
@@ -13,11 +19,21 @@ beyond being finite.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["OpSpec", "OPS", "ALIASES", "CONSTRUCTORS", "CONSTANTS", "canonical_name"]
+import numpy as np
+
+__all__ = ["OpSpec", "OPS", "ALIASES", "CONSTRUCTORS", "CONSTANTS", "ONE", "MINUS_ONE", "canonical_name"]
 
 Interval = tuple[float, float]
+#: A derivative factor ``d(ans, *args)``, or one of the constants :data:`ONE`, :data:`MINUS_ONE`.
+Factor = Callable[..., object] | float
+
+#: The factor of an argument that passes through unchanged (``add``): engines skip the product.
+ONE = 1.0
+#: The factor of a negated argument (``negative``, the second of ``subtract``).
+MINUS_ONE = -1.0
 
 
 @dataclass(frozen=True)
@@ -33,43 +49,123 @@ class OpSpec:
         ``"linalg"``.
     domain : tuple of intervals or None
         For elementwise operations, the test interval of each argument.
+    derivative : tuple or None
+        For ``"unary"`` and ``"binary"`` operations, the derivative factor of each
+        argument, ``d(ans, *args)`` (or :data:`ONE`, :data:`MINUS_ONE`).
+    singular : bool
+        A factor can be infinite where the operation is finite (``sqrt`` at 0): a zero
+        tangent or cotangent times it is then 0, not NaN.
+    array : str or callable or None
+        The numpy spelling: the function's name in numpy (and ``autograd.numpy``), or
+        ``make(m)`` returning it written with array module ``m``'s functions.
+    sympy : str or callable or None
+        The SymPy spelling: the function's name in ``sympy``, or ``spell(sympy, *args)``.
     """
 
     name: str
     kind: str
     domain: tuple[Interval | None, ...] | None = None
+    derivative: tuple[Factor, ...] | None = None
+    singular: bool = False
+    array: str | Callable | None = None
+    sympy: str | Callable | None = None
+
+
+def make_sigmoid(m):
+    # exp(-|x|) never overflows; the two branches are the same function, each free of
+    # cancellation on its own half-line, and both are finite everywhere (so the
+    # derivative of the unused branch cannot turn into nan through `where`).
+    def sigmoid(x):
+        e = m.exp(-m.abs(x))
+        return m.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    return sigmoid
+
+
+def make_softplus(m):
+    # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): no overflow for large x and no
+    # loss of the tiny result exp(x) for very negative x.
+    def softplus(x):
+        return m.maximum(x, 0.0) + m.log1p(m.exp(-m.abs(x)))
+
+    return softplus
+
+
+_sigmoid = make_sigmoid(np)
+
+
+def _tanh_factor(ans, x):
+    # tanh' = 1 - tanh^2 rounds to 0 once |tanh| rounds to 1 (|x| > 19), and 1/cosh^2
+    # overflows past |x| = 355; 4 e / (1 + e)^2 with e = exp(-2|x|) keeps full relative
+    # accuracy down to the underflow threshold.
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+def _power_base_factor(ans, x, y):
+    # y x^(y - 1), with the exponent 0 case kept finite at x = 0 (0 * inf would be nan).
+    if type(y) in (int, float) and y != 0:  # a constant exponent, as in x**2: no where
+        return y * x if y == 2 else y * np.power(x, y - 1)
+    return y * np.power(x, np.where(y == 0, 1.0, np.subtract(y, 1.0)))
+
+
+def _power_exponent_factor(ans, x, y):
+    # d/dy x^y = log(x) x^y; at x = 0 the limit is 0 (log replaced by log 1).
+    return np.log(np.where(x == 0, 1.0, x)) * ans
+
+
+def _first_picked(ans, a, b):
+    # maximum and minimum: 1 where a alone is the result, 1/2 on ties, 0 where b won.
+    return (a == ans) / (1.0 + (a == b))
+
+
+def _second_picked(ans, a, b):
+    return (b == ans) / (1.0 + (a == b))
+
+
+def _sympy_sigmoid(sympy, x):
+    return 1 / (1 + sympy.exp(-x))
+
+
+def _sympy_softplus(sympy, x):
+    return sympy.log(1 + sympy.exp(x))
 
 
 _WIDE: Interval = (-20.0, 20.0)
 _POSITIVE: Interval = (1e-3, 1e3)
 
 # fmt: off
-OPS: dict[str, OpSpec] = {spec.name: spec for spec in (
-    OpSpec("negative",    "unary",  ((-1e3, 1e3),)),
-    OpSpec("abs",         "unary",  ((-1e3, 1e3),)),
-    OpSpec("exp",         "unary",  ((-700.0, 700.0),)),
-    OpSpec("expm1",       "unary",  ((-700.0, 700.0),)),
-    OpSpec("log",         "unary",  (_POSITIVE,)),
-    OpSpec("log1p",       "unary",  ((-0.999, 1e3),)),
-    OpSpec("sqrt",        "unary",  (_POSITIVE,)),
-    OpSpec("sin",         "unary",  (_WIDE,)),
-    OpSpec("cos",         "unary",  (_WIDE,)),
-    OpSpec("tan",         "unary",  ((-1.5, 1.5),)),
-    OpSpec("arcsin",      "unary",  ((-0.999, 0.999),)),
-    OpSpec("arccos",      "unary",  ((-0.999, 0.999),)),
-    OpSpec("arctan",      "unary",  ((-1e3, 1e3),)),
-    OpSpec("sinh",        "unary",  ((-700.0, 700.0),)),
-    OpSpec("cosh",        "unary",  ((-700.0, 700.0),)),
-    OpSpec("tanh",        "unary",  ((-350.0, 350.0),)),
-    OpSpec("sigmoid",     "unary",  ((-700.0, 700.0),)),
-    OpSpec("softplus",    "unary",  ((-700.0, 700.0),)),
-    OpSpec("add",         "binary", (_WIDE, _WIDE)),
-    OpSpec("subtract",    "binary", (_WIDE, _WIDE)),
-    OpSpec("multiply",    "binary", (_WIDE, _WIDE)),
-    OpSpec("divide",      "binary", (_WIDE, (0.5, 20.0))),
-    OpSpec("power",       "binary", ((0.1, 10.0), (-4.0, 4.0))),
-    OpSpec("maximum",     "binary", (_WIDE, _WIDE)),
-    OpSpec("minimum",     "binary", (_WIDE, _WIDE)),
+_ROWS = (
+    # name, kind, test domain, derivative factors d(ans, *args), numpy spelling, SymPy spelling
+    OpSpec("negative", "unary", ((-1e3, 1e3),),          (MINUS_ONE,),                                                                    array="negative",   sympy=lambda sp, x: -x),
+    OpSpec("abs",      "unary", ((-1e3, 1e3),),          (lambda ans, x: np.sign(x),),                                                    array="abs",        sympy="Abs"),
+    OpSpec("exp",      "unary", ((-700.0, 700.0),),      (lambda ans, x: ans,),                                                           array="exp",        sympy="exp"),
+    # exp(x), not ans + 1: cancels for x << 0.
+    OpSpec("expm1",    "unary", ((-700.0, 700.0),),      (lambda ans, x: np.exp(x),),                                                     array="expm1",      sympy=lambda sp, x: sp.exp(x) - 1),
+    OpSpec("log",      "unary", (_POSITIVE,),            (lambda ans, x: 1.0 / x,),                                                       array="log",        sympy="log"),
+    OpSpec("log1p",    "unary", ((-0.999, 1e3),),        (lambda ans, x: 1.0 / (1.0 + x),),                                               array="log1p",      sympy=lambda sp, x: sp.log(1 + x)),
+    OpSpec("sqrt",     "unary", (_POSITIVE,),            (lambda ans, x: 0.5 / ans,), singular=True,                                     array="sqrt",       sympy="sqrt"),
+    OpSpec("sin",      "unary", (_WIDE,),                (lambda ans, x: np.cos(x),),                                                     array="sin",        sympy="sin"),
+    OpSpec("cos",      "unary", (_WIDE,),                (lambda ans, x: -np.sin(x),),                                                    array="cos",        sympy="cos"),
+    OpSpec("tan",      "unary", ((-1.5, 1.5),),          (lambda ans, x: 1.0 / np.cos(x) ** 2,),                                          array="tan",        sympy="tan"),
+    # (1 - x)(1 + x), not 1 - x*x: near |x| = 1 the product keeps every digit.
+    OpSpec("arcsin",   "unary", ((-0.999, 0.999),),      (lambda ans, x: 1.0 / np.sqrt((1.0 - x) * (1.0 + x)),), singular=True,          array="arcsin",     sympy="asin"),
+    OpSpec("arccos",   "unary", ((-0.999, 0.999),),      (lambda ans, x: -1.0 / np.sqrt((1.0 - x) * (1.0 + x)),), singular=True,         array="arccos",     sympy="acos"),
+    OpSpec("arctan",   "unary", ((-1e3, 1e3),),          (lambda ans, x: 1.0 / (1.0 + x * x),),                                           array="arctan",     sympy="atan"),
+    OpSpec("sinh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.cosh(x),),                                                    array="sinh",       sympy="sinh"),
+    OpSpec("cosh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.sinh(x),),                                                    array="cosh",       sympy="cosh"),
+    OpSpec("tanh",     "unary", ((-350.0, 350.0),),      (_tanh_factor,),                                                                 array="tanh",       sympy="tanh"),
+    # s(x) s(-x), not s (1 - s): 1 - s cancels once s is close to 1.
+    OpSpec("sigmoid",  "unary", ((-700.0, 700.0),),      (lambda ans, x: ans * _sigmoid(-x),),                                            array=make_sigmoid, sympy=_sympy_sigmoid),
+    OpSpec("softplus", "unary", ((-700.0, 700.0),),      (lambda ans, x: _sigmoid(x),),                                                   array=make_softplus, sympy=_sympy_softplus),
+    OpSpec("add",      "binary", (_WIDE, _WIDE),         (ONE, ONE),                                                                      array="add"),
+    OpSpec("subtract", "binary", (_WIDE, _WIDE),         (ONE, MINUS_ONE),                                                                array="subtract"),
+    OpSpec("multiply", "binary", (_WIDE, _WIDE),         (lambda ans, a, b: b, lambda ans, a, b: a),                                      array="multiply"),
+    # -ans / b, not -a / b**2: b**2 overflows or underflows long before ans does.
+    OpSpec("divide",   "binary", (_WIDE, (0.5, 20.0)),   (lambda ans, a, b: 1.0 / b, lambda ans, a, b: -ans / b),                         array="divide"),
+    OpSpec("power",    "binary", ((0.1, 10.0), (-4.0, 4.0)), (_power_base_factor, _power_exponent_factor), singular=True,             array="power"),
+    OpSpec("maximum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="maximum"),
+    OpSpec("minimum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="minimum"),
     OpSpec("where",       "select", (None, _WIDE, _WIDE)),
     OpSpec("sum",         "reduction"),
     OpSpec("mean",        "reduction"),
@@ -81,7 +177,8 @@ OPS: dict[str, OpSpec] = {spec.name: spec for spec in (
     OpSpec("transpose",   "shape"),
     OpSpec("concatenate", "shape"),
     OpSpec("stack",       "shape"),
-)}
+)
+OPS: dict[str, OpSpec] = {spec.name: spec for spec in _ROWS}
 
 # Array API (and numpy) spellings that mean the same operation.
 ALIASES: dict[str, str] = {

@@ -51,8 +51,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ...ops.array_module import array_module_functions, make_logsumexp, make_sigmoid, make_softplus
+from ...ops.array_module import array_module_functions, make_logsumexp
 from ...ops.namespace import Namespace
+from ...ops.table import make_sigmoid, make_softplus
 
 __all__ = ["COMPLEX_FUNCTIONS", "RealOrderedArray", "complex_namespace", "real_ordered"]
 

@@ -11,10 +11,11 @@ broadcasts against it from the right.  Operations that take any number of arrays
 (``concatenate``, ``stack``) have a single :class:`Variadic` rule that receives every
 argument's tangent at once.
 
-The formulas are those of the tape's VJP table (:mod:`diffcompare.methods.tape.rules`): where
-two formulas are equal in exact arithmetic, the one that keeps its digits in float64.
-Each rule computes its derivative factor on the value's shape and touches the ``k``
-times larger tangent once; for a unit tangent the result is the tape's, bit for bit.
+The elementwise operations take their rules from their rows in :data:`~diffcompare.ops.OPS`:
+``t`` times the row's derivative factor, the factor the tape multiplies its cotangent
+by.  Each computes the factor on the value's shape and touches the ``k`` times larger
+tangent once; for a unit tangent the result is the tape's, bit for bit.  This table adds
+the structural operations.
 """
 
 from __future__ import annotations
@@ -24,12 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...ops.numpy_namespace import NUMPY_FUNCTIONS
+from ...ops.elementwise import elementwise_rules
 
 __all__ = ["JVP_RULES", "Variadic"]
-
-_sigmoid = NUMPY_FUNCTIONS["sigmoid"]
-
 
 @dataclass(frozen=True)
 class Variadic:
@@ -86,46 +84,6 @@ def _logsumexp_rule(t, ans, x, axis=None, keepdims=False):
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     softmax = e / np.sum(e, axis=axis, keepdims=True)
     return np.sum(t * softmax, axis=_reduced_axes(axis, np.ndim(x)), keepdims=keepdims)
-
-
-def _tanh_rule(t, ans, x):
-    # tanh' = 1 - tanh^2 rounds to 0 once |tanh| rounds to 1 (|x| > 19), and 1/cosh^2
-    # overflows past |x| = 355; 4 e / (1 + e)^2 with e = exp(-2|x|) keeps full relative
-    # accuracy down to the underflow threshold.
-    e = np.exp(-2.0 * np.abs(x))
-    return t * (4.0 * e / (1.0 + e) ** 2)
-
-
-def _power_base_rule(t, ans, x, y):
-    # y * x**(y - 1), with the exponent 0 case kept finite at x = 0 (0 * inf would be nan).
-    return t * (y * np.power(x, np.where(y == 0, 1.0, np.subtract(y, 1.0))))
-
-
-def _power_exponent_rule(t, ans, x, y):
-    # d/dy x**y = log(x) x**y; at x = 0 the limit is 0 (log replaced by log 1).
-    return t * (np.log(np.where(x == 0, 1.0, x)) * ans)
-
-
-def _balanced(x, ans, other):
-    # 1 where x alone is the result, 1/2 on ties, 0 where the other argument won.
-    return (x == ans) / (1.0 + (x == other))
-
-
-# maximum and minimum share these: each asks which argument the result came from.
-def _first_picked(t, ans, a, b):
-    return t * _balanced(a, ans, b)
-
-
-def _second_picked(t, ans, a, b):
-    return t * _balanced(b, ans, a)
-
-
-def _where_first(t, ans, condition, a, b):
-    return np.where(condition, t, 0.0)
-
-
-def _where_second(t, ans, condition, a, b):
-    return np.where(condition, 0.0, t)
 
 
 def _batch_ndim(a, b):
@@ -200,35 +158,7 @@ def _stack_rule(tangents, ans, *arrays, axis=0):
 
 # fmt: off
 JVP_RULES: dict[str, tuple[Callable | None, ...] | Variadic] = {
-    "negative":    (lambda t, ans, x: -t,),
-    "abs":         (lambda t, ans, x: t * np.sign(x),),
-    "exp":         (lambda t, ans, x: t * ans,),
-    "expm1":       (lambda t, ans, x: t * np.exp(x),),  # not ans + 1: cancels for x << 0
-    "log":         (lambda t, ans, x: t / x,),
-    "log1p":       (lambda t, ans, x: t / (1.0 + x),),
-    "sqrt":        (lambda t, ans, x: t / (2.0 * ans),),
-    "sin":         (lambda t, ans, x: t * np.cos(x),),
-    "cos":         (lambda t, ans, x: t * -np.sin(x),),
-    "tan":         (lambda t, ans, x: t / np.cos(x) ** 2,),
-    # (1 - x)(1 + x), not 1 - x*x: near |x| = 1 the product keeps every digit.
-    "arcsin":      (lambda t, ans, x: t / np.sqrt((1.0 - x) * (1.0 + x)),),
-    "arccos":      (lambda t, ans, x: t / -np.sqrt((1.0 - x) * (1.0 + x)),),
-    "arctan":      (lambda t, ans, x: t / (1.0 + x * x),),
-    "sinh":        (lambda t, ans, x: t * np.cosh(x),),
-    "cosh":        (lambda t, ans, x: t * np.sinh(x),),
-    "tanh":        (_tanh_rule,),
-    # s(x) s(-x), not s (1 - s): 1 - s cancels once s is close to 1.
-    "sigmoid":     (lambda t, ans, x: t * (ans * _sigmoid(-x)),),
-    "softplus":    (lambda t, ans, x: t * _sigmoid(x),),
-    "add":         (lambda t, ans, a, b: t, lambda t, ans, a, b: t),
-    "subtract":    (lambda t, ans, a, b: t, lambda t, ans, a, b: -t),
-    "multiply":    (lambda t, ans, a, b: t * b, lambda t, ans, a, b: t * a),
-    # -ans / b, not -a / b**2: b**2 overflows or underflows long before ans does.
-    "divide":      (lambda t, ans, a, b: t / b, lambda t, ans, a, b: t * (-ans / b)),
-    "power":       (_power_base_rule, _power_exponent_rule),
-    "maximum":     (_first_picked, _second_picked),
-    "minimum":     (_first_picked, _second_picked),
-    "where":       (None, _where_first, _where_second),
+    **elementwise_rules(),
     "sum":         (_sum_rule,),
     "mean":        (_mean_rule,),
     "max":         (_max_rule,),

@@ -26,6 +26,7 @@ import sympy
 
 from ...ops.namespace import Namespace
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
+from ...ops.table import OPS
 
 __all__ = ["CONSTANT_DIGITS", "SymbolicArray", "stable_relation", "sympy_namespace"]
 
@@ -274,13 +275,15 @@ def _asarray(obj, dtype=None):
     return array.astype(np.float64)
 
 
-def _sigmoid(x):
-    return 1 / (1 + sympy.exp(-x))
+def sympy_spelling(spelling):
+    """A row's SymPy spelling as a function of SymPy expressions."""
+    if isinstance(spelling, str):
+        return getattr(sympy, spelling)
+    return lambda *args: spelling(sympy, *args)
 
 
-def _softplus(x):
-    return sympy.log(1 + sympy.exp(x))
-
+#: The elementwise operations of one argument, spelled as their rows in OPS say.
+UNARY = {name: spec for name, spec in OPS.items() if spec.kind == "unary"}
 
 _sum = _reduce(lambda items: sympy.Add(*items), np.sum)
 
@@ -294,24 +297,7 @@ def _mean(x, axis=None, keepdims=False):
 
 # fmt: off
 SYMPY_FUNCTIONS = {
-    "negative": operator.neg,
-    "abs":      _elementwise(sympy.Abs, np.abs),
-    "exp":      _elementwise(sympy.exp, np.exp),
-    "expm1":    _elementwise(lambda x: sympy.exp(x) - 1, np.expm1),
-    "log":      _elementwise(sympy.log, np.log),
-    "log1p":    _elementwise(lambda x: sympy.log(1 + x), np.log1p),
-    "sqrt":     _elementwise(sympy.sqrt, np.sqrt),
-    "sin":      _elementwise(sympy.sin, np.sin),
-    "cos":      _elementwise(sympy.cos, np.cos),
-    "tan":      _elementwise(sympy.tan, np.tan),
-    "arcsin":   _elementwise(sympy.asin, np.arcsin),
-    "arccos":   _elementwise(sympy.acos, np.arccos),
-    "arctan":   _elementwise(sympy.atan, np.arctan),
-    "sinh":     _elementwise(sympy.sinh, np.sinh),
-    "cosh":     _elementwise(sympy.cosh, np.cosh),
-    "tanh":     _elementwise(sympy.tanh, np.tanh),
-    "sigmoid":  _elementwise(_sigmoid, NUMPY_FUNCTIONS["sigmoid"]),
-    "softplus": _elementwise(_softplus, NUMPY_FUNCTIONS["softplus"]),
+    **{name: _elementwise(sympy_spelling(spec.sympy), NUMPY_FUNCTIONS[name]) for name, spec in UNARY.items()},
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
     "divide": operator.truediv, "power": operator.pow,
     "maximum":  _binary(_larger, np.maximum),

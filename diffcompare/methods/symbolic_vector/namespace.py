@@ -36,8 +36,8 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from ...ops.namespace import Namespace
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
-from ...ops.table import CONSTRUCTORS, canonical_name
-from ..symbolic.namespace import CONSTANT_DIGITS, stable_relation
+from ...ops.table import CONSTRUCTORS, OPS, canonical_name
+from ..symbolic.namespace import CONSTANT_DIGITS, stable_relation, sympy_spelling
 
 __all__ = [
     "BINARY",
@@ -51,10 +51,6 @@ __all__ = [
 ]
 
 Position = range | int
-
-
-def _sigmoid(e):
-    return 1 / (1 + sympy.exp(-e))
 
 
 def _softplus(e):
@@ -72,19 +68,18 @@ def _smaller(a, b):
     return sympy.Piecewise((a, stable_relation(sympy.Le, a, b)), (b, True))
 
 
-# fmt: off
-#: Elementwise operations of one argument, as SymPy functions.  log1p and expm1 are
-#: SymPy's codegen functions: numpy evaluates them without the cancellation of
-#: log(1 + x) and exp(x) - 1, and their derivatives are 1/(1 + x) and exp(x).
+#: Elementwise operations of one argument, as SymPy functions: the spellings of their
+#: rows in OPS, except that log1p and expm1 are SymPy's codegen functions here, which
+#: numpy evaluates without the cancellation of log(1 + x) and exp(x) - 1 (their
+#: derivatives are 1/(1 + x) and exp(x)).
+_CODEGEN_SPELLINGS = {"expm1": expm1, "log1p": log1p, "softplus": _softplus}
 UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
-    "negative": operator.neg, "abs": sympy.Abs,
-    "exp": sympy.exp, "expm1": expm1, "log": sympy.log, "log1p": log1p, "sqrt": sympy.sqrt,
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
-    "sigmoid": _sigmoid, "softplus": _softplus,
+    name: _CODEGEN_SPELLINGS.get(name) or sympy_spelling(spec.sympy)
+    for name, spec in OPS.items()
+    if spec.kind == "unary"
 }
 
+# fmt: off
 #: Elementwise operations of two arguments (numpy broadcasting of the shapes).
 BINARY: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,

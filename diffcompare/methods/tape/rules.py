@@ -1,6 +1,8 @@
 """Vector-Jacobian products of the tape's primitives: one line per operation.
 
-``RULES[op]`` is a tuple with one entry per argument: a function
+The elementwise operations take their rules from their rows in :data:`~diffcompare.ops.OPS`
+(``g`` times the row's derivative factor, shared with forward mode); this table adds
+the structural operations.  ``RULES[op]`` is a tuple with one entry per argument: a function
 ``rule(g, ans, *args, **params)`` returning the gradient with respect to that argument
 (in the broadcast shape; the walk undoes broadcasting), or ``None`` where the argument
 is not differentiable (a condition).  Operations that take any number of arrays
@@ -19,12 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from ...ops.numpy_namespace import NUMPY_FUNCTIONS
+from ...ops.elementwise import elementwise_rules
 
 __all__ = ["RULES", "Scatter", "Variadic"]
-
-_sigmoid = NUMPY_FUNCTIONS["sigmoid"]
-
 
 @dataclass(frozen=True)
 class Variadic:
@@ -96,31 +95,6 @@ def _logsumexp_rule(g, ans, x, axis=None, keepdims=False):
     return _reduced_to_input(g, x, axis, keepdims) * softmax
 
 
-def _tanh_rule(g, ans, x):
-    # tanh' = 1 - tanh^2 rounds to 0 once |tanh| rounds to 1 (|x| > 19), and 1/cosh^2
-    # overflows past |x| = 355; 4 e / (1 + e)^2 with e = exp(-2|x|) keeps full relative
-    # accuracy down to the underflow threshold.
-    e = np.exp(-2.0 * np.abs(x))
-    return g * (4.0 * e / (1.0 + e) ** 2)
-
-
-def _power_base_rule(g, ans, x, y):
-    # y * x**(y - 1), with the exponent 0 case kept finite at x = 0 (0 * inf would be nan).
-    if type(y) in (int, float) and y != 0:  # a constant exponent, as in x**2: no where
-        return g * (y * x if y == 2 else y * np.power(x, y - 1))
-    return g * y * np.power(x, np.where(y == 0, 1.0, np.subtract(y, 1.0)))
-
-
-def _power_exponent_rule(g, ans, x, y):
-    # d/dy x**y = log(x) x**y; at x = 0 the limit is 0 (log replaced by log 1).
-    return g * np.log(np.where(x == 0, 1.0, x)) * ans
-
-
-def _balanced(x, ans, other):
-    # 1 where x alone is the result, 1/2 on ties, 0 where the other argument won.
-    return (x == ans) / (1.0 + (x == other))
-
-
 def _as_matrices(g, a, b):
     a2 = a[np.newaxis, :] if np.ndim(a) == 1 else a
     b2 = b[:, np.newaxis] if np.ndim(b) == 1 else b
@@ -166,35 +140,7 @@ def _stack_rule(index, g, ans, *arrays, axis=0):
 
 # fmt: off
 RULES: dict[str, tuple[Callable | None, ...] | Variadic] = {
-    "negative":    (lambda g, ans, x: -g,),
-    "abs":         (lambda g, ans, x: g * np.sign(x),),
-    "exp":         (lambda g, ans, x: g * ans,),
-    "expm1":       (lambda g, ans, x: g * np.exp(x),),  # not ans + 1: cancels for x << 0
-    "log":         (lambda g, ans, x: g / x,),
-    "log1p":       (lambda g, ans, x: g / (1.0 + x),),
-    "sqrt":        (lambda g, ans, x: g / (2.0 * ans),),
-    "sin":         (lambda g, ans, x: g * np.cos(x),),
-    "cos":         (lambda g, ans, x: -g * np.sin(x),),
-    "tan":         (lambda g, ans, x: g / np.cos(x) ** 2,),
-    # (1 - x)(1 + x), not 1 - x*x: near |x| = 1 the product keeps every digit.
-    "arcsin":      (lambda g, ans, x: g / np.sqrt((1.0 - x) * (1.0 + x)),),
-    "arccos":      (lambda g, ans, x: -g / np.sqrt((1.0 - x) * (1.0 + x)),),
-    "arctan":      (lambda g, ans, x: g / (1.0 + x * x),),
-    "sinh":        (lambda g, ans, x: g * np.cosh(x),),
-    "cosh":        (lambda g, ans, x: g * np.sinh(x),),
-    "tanh":        (_tanh_rule,),
-    # s(x) s(-x), not s (1 - s): 1 - s cancels once s is close to 1.
-    "sigmoid":     (lambda g, ans, x: g * ans * _sigmoid(-x),),
-    "softplus":    (lambda g, ans, x: g * _sigmoid(x),),
-    "add":         (lambda g, ans, a, b: g, lambda g, ans, a, b: g),
-    "subtract":    (lambda g, ans, a, b: g, lambda g, ans, a, b: -g),
-    "multiply":    (lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a),
-    # -ans / b, not -a / b**2: b**2 overflows or underflows long before ans does.
-    "divide":      (lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b),
-    "power":       (_power_base_rule, _power_exponent_rule),
-    "maximum":     (lambda g, ans, a, b: g * _balanced(a, ans, b), lambda g, ans, a, b: g * _balanced(b, ans, a)),
-    "minimum":     (lambda g, ans, a, b: g * _balanced(a, ans, b), lambda g, ans, a, b: g * _balanced(b, ans, a)),
-    "where":       (None, lambda g, ans, c, a, b: np.where(c, g, 0.0), lambda g, ans, c, a, b: np.where(c, 0.0, g)),
+    **elementwise_rules(),
     "sum":         (_sum_rule,),
     "mean":        (_mean_rule,),
     "max":         (_max_rule,),

@@ -1,0 +1,63 @@
+"""The derivative rules of the elementwise operations, built from their rows in :data:`OPS`.
+
+A reverse rule maps the cotangent ``g`` to ``g * d`` and a forward rule the tangent
+``t`` to ``t * d``; with ``d`` the argument's derivative factor both are the same
+function ``rule(v, ans, *args)``, so the tape and forward mode share these rules and
+differ only in the structural operations (reductions, matmul, indexing), which keep
+their own tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .table import MINUS_ONE, ONE, OPS
+
+__all__ = ["elementwise_rules", "scaled_by"]
+
+
+def scaled_by(factor, singular: bool = False) -> Callable:
+    """The rule ``rule(v, ans, *args) = v * factor(ans, *args)`` of one argument."""
+    if factor is ONE:
+        return lambda v, ans, *args: v
+    if factor is MINUS_ONE:
+        return lambda v, ans, *args: -v
+    if not singular:
+        return lambda v, ans, *args: v * factor(ans, *args)
+
+    def rule(v, ans, *args):
+        # The factor may be infinite (sqrt' at 0) where the tangent or cotangent is 0:
+        # the product is 0 there, not NaN, or one infinite partial derivative would
+        # poison every finite one carried through the same array.
+        with np.errstate(invalid="ignore"):
+            product = v * factor(ans, *args)
+        if np.isnan(product).any():
+            product = np.where(v == 0, 0.0, product)
+        return product
+
+    return rule
+
+
+def _where_first(v, ans, condition, a, b):
+    return np.where(condition, v, 0.0)
+
+
+def _where_second(v, ans, condition, a, b):
+    return np.where(condition, 0.0, v)
+
+
+def elementwise_rules() -> dict[str, tuple[Callable | None, ...]]:
+    """One rule per argument for every ``"unary"``, ``"binary"`` and ``"select"`` row.
+
+    The tape calls them with the cotangent, forward mode with a tangent aligned with
+    the (broadcast) output; ``where``'s condition has no rule (``None``).
+    """
+    rules: dict[str, tuple[Callable | None, ...]] = {
+        name: tuple(scaled_by(factor, spec.singular) for factor in spec.derivative)
+        for name, spec in OPS.items()
+        if spec.derivative is not None
+    }
+    rules["where"] = (None, _where_first, _where_second)
+    return rules
