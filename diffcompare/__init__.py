@@ -16,46 +16,54 @@ gradients.
 array([1.0000000e+00, 1.6993417e-17])
 """
 
-from .gradient import grad
-from .harness.run import HarnessOptions, run_suite
-from .methods import METHODS
-from .methods.central.difference import central_difference
-from .methods.complex_step.step import complex_step
-from .methods.richardson.ladder import richardson_difference
-from .methods.symbolic.gradient import SymbolicGradient, symbolic_gradient
-from .ops.namespace import Namespace, UnsupportedOperationError
-from .oracle import GradCheckResult, assert_grad_correct, assert_jacobian_correct, check_grad, check_jacobian
-from .suite.records import HardPoint, SuiteFunction, suite
-from .truth.accuracy import GradientError, gradient_error, normwise_relative_error, relative_error, ulp_error
-from .truth.reference import ReferenceGradient, reference_gradient
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "GradCheckResult",
-    "GradientError",
-    "HardPoint",
-    "HarnessOptions",
-    "METHODS",
-    "Namespace",
-    "ReferenceGradient",
-    "SuiteFunction",
-    "SymbolicGradient",
-    "UnsupportedOperationError",
-    "assert_grad_correct",
-    "assert_jacobian_correct",
-    "central_difference",
-    "check_grad",
-    "check_jacobian",
-    "complex_step",
-    "grad",
-    "gradient_error",
-    "normwise_relative_error",
-    "reference_gradient",
-    "relative_error",
-    "richardson_difference",
-    "run_suite",
-    "suite",
-    "symbolic_gradient",
-    "ulp_error",
-]
+# Public name -> the module that defines it.  Nothing is imported until a name is first
+# used (PEP 562), so ``import diffcompare`` and the pytest plugin load no SymPy, pandas,
+# autograd, mpmath or matplotlib for a user's unrelated code.
+_PUBLIC = {
+    "GradCheckResult": "oracle.result",
+    "GradientError": "truth.accuracy",
+    "HardPoint": "suite.records",
+    "HarnessOptions": "harness.run",
+    "METHODS": "methods",
+    "Namespace": "ops.namespace",
+    "ReferenceGradient": "truth.reference",
+    "SuiteFunction": "suite.records",
+    "SymbolicGradient": "methods.symbolic.gradient",
+    "UnsupportedOperationError": "ops.namespace",
+    "assert_grad_correct": "oracle.check",
+    "assert_jacobian_correct": "oracle.check",
+    "central_difference": "methods.central.difference",
+    "check_grad": "oracle.check",
+    "check_jacobian": "oracle.check",
+    "complex_step": "methods.complex_step.step",
+    "grad": "gradient",
+    "gradient_error": "truth.accuracy",
+    "normwise_relative_error": "truth.accuracy",
+    "reference_gradient": "truth.reference",
+    "relative_error": "truth.accuracy",
+    "richardson_difference": "methods.richardson.ladder",
+    "run_suite": "harness.run",
+    "suite": "suite.records",
+    "symbolic_gradient": "methods.symbolic.gradient",
+    "ulp_error": "truth.accuracy",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    try:
+        module = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module 'diffcompare' has no attribute {name!r}") from None
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
 import numpy as np
-import sympy
 
 __all__ = ["as_point", "check_callable", "check_finite_value", "check_positive", "check_scalar_output"]
 
@@ -110,7 +110,9 @@ def check_scalar_output(value: Any, backend: str) -> Any:
     TypeError
         If ``f`` returned something that is not a real number.
     """
-    if isinstance(value, sympy.Basic):
+    # A SymPy value means SymPy is loaded: the check never imports it for numeric code.
+    sympy = sys.modules.get("sympy")
+    if sympy is not None and isinstance(value, sympy.Basic):
         # Structural checks only: an assumption query such as ``is_real`` on a large
         # traced expression can take seconds.  A non-real value that only shows at a
         # point (sqrt of a negative) evaluates to NaN there and is caught as non-finite.

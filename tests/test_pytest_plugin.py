@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from diffcompare import assert_grad_correct, check_grad
-from diffcompare.oracle.plugin import GradChecker, gradcheck_points
+from diffcompare.oracle.checker import GradChecker, gradcheck_points
 
 pytest_plugins = ["pytester"]
 

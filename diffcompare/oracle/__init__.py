@@ -6,14 +6,31 @@
 True
 """
 
-from .check import assert_grad_correct, assert_jacobian_correct, check_grad, check_jacobian
-from .result import GradCheckResult, Mismatch
+from importlib import import_module
 
-__all__ = [
-    "GradCheckResult",
-    "Mismatch",
-    "assert_grad_correct",
-    "assert_jacobian_correct",
-    "check_grad",
-    "check_jacobian",
-]
+# Loaded on first use (PEP 562): the pytest plugin lives in this package and must not
+# make an unrelated test run import numpy and the oracle.
+_PUBLIC = {
+    "GradCheckResult": "result",
+    "Mismatch": "result",
+    "assert_grad_correct": "check",
+    "assert_jacobian_correct": "check",
+    "check_grad": "check",
+    "check_jacobian": "check",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    try:
+        module = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])

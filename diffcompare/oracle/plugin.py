@@ -9,20 +9,22 @@ Registered through the ``pytest11`` entry point, so a test needs no import to us
 The marker parametrises ``grad_point`` over seeded random points of the box (test ids
 ``point0``, ``point1``, ...), so a failure names its point twice: in the test id and in
 the oracle's message (``Repro: x = ...``).  Importing this module only defines the hooks
-and fixtures below; pytest calls them.
+and fixtures below (pytest calls them); numpy and the oracle are imported when a test
+asks for them (:mod:`diffcompare.oracle.checker`), so an unrelated test run pays nothing.
 """
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pytest
 
-from . import GradCheckResult, check_grad, check_jacobian
+if TYPE_CHECKING:
+    import numpy as np
 
-__all__ = ["GradChecker", "gradcheck_points"]
+    from .checker import GradChecker
+
+__all__ = ["gradcheck", "grad_point"]
 
 MARKER = "gradcheck_points"
 
@@ -31,162 +33,6 @@ _MARKER_HELP = (
     "n_points seeded uniform random points of the box [low, high] (scalars with dim, or arrays), "
     "with test ids point0, point1, ..."
 )
-
-
-class GradChecker:
-    """The object the ``gradcheck`` fixture returns: the oracle, shaped for tests.
-
-    Each method takes the arguments of :func:`~diffcompare.check_grad` (or
-    :func:`~diffcompare.check_jacobian`).  The ``assert_`` methods raise from the
-    method itself, with ``__tracebackhide__`` set, so pytest's traceback ends at the
-    line of the test that called them and the message is the oracle's: the mismatching
-    components (index, claimed, reference), the point index when several points were
-    checked, and a ``Repro: x = ...`` line with the point.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> checker = GradChecker()
-    >>> checker.check(lambda x: np.sum(x**2), lambda x: 2 * x, [1.0, -3.0]).verdict
-    'pass'
-    >>> checker.assert_correct(lambda x: np.sum(x**2), lambda x: x, [1.0, -3.0])
-    Traceback (most recent call last):
-    AssertionError: Gradient check fail: 2 of 2 components mismatch...
-    ...
-    """
-
-    def check(self, f: Callable, grad, x=None, **options) -> GradCheckResult:
-        """Return :func:`~diffcompare.check_grad` ``(f, grad, x, **options)``."""
-        __tracebackhide__ = True
-        return check_grad(f, grad, x, **options)
-
-    def check_jacobian(self, f: Callable, jac, x=None, **options) -> GradCheckResult:
-        """Return :func:`~diffcompare.check_jacobian` ``(f, jac, x, **options)``."""
-        __tracebackhide__ = True
-        return check_jacobian(f, jac, x, **options)
-
-    def assert_correct(
-        self, f: Callable, grad, x=None, *, allow_inconclusive: bool = False, **options
-    ) -> GradCheckResult:
-        """Fail the test unless the gradient check passes, as :func:`~diffcompare.assert_grad_correct`.
-
-        Parameters
-        ----------
-        f, grad, x, **options
-            As for :func:`~diffcompare.check_grad`.
-        allow_inconclusive : bool, optional
-            Let an inconclusive check (a kink, a noisy ``f``) pass the test.
-
-        Returns
-        -------
-        GradCheckResult
-            The result, for a test that wants to look further.
-
-        Raises
-        ------
-        AssertionError
-            With the oracle's message, on "fail" (and on "inconclusive" unless allowed).
-        """
-        __tracebackhide__ = True
-        return _require(check_grad(f, grad, x, **options), allow_inconclusive)
-
-    def assert_jacobian_correct(
-        self, f: Callable, jac, x=None, *, allow_inconclusive: bool = False, **options
-    ) -> GradCheckResult:
-        """Fail the test unless the Jacobian check passes; see :meth:`assert_correct`."""
-        __tracebackhide__ = True
-        return _require(check_jacobian(f, jac, x, **options), allow_inconclusive)
-
-
-def _require(result: GradCheckResult, allow_inconclusive: bool) -> GradCheckResult:
-    """Raise the oracle's assertion for ``result`` (the rule of ``assert_grad_correct``)."""
-    __tracebackhide__ = True
-    if result.verdict == "fail" or (result.verdict == "inconclusive" and not allow_inconclusive):
-        raise AssertionError(result.message())
-    return result
-
-
-def gradcheck_points(n_points, low, high, dim=None, seed=0) -> np.ndarray:
-    """The points the ``gradcheck_points`` marker gives ``grad_point``: seeded, uniform in a box.
-
-    The same draw as ``check_grad(..., box=(low, high), n_points=n_points, seed=seed)``.
-
-    Parameters
-    ----------
-    n_points : int
-        How many points, at least 1.
-    low, high : float or array_like
-        The box's corners: real scalars (then ``dim`` is required) or 1-d arrays of one
-        length; ``low < high`` in every coordinate.
-    dim : int, optional
-        The dimension; must match the arrays' length when they are given.
-    seed : int, optional
-        Seeds ``numpy.random.default_rng``: the same seed gives the same points.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n_points, dim)``, float64, one point per row.
-
-    Raises
-    ------
-    TypeError
-        If ``n_points``, ``dim`` or ``seed`` is not an integer, or ``low``/``high`` is
-        not real.
-    ValueError
-        If a count is out of range, the corners are not finite, of different lengths,
-        not 0-d or 1-d, do not match ``dim``, or ``low >= high`` somewhere.
-
-    Examples
-    --------
-    >>> gradcheck_points(2, low=0.0, high=1.0, dim=3, seed=0).shape
-    (2, 3)
-    >>> gradcheck_points(1, low=[0.0, 10.0], high=[0.5, 11.0]).round(2)
-    array([[ 0.32, 10.27]])
-    """
-    count = _integer(n_points, "n_points", minimum=1)
-    size = None if dim is None else _integer(dim, "dim", minimum=1)
-    seed = _integer(seed, "seed", minimum=0)
-    low, high = _corner(low, "low"), _corner(high, "high")
-    lengths = {corner.size for corner in (low, high) if corner.ndim == 1}
-    if len(lengths) > 1:
-        raise ValueError(f"low and high must have the same length; got {low.size} and {high.size}")
-    if lengths and size is not None and lengths != {size}:
-        raise ValueError(f"dim={size} does not match the length {lengths.pop()} of low/high")
-    if not lengths and size is None:
-        raise ValueError("dim is required when low and high are both scalars")
-    size = lengths.pop() if lengths else size
-    low, high = np.broadcast_to(low, (size,)), np.broadcast_to(high, (size,))
-    if not np.all(low < high):
-        raise ValueError(
-            f"low < high must hold in every coordinate; not at index {np.flatnonzero(low >= high).tolist()}"
-        )
-    rng = np.random.default_rng(seed)
-    return low + (high - low) * rng.random((count, size))
-
-
-def _integer(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
-    return int(value)
-
-
-def _corner(value, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(value)
-    except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be a real number or a 1-d array; cannot convert it: {error}") from None
-    if array.dtype == object or array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must be a real number or a 1-d array of them; got {value!r} (dtype {array.dtype})"
-        )
-    if array.ndim > 1 or array.size == 0:
-        raise ValueError(f"{name} must be a real number or a non-empty 1-d array; got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return array.astype(np.float64)
 
 
 # -- hooks and fixtures -----------------------------------------------------------------
@@ -209,6 +55,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     mark = metafunc.definition.get_closest_marker(MARKER)
     if mark is None:
         return  # the grad_point fixture reports the missing marker
+    from .checker import gradcheck_points
+
     try:
         points = gradcheck_points(*mark.args, **mark.kwargs)
     except (TypeError, ValueError) as error:
@@ -226,6 +74,8 @@ def gradcheck() -> GradChecker:
     GradChecker
         Its ``assert_`` methods fail the test with the oracle's message.
     """
+    from .checker import GradChecker
+
     return GradChecker()
 
 
@@ -243,4 +93,6 @@ def grad_point(request: pytest.FixtureRequest) -> np.ndarray:
             f"the grad_point fixture needs @pytest.mark.{MARKER}(n_points, low, high, dim=None, seed=0) "
             f"on {request.node.nodeid}"
         )
+    import numpy as np
+
     return np.array(request.param, dtype=np.float64)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import autograd
-from autograd.tracer import getval
-
 from ...validation import check_scalar_output
 from ..base import PreparedGradient
-from .namespace import autograd_namespace
 
 
 class AutogradMethod:
     name = "autograd"
 
     def prepare(self, f, dim):
+        import autograd  # imported when first used
+        from autograd.tracer import getval
+
+        from .namespace import autograd_namespace
+
         def scalar_f(x):
             out = f(x, autograd_namespace)
             check_scalar_output(getval(out), "autograd")

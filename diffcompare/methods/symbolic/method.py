@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ..base import PreparedGradient
-from .gradient import symbolic_gradient
 
 
 class SymbolicMethod:
     name = "symbolic"
 
     def prepare(self, f, dim):
+        from .gradient import symbolic_gradient  # SymPy: imported when first used
+
         compiled = symbolic_gradient(f, dim)
         return PreparedGradient(compiled, {"expr_ops": compiled.ops, "cse_ops": compiled.cse_ops})

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ..base import PreparedGradient
-from .gradient import symbolic_vector_gradient
 
 
 class SymbolicVectorMethod:
     name = "symbolic_vector"
 
     def prepare(self, f, dim):
+        from .gradient import symbolic_vector_gradient  # SymPy: imported when first used
+
         compiled = symbolic_vector_gradient(f, dim)
         details = {
             "expr_ops": compiled.ops,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from ..base import PreparedGradient
-from .gradient import symengine_gradient
 
 
 class SymEngineMethod:
     name = "symengine"
 
     def prepare(self, f, dim):
+        from .gradient import symengine_gradient  # SymPy: imported when first used
+
         compiled = symengine_gradient(f, dim)
         details = {"symengine_ops": compiled.ops, "terms": compiled.terms, "backend": compiled.backend}
         return PreparedGradient(compiled, details)
