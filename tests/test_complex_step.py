@@ -54,6 +54,7 @@ UNARY_DERIVATIVES = {
     "cos": lambda t: -mpmath.sin(t),                "tan": lambda t: 1 / mpmath.cos(t) ** 2,
     "arcsin": lambda t: 1 / mpmath.sqrt(1 - t * t), "arccos": lambda t: -1 / mpmath.sqrt(1 - t * t),
     "arctan": lambda t: 1 / (1 + t * t),            "sinh": mpmath.cosh,
+    "arcsinh": lambda t: 1 / mpmath.sqrt(1 + t * t),
     "cosh": mpmath.sinh,                            "tanh": lambda t: 1 / mpmath.cosh(t) ** 2,
     "sigmoid": lambda t: _sigmoid(t) * _sigmoid(-t), "softplus": _sigmoid,
 }

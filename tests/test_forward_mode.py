@@ -365,8 +365,8 @@ def test_the_checker_catches_a_reduction_over_the_direction_axis(monkeypatch):
 
 def test_an_operation_without_a_rule_names_itself():
     x = Dual(np.array([0.5, 1.5]), np.eye(2))
-    with pytest.raises(NotImplementedError, match="arcsinh"):
-        np.arcsinh(x)
+    with pytest.raises(NotImplementedError, match="cbrt"):
+        np.cbrt(x)
     with pytest.raises(NotImplementedError, match="no tangent rule for operation 'erf'"):
         apply("erf", x)
     with pytest.raises(UnsupportedOperationError, match="the forward namespace has no operation 'fft'"):

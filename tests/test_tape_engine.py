@@ -83,8 +83,8 @@ def test_comparisons_give_plain_booleans_so_python_branches_work():
 
 def test_an_operation_without_a_rule_names_itself():
     x = Node(np.array([0.5, 1.5]))
-    with pytest.raises(NotImplementedError, match="arcsinh"):
-        np.arcsinh(x)
+    with pytest.raises(NotImplementedError, match="cbrt"):
+        np.cbrt(x)
     with pytest.raises(NotImplementedError, match="no derivative rule for operation 'erf'"):
         apply("erf", x)
 

@@ -41,7 +41,7 @@ MPMATH_FORWARD = {
     "sqrt": _elementwise(mpmath.sqrt),
     "sin": _elementwise(mpmath.sin), "cos": _elementwise(mpmath.cos), "tan": _elementwise(mpmath.tan),
     "arcsin": _elementwise(mpmath.asin), "arccos": _elementwise(mpmath.acos),
-    "arctan": _elementwise(mpmath.atan),
+    "arctan": _elementwise(mpmath.atan), "arcsinh": _elementwise(mpmath.asinh),
     "sinh": _elementwise(mpmath.sinh), "cosh": _elementwise(mpmath.cosh),
     "tanh": _elementwise(mpmath.tanh),
     "sigmoid": _elementwise(lambda v: 1 / (1 + mpmath.exp(-v))),

@@ -86,6 +86,7 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
     "arcsin":      ((-0.999, 0.999),),
     "arccos":      ((-0.999, 0.999),),
     "arctan":      ((-2 * CARRY, 2 * CARRY),),  # the squash: takes anything a node holds
+    "arcsinh":     ((-2 * CARRY, 2 * CARRY),),  # |arcsinh| <= 7.6
     "sinh":        ((-6.0, 6.0),),             # |sinh| <= 202
     "cosh":        ((-6.0, 6.0),),
     "tanh":        ((-40.0, 40.0),),
@@ -184,6 +185,7 @@ ENCLOSURES: dict[str, Callable] = {
     "arcsin":      _increasing(math.asin),
     "arccos":      lambda k, a: (math.acos(a[1]), math.acos(a[0])),
     "arctan":      _increasing(math.atan),
+    "arcsinh":     _increasing(math.asinh),
     "sinh":        _increasing(math.sinh),
     "cosh":        _cosh,
     "tanh":        _increasing(math.tanh),

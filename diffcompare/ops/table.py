@@ -152,6 +152,8 @@ _ROWS = (
     OpSpec("arcsin",   "unary", ((-0.999, 0.999),),      (lambda ans, x: 1.0 / np.sqrt((1.0 - x) * (1.0 + x)),), singular=True,          array="arcsin",     sympy="asin"),
     OpSpec("arccos",   "unary", ((-0.999, 0.999),),      (lambda ans, x: -1.0 / np.sqrt((1.0 - x) * (1.0 + x)),), singular=True,         array="arccos",     sympy="acos"),
     OpSpec("arctan",   "unary", ((-1e3, 1e3),),          (lambda ans, x: 1.0 / (1.0 + x * x),),                                           array="arctan",     sympy="atan"),
+    # 1/hypot(1, x), not 1/sqrt(1 + x*x): x*x overflows past |x| = 1.3e154.
+    OpSpec("arcsinh",  "unary", ((-1e3, 1e3),),          (lambda ans, x: 1.0 / np.hypot(1.0, x),),                                        array="arcsinh",    sympy="asinh"),
     OpSpec("sinh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.cosh(x),),                                                    array="sinh",       sympy="sinh"),
     OpSpec("cosh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.sinh(x),),                                                    array="cosh",       sympy="cosh"),
     OpSpec("tanh",     "unary", ((-350.0, 350.0),),      (_tanh_factor,),                                                                 array="tanh",       sympy="tanh"),
