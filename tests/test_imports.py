@@ -30,7 +30,8 @@ def _loaded_after(code: str) -> list[str]:
         "import diffcompare.oracle.plugin",
         "import diffcompare; diffcompare.grad(lambda x, xp: xp.sum(xp.sin(x)), 'tape')([1.0, 2.0])",
         "import diffcompare; diffcompare.grad(lambda x, xp: xp.sum(xp.sin(x)), 'forward')([1.0, 2.0])",
-        "import diffcompare, numpy as np; diffcompare.check_grad(lambda x: np.sum(x**2), lambda x: 2 * x, [1.0, 2.0])",
+        "import diffcompare, numpy as np; "
+        "diffcompare.check_grad(lambda x: np.sum(x**2), lambda x: 2 * x, [1.0, 2.0])",
     ],
 )
 def test_light_paths_load_no_heavy_dependency(code):
