@@ -17,6 +17,7 @@ from .result import GradCheckResult
 
 __all__ = ["GradChecker", "gradcheck_points"]
 
+
 class GradChecker:
     """The object the ``gradcheck`` fixture returns: the oracle, shaped for tests.
 

@@ -29,6 +29,7 @@ from ...ops.elementwise import elementwise_rules
 
 __all__ = ["JVP_RULES", "Variadic"]
 
+
 @dataclass(frozen=True)
 class Variadic:
     """A rule ``rule(tangents, ans, *args, **params)`` over all arguments at once.

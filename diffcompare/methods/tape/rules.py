@@ -25,6 +25,7 @@ from ...ops.elementwise import elementwise_rules
 
 __all__ = ["RULES", "Scatter", "Variadic"]
 
+
 @dataclass(frozen=True)
 class Variadic:
     """A rule ``rule(index, g, ans, *args, **params)`` shared by every argument."""
