@@ -13,26 +13,34 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .table import MINUS_ONE, ONE, OPS
+from .table import MINUS_ONE, ONE, OPS, Over
 
 __all__ = ["elementwise_rules", "scaled_by"]
 
 
 def scaled_by(factor, singular: bool = False) -> Callable:
-    """The rule ``rule(v, ans, *args) = v * factor(ans, *args)`` of one argument."""
+    """The rule ``rule(v, ans, *args) = v * factor(ans, *args)`` of one argument.
+
+    An :class:`~diffcompare.ops.table.Over` factor divides instead.
+    """
     if factor is ONE:
         return lambda v, ans, *args: v
     if factor is MINUS_ONE:
         return lambda v, ans, *args: -v
+    if isinstance(factor, Over):
+        divisor = factor.divisor
+        plain = lambda v, ans, *args: v / divisor(ans, *args)  # noqa: E731
+    else:
+        plain = lambda v, ans, *args: v * factor(ans, *args)  # noqa: E731
     if not singular:
-        return lambda v, ans, *args: v * factor(ans, *args)
+        return plain
 
     def rule(v, ans, *args):
         # The factor may be infinite (sqrt' at 0) where the tangent or cotangent is 0:
         # the product is 0 there, not NaN, or one infinite partial derivative would
         # poison every finite one carried through the same array.
-        with np.errstate(invalid="ignore"):
-            product = v * factor(ans, *args)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            product = plain(v, ans, *args)
         if np.isnan(product).any():
             product = np.where(v == 0, 0.0, product)
         return product

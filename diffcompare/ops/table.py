@@ -24,11 +24,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["OpSpec", "OPS", "ALIASES", "CONSTRUCTORS", "CONSTANTS", "ONE", "MINUS_ONE", "canonical_name"]
+__all__ = ["OpSpec", "OPS", "ALIASES", "CONSTRUCTORS", "CONSTANTS", "ONE", "MINUS_ONE", "Over", "canonical_name"]
 
 Interval = tuple[float, float]
-#: A derivative factor ``d(ans, *args)``, or one of the constants :data:`ONE`, :data:`MINUS_ONE`.
-Factor = Callable[..., object] | float
+
+
+@dataclass(frozen=True)
+class Over:
+    """A derivative factor written as a divisor: the rule divides by ``divisor(ans, *args)``.
+
+    ``g / (2 ans)`` rounds once where ``g * (0.5 / ans)`` rounds twice.
+    """
+
+    divisor: Callable[..., object]
+
+
+#: A derivative factor ``d(ans, *args)``, an :class:`Over`, or :data:`ONE`, :data:`MINUS_ONE`.
+Factor = Callable[..., object] | Over | float
 
 #: The factor of an argument that passes through unchanged (``add``): engines skip the product.
 ONE = 1.0
@@ -142,18 +154,18 @@ _ROWS = (
     OpSpec("exp",      "unary", ((-700.0, 700.0),),      (lambda ans, x: ans,),                                                           array="exp",        sympy="exp"),
     # exp(x), not ans + 1: cancels for x << 0.
     OpSpec("expm1",    "unary", ((-700.0, 700.0),),      (lambda ans, x: np.exp(x),),                                                     array="expm1",      sympy=lambda sp, x: sp.exp(x) - 1),
-    OpSpec("log",      "unary", (_POSITIVE,),            (lambda ans, x: 1.0 / x,),                                                       array="log",        sympy="log"),
-    OpSpec("log1p",    "unary", ((-0.999, 1e3),),        (lambda ans, x: 1.0 / (1.0 + x),),                                               array="log1p",      sympy=lambda sp, x: sp.log(1 + x)),
-    OpSpec("sqrt",     "unary", (_POSITIVE,),            (lambda ans, x: 0.5 / ans,), singular=True,                                     array="sqrt",       sympy="sqrt"),
+    OpSpec("log",      "unary", (_POSITIVE,),            (Over(lambda ans, x: x),),                                                       array="log",        sympy="log"),
+    OpSpec("log1p",    "unary", ((-0.999, 1e3),),        (Over(lambda ans, x: 1.0 + x),),                                               array="log1p",      sympy=lambda sp, x: sp.log(1 + x)),
+    OpSpec("sqrt",     "unary", (_POSITIVE,),            (Over(lambda ans, x: 2.0 * ans),), singular=True,                                     array="sqrt",       sympy="sqrt"),
     OpSpec("sin",      "unary", (_WIDE,),                (lambda ans, x: np.cos(x),),                                                     array="sin",        sympy="sin"),
     OpSpec("cos",      "unary", (_WIDE,),                (lambda ans, x: -np.sin(x),),                                                    array="cos",        sympy="cos"),
-    OpSpec("tan",      "unary", ((-1.5, 1.5),),          (lambda ans, x: 1.0 / np.cos(x) ** 2,),                                          array="tan",        sympy="tan"),
+    OpSpec("tan",      "unary", ((-1.5, 1.5),),          (Over(lambda ans, x: np.cos(x) ** 2),),                                          array="tan",        sympy="tan"),
     # (1 - x)(1 + x), not 1 - x*x: near |x| = 1 the product keeps every digit.
-    OpSpec("arcsin",   "unary", ((-0.999, 0.999),),      (lambda ans, x: 1.0 / np.sqrt((1.0 - x) * (1.0 + x)),), singular=True,          array="arcsin",     sympy="asin"),
-    OpSpec("arccos",   "unary", ((-0.999, 0.999),),      (lambda ans, x: -1.0 / np.sqrt((1.0 - x) * (1.0 + x)),), singular=True,         array="arccos",     sympy="acos"),
-    OpSpec("arctan",   "unary", ((-1e3, 1e3),),          (lambda ans, x: 1.0 / (1.0 + x * x),),                                           array="arctan",     sympy="atan"),
+    OpSpec("arcsin",   "unary", ((-0.999, 0.999),),      (Over(lambda ans, x: np.sqrt((1.0 - x) * (1.0 + x))),), singular=True,          array="arcsin",     sympy="asin"),
+    OpSpec("arccos",   "unary", ((-0.999, 0.999),),      (Over(lambda ans, x: -np.sqrt((1.0 - x) * (1.0 + x))),), singular=True,         array="arccos",     sympy="acos"),
+    OpSpec("arctan",   "unary", ((-1e3, 1e3),),          (Over(lambda ans, x: 1.0 + x * x),),                                           array="arctan",     sympy="atan"),
     # 1/hypot(1, x), not 1/sqrt(1 + x*x): x*x overflows past |x| = 1.3e154.
-    OpSpec("arcsinh",  "unary", ((-1e3, 1e3),),          (lambda ans, x: 1.0 / np.hypot(1.0, x),),                                        array="arcsinh",    sympy="asinh"),
+    OpSpec("arcsinh",  "unary", ((-1e3, 1e3),),          (Over(lambda ans, x: np.hypot(1.0, x)),),                                        array="arcsinh",    sympy="asinh"),
     OpSpec("sinh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.cosh(x),),                                                    array="sinh",       sympy="sinh"),
     OpSpec("cosh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.sinh(x),),                                                    array="cosh",       sympy="cosh"),
     OpSpec("tanh",     "unary", ((-350.0, 350.0),),      (_tanh_factor,),                                                                 array="tanh",       sympy="tanh"),
@@ -164,7 +176,7 @@ _ROWS = (
     OpSpec("subtract", "binary", (_WIDE, _WIDE),         (ONE, MINUS_ONE),                                                                array="subtract"),
     OpSpec("multiply", "binary", (_WIDE, _WIDE),         (lambda ans, a, b: b, lambda ans, a, b: a),                                      array="multiply"),
     # -ans / b, not -a / b**2: b**2 overflows or underflows long before ans does.
-    OpSpec("divide",   "binary", (_WIDE, (0.5, 20.0)),   (lambda ans, a, b: 1.0 / b, lambda ans, a, b: -ans / b),                         array="divide"),
+    OpSpec("divide",   "binary", (_WIDE, (0.5, 20.0)),   (Over(lambda ans, a, b: b), lambda ans, a, b: -ans / b),                         array="divide"),
     OpSpec("power",    "binary", ((0.1, 10.0), (-4.0, 4.0)), (_power_base_factor, _power_exponent_factor), singular=True,             array="power"),
     OpSpec("maximum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="maximum"),
     OpSpec("minimum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="minimum"),
