@@ -24,7 +24,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["OpSpec", "OPS", "ALIASES", "CONSTRUCTORS", "CONSTANTS", "ONE", "MINUS_ONE", "Over", "canonical_name"]
+__all__ = [
+    "OpSpec",
+    "OPS",
+    "ALIASES",
+    "CONSTRUCTORS",
+    "CONSTANTS",
+    "ONE",
+    "MINUS_ONE",
+    "Over",
+    "canonical_name",
+]
 
 Interval = tuple[float, float]
 
