@@ -29,9 +29,12 @@ but nothing can help
   differently from the real one (exact ties are fine: ``f`` gets a
   :class:`~diffcompare.backends.complex_backend.RealOrderedArray`, whose comparisons
   look at the real parts only, so it takes the float64 program's branches);
-* code that leaves the namespace: ``numpy.abs``, ``numpy.real``, ``float()``,
-  ``numpy.linalg.norm`` or ``numpy.vdot`` (both conjugate or take moduli) on values
-  that depend on ``x``.
+* code that leaves the namespace: ``numpy.real``, ``float()``, ``numpy.linalg.norm``
+  or ``numpy.vdot`` (both conjugate or take moduli), or numpy's ``abs`` of a plain
+  complex array made with ``numpy.asarray(x)``, on values that depend on ``x``.
+  (numpy's ``abs``, ``maximum``, ``minimum`` and ``max`` called on the values ``f`` is
+  handed are the namespace's continuations: see
+  :class:`~diffcompare.backends.complex_backend.RealOrderedArray`.)
 
 Two such mistakes are caught: a complex value cast to real (``float()``, assigning into
 a real array, ``astype(float)``) raises numpy's ``ComplexWarning``, turned here into a
@@ -63,8 +66,8 @@ PROBE_RTOL = 1e-6
 def _not_complex_safe(detail: str) -> ValueError:
     return ValueError(
         f"f is not complex-step safe: {detail}. The complex step needs f to carry the "
-        "imaginary part of x through every operation: use xp.abs, xp.maximum, ... "
-        "instead of numpy's, and avoid np.real, float() and arrays built with a real dtype"
+        "imaginary part of x through every operation: use the operations of xp, and avoid "
+        "np.real, np.linalg.norm, float(), np.asarray(x) and arrays built with a real dtype"
     )
 
 
