@@ -376,13 +376,14 @@ def test_bad_outputs():
 @pytest.mark.parametrize(
     ("f", "detail"),
     [
-        (lambda x, xp: np.sum(np.abs(x)), "returned a real float64"),
-        (lambda x, xp: xp.sum(np.real(x) ** 2), "returned a real float64"),
+        (lambda x, xp: xp.sum(np.real(x) ** 2), "returned a real value that changes with x"),
+        (lambda x, xp: np.linalg.norm(x), "returned a real value that changes with x"),
+        (lambda x, xp: np.sum(np.abs(np.asarray(x))), "returned a real value that changes with x"),
         (lambda x, xp: float(x[0]) ** 2, "cast a complex value to real"),
         (lambda x, xp: xp.sum(xp.exp(x.astype(np.float64))), "cast a complex value to real"),
         (lambda x, xp: _assign_into_real(x, xp), "cast a complex value to real"),
     ],
-    ids=["numpy-abs", "numpy-real", "float", "astype", "assignment"],
+    ids=["numpy-real", "norm", "abs-of-a-plain-array", "float", "astype", "assignment"],
 )
 def test_functions_that_drop_the_imaginary_part_are_refused(f, detail):
     with pytest.raises(ValueError, match=f"f is not complex-step safe: .*{detail}"):
@@ -393,6 +394,48 @@ def _assign_into_real(x, xp):
     out = xp.zeros(2)
     out[0] = x[0]
     return xp.sum(out**2)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, xp: 3.0,
+        lambda x, xp: 3,
+        lambda x, xp: np.True_,
+        lambda x, xp: xp.sum(xp.asarray([1.0, 2.0]) ** 2),
+        lambda x, xp: xp.sum(x > 0.0) + xp.sum(x < -1.0),
+    ],
+    ids=["float", "int", "bool", "constant-array", "count-of-comparisons"],
+)
+def test_a_function_that_does_not_depend_on_x_has_gradient_zero(f):
+    # a real result that does not change with x carries no derivative: 0, as the tape says
+    x = np.array([1.0, -2.0])
+    np.testing.assert_array_equal(complex_step(f, x), [0.0, 0.0])
+    np.testing.assert_array_equal(complex_step(f, x), TapeMethod().prepare(f, x.size).gradient(x))
+
+
+def test_a_jump_next_to_x_is_refused_not_given_gradient_zero():
+    # x[0] != 0 changes within the independence check's step: no derivative to give
+    with pytest.raises(ValueError, match=r"real value that changes with x \(1.0 at x, 2.0 a relative"):
+        complex_step(lambda x, xp: xp.sum(x != 0.0), [0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("f", "x"),
+    [
+        (lambda x, xp: np.sum(np.abs(x)), [0.0, -1.0, 2.0]),
+        (lambda x, xp: abs(x[0]) * x[1] + abs(x[1]), [-1.5, 2.0]),
+        (lambda x, xp: np.maximum(x[0], x[1]) + np.minimum(x[1], 2.0 * x[0]), [1.0, 1.0]),
+        (lambda x, xp: np.max(x) + x.max(), [1.0, 3.0, 3.0]),
+        (lambda x, xp: xp.sum(xp.where(np.greater(x, 0.0), 3.0 * x, x)), [0.0, 1.0]),
+    ],
+    ids=["np.abs", "abs()", "np.maximum-np.minimum", "np.max-x.max", "np.greater"],
+)
+def test_numpy_functions_of_the_values_mean_the_namespaces(f, x):
+    # numpy's own abs, maximum, minimum, max and comparisons of the values f is handed,
+    # as the tape records them: continuations, ties shared, conditions on real parts
+    x = np.array(x)
+    np.testing.assert_array_equal(complex_step(f, x), TapeMethod().prepare(f, x.size).gradient(x))
 
 
 @pytest.mark.parametrize(

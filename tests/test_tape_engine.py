@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import diffcompare
+from diffcompare.methods.forward.dual import Dual
 from diffcompare.methods.tape.engine import Node, apply, backward, unbroadcast
 from diffcompare.methods.tape.method import tape_gradient
 from diffcompare.methods.tape.namespace import tape_namespace as xp
@@ -118,6 +119,44 @@ def test_node_methods_match_namespace_functions():
     expected[1, 2] += 1.0
     expected[0, 2] += 1.0  # reshape(3, 2)[1, 0] is element 2
     np.testing.assert_allclose(grad, expected, rtol=1e-15)
+
+
+# The operators and array methods live in diffcompare.ops.traced, shared by the tape's nodes
+# and forward mode's dual numbers: each test below runs on both.
+TRACED_LEAVES = {
+    "tape": lambda value: Node(value),
+    "forward": lambda value: Dual(value, np.eye(value.size).reshape((value.size,) + value.shape)),
+}
+
+
+@pytest.mark.parametrize("leaf", TRACED_LEAVES.values(), ids=TRACED_LEAVES.keys())
+def test_shape_questions_read_the_plain_value(leaf):
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    assert (np.shape(x), np.ndim(x), np.size(x), np.size(x, 1), len(x)) == ((2, 3), 2, 6, 3, 2)
+    assert (np.shape(x[0, 1]), np.ndim(x[0, 1])) == ((), 0)
+
+
+@pytest.mark.parametrize("leaf", TRACED_LEAVES.values(), ids=TRACED_LEAVES.keys())
+def test_ravel_flatten_and_copy_keep_the_derivative(leaf):
+    x = leaf(np.arange(6.0).reshape(2, 3))
+    for flat in (x.ravel(), x.flatten(), np.ravel(x), x.T.ravel()[np.argsort(x.value.T.ravel())]):
+        assert type(flat) is type(x)
+        np.testing.assert_array_equal(flat.value, np.arange(6.0))
+    assert x.copy() is x and np.copy(x) is x  # traced values are never changed in place
+    with pytest.raises(NotImplementedError, match="C order only.*order='F'"):
+        x.ravel("F")
+
+
+@pytest.mark.parametrize("leaf", TRACED_LEAVES.values(), ids=TRACED_LEAVES.keys())
+def test_array_methods_without_an_operation_are_refused_by_name(leaf):
+    x = leaf(np.array([1.0, 2.0]))
+    for call, name in [(lambda: x.prod(), "prod"), (lambda: x.cumsum(), "cumsum"), (lambda: x.real, "real")]:
+        with pytest.raises(NotImplementedError, match=f"array method '{name}' \\(numpy.ndarray.{name}\\)"):
+            call()
+    assert not hasattr(x, "prod")  # still an AttributeError for hasattr
+    with pytest.raises(AttributeError, match="no attribute 'not_a_method'") as caught:
+        x.not_a_method  # noqa: B018
+    assert not isinstance(caught.value, NotImplementedError)
 
 
 def test_transpose_accepts_a_tuple_and_numpy_comparisons_are_plain():

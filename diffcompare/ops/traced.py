@@ -4,7 +4,10 @@ The tape's :class:`~diffcompare.methods.tape.engine.Node` and forward mode's
 :class:`~diffcompare.methods.forward.dual.Dual` both derive from :class:`TracedArray`: every
 operator becomes one call of the engine's ``apply(op, *args)``, comparisons act on the
 plain values (so Python branches on values work), and conversions that would silently
-drop the derivative are refused.
+drop the derivative are refused.  Questions about the shape (``np.shape``, ``np.ndim``,
+``np.size``, ``len``) read the plain value; ``ravel``, ``flatten`` and ``copy`` (methods
+and numpy functions) are reshapes or the value itself; any other array method of numpy
+(``x.prod()``, ``x.cumsum()``) is refused by name.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .namespace import UnsupportedOperationError
 from .table import canonical_name
 
 __all__ = ["TracedArray", "value_of"]
@@ -24,6 +28,16 @@ _COMPARISONS = frozenset(("less", "less_equal", "greater", "greater_equal", "equ
 def value_of(x: Any) -> Any:
     """The plain value of a traced array, or ``x`` itself."""
     return x.value if isinstance(x, TracedArray) else x
+
+
+#: numpy functions that ask about the shape: answered from the plain value.
+_SHAPE_QUERIES = {"shape": np.shape, "ndim": np.ndim, "size": np.size}
+
+#: numpy functions that are one of the array methods below (``np.ravel(v)`` is ``v.ravel()``).
+_AS_METHODS = {
+    "ravel": lambda a, order="C": a.ravel(order),
+    "copy": lambda a, order="K", subok=False: a.copy(),
+}
 
 
 def _axes(axes: tuple):
@@ -75,7 +89,12 @@ class TracedArray:
     # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]): numpy functions that have
     # an xp twin are recorded as xp's; any other is refused by its full name.
     def __array_function__(self, func, types, args, kwargs):
-        function = self.functions.get(canonical_name(func.__name__))
+        name = func.__name__
+        if func.__module__ == "numpy" and name in _SHAPE_QUERIES:
+            return _SHAPE_QUERIES[name](*map(value_of, args), **kwargs)
+        if func.__module__ == "numpy" and name in _AS_METHODS:
+            return _AS_METHODS[name](*args, **kwargs)
+        function = self.functions.get(canonical_name(name))
         if function is None or not func.__module__.startswith("numpy"):
             raise NotImplementedError(
                 f"{self.engine} has no derivative rule for {func.__module__}.{func.__name__}; "
@@ -102,6 +121,17 @@ class TracedArray:
 
     def __len__(self):
         return len(self.value)
+
+    def __getattr__(self, name):
+        # Reached only for names the class lacks: numpy's array methods that are no
+        # operation of xp are refused by name, as a NotImplementedError that is also an
+        # AttributeError (so hasattr() still answers False).
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise UnsupportedOperationError(
+                f"{self.engine} has no derivative rule for the array method {name!r} "
+                f"(numpy.ndarray.{name}); write f with the operations of xp (see diffcompare.ops)"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -137,4 +167,13 @@ class TracedArray:
     def max(self, axis=None, keepdims=False): return self.apply("max", self, axis=axis, keepdims=keepdims)
     def reshape(self, *shape): return self.apply("reshape", self, shape[0] if len(shape) == 1 else shape)
     def transpose(self, *axes): return self.apply("transpose", self, _axes(axes))
+    def flatten(self, order="C"): return self.ravel(order)
+    def copy(self, order="K"): return self  # traced values are never changed in place
     # fmt: on
+
+    def ravel(self, order="C"):
+        if order != "C":
+            raise NotImplementedError(
+                f"{self.engine} flattens in C order only; got ravel/flatten with order={order!r}"
+            )
+        return self.apply("reshape", self, (-1,))

@@ -63,9 +63,11 @@ class RealOrderedArray(np.ndarray):
 
     Every complex result of an operator or a ufunc on it is a ``RealOrderedArray``
     again, single numbers included, as 0-d arrays (a numpy complex scalar would compare
-    lexicographically); so are the elements indexing and iteration return.  Only the
-    operators compare by real parts: ``numpy.greater(a, b)`` called directly is still
-    numpy's lexicographic order.
+    lexicographically); so are the elements indexing and iteration return.  numpy's
+    functions on it mean what the namespace's do, as they do on the tape's values: the
+    comparison ufuncs (``numpy.greater(a, b)`` as well as ``a > b``) look at the real
+    parts, ``numpy.abs``, ``abs()``, ``numpy.maximum`` and ``numpy.minimum`` are the
+    analytic continuations below, and ``numpy.max`` and ``a.max()`` are :func:`_max`.
 
     Examples
     --------
@@ -78,6 +80,13 @@ class RealOrderedArray(np.ndarray):
     __array_priority__ = 100.0
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
+        if context is not None:
+            # A ufunc (context: the ufunc, its arguments, the output's index): the few
+            # that are not analytic, or compare, are evaluated again as the namespace
+            # does; every other one costs only this lookup.
+            replacement = _UFUNC_REPLACEMENTS.get(context[0].__name__)
+            if replacement is not None:
+                array = np.asarray(replacement(*map(_plain, context[1])))
         # numpy would unwrap a 0-d result into a scalar: keep complex ones as arrays.
         if array.dtype.kind == "c":
             return array.view(RealOrderedArray)
@@ -92,6 +101,11 @@ class RealOrderedArray(np.ndarray):
     def __ne__(self, other): return np.not_equal(self.real, np.real(other))
     __hash__ = None  # equality is elementwise, as for arrays
     # fmt: on
+
+    def max(self, axis=None, out=None, keepdims=False, **options):
+        if out is not None or options:
+            return super().max(axis=axis, out=out, keepdims=keepdims, **options)
+        return real_ordered(_max(np.asarray(self), axis=axis, keepdims=keepdims))
 
     def __getitem__(self, key):
         return real_ordered(super().__getitem__(key))
@@ -112,6 +126,10 @@ def real_ordered(value):
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "c":
         return np.asarray(value).view(RealOrderedArray)
     return value
+
+
+def _plain(value):
+    return np.asarray(value) if isinstance(value, RealOrderedArray) else value
 
 
 def _returning_real_ordered(fn):
@@ -185,6 +203,26 @@ def _max(x, axis=None, keepdims=False):
         imag = np.sum(np.where(hit, x.imag, 0.0), axis=axis, keepdims=True) / hits
     out = _complex(real, imag)
     return out if keepdims else np.squeeze(out, axis=axis)[()]
+
+
+def _comparing_real_parts(compare):
+    def compare_real_parts(a, b):
+        return compare(np.real(a), np.real(b))
+
+    return compare_real_parts
+
+
+#: numpy's ufuncs as they act on a :class:`RealOrderedArray`: those that are not
+#: analytic on complex numbers by their continuations, comparisons on the real parts.
+_UFUNC_REPLACEMENTS = {
+    "absolute": _abs,
+    "maximum": _maximum,
+    "minimum": _minimum,
+    **{
+        compare.__name__: _comparing_real_parts(compare)
+        for compare in (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal)
+    },
+}
 
 
 def _abs_by_branch(z):

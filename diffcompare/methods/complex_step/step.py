@@ -29,15 +29,21 @@ but nothing can help
   differently from the real one (exact ties are fine: ``f`` gets a
   :class:`~diffcompare.methods.complex_step.namespace.RealOrderedArray`, whose comparisons
   look at the real parts only, so it takes the float64 program's branches);
-* code that leaves the namespace: ``numpy.abs``, ``numpy.real``, ``float()``,
-  ``numpy.linalg.norm`` or ``numpy.vdot`` (both conjugate or take moduli) on values
-  that depend on ``x``.
+* code that leaves the namespace: ``numpy.real``, ``float()``, ``numpy.linalg.norm``
+  or ``numpy.vdot`` (both conjugate or take moduli), or numpy's ``abs`` of a plain
+  complex array made with ``numpy.asarray(x)``, on values that depend on ``x``.
+  (numpy's ``abs``, ``maximum``, ``minimum`` and ``max`` called on the values ``f`` is
+  handed are the namespace's continuations: see
+  :class:`~diffcompare.methods.complex_step.namespace.RealOrderedArray`.)
 
 Two such mistakes are caught: a complex value cast to real (``float()``, assigning into
 a real array, ``astype(float)``) raises numpy's ``ComplexWarning``, turned here into a
-``ValueError``; and a real result (the imaginary part was dropped somewhere) raises a
-``ValueError``.  An ``abs`` taken outside the namespace in one term of a complex
-result cannot be told from a zero derivative and gives a wrong number silently.
+``ValueError``; and a real result that changes with ``x`` (the imaginary part was
+dropped somewhere) raises a ``ValueError``.  A real result that does not change (a
+constant, a count of comparisons) is what a function that does not depend on ``x``
+returns: its gradient is 0, as for every other method.  A modulus taken outside the
+namespace in one term of a complex result cannot be told from a zero derivative and
+gives a wrong number silently.
 """
 
 from __future__ import annotations
@@ -54,6 +60,12 @@ from .namespace import complex_namespace, real_ordered
 
 __all__ = ["complex_step"]
 
+#: Distance, relative to ``max(1, |x_k|)``, of the real point at which a real result is
+#: checked for depending on x.  A dropped gradient g changes f there by about 1e-6 |g|,
+#: more than f's rounding unless |g| is below ~1e-10 |f|; a count of comparisons changes
+#: only if one of its jumps lies that close to x.
+INDEPENDENCE_STEP = 2.0**-20
+
 #: Agreement the analyticity probe asks for, relative to ``sum |grad_k v_k|``: rounding
 #: is ~1e-15 of that and truncation ``h^2`` times the third derivative over the first; a
 #: branch point's artefact scales like ``1/h`` or ``1/sqrt(h)`` and misses by far more.
@@ -63,12 +75,13 @@ PROBE_RTOL = 1e-6
 def _not_complex_safe(detail: str) -> ValueError:
     return ValueError(
         f"f is not complex-step safe: {detail}. The complex step needs f to carry the "
-        "imaginary part of x through every operation: use xp.abs, xp.maximum, ... "
-        "instead of numpy's, and avoid np.real, float() and arrays built with a real dtype"
+        "imaginary part of x through every operation: use the operations of xp, and avoid "
+        "np.real, np.linalg.norm, float(), np.asarray(x) and arrays built with a real dtype"
     )
 
 
-def _evaluate(f: Callable, z: np.ndarray, xp) -> complex:
+def _evaluate(f: Callable, z: np.ndarray, xp) -> complex | float:
+    """``f(z)`` as a Python complex, or as a Python float if ``f`` returned a real number."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", ComplexWarning)
         try:
@@ -80,11 +93,7 @@ def _evaluate(f: Callable, z: np.ndarray, xp) -> complex:
         check_scalar_output(array.real, xp.backend)
         return complex(array)
     check_scalar_output(value, xp.backend)
-    raise _not_complex_safe(
-        f"for complex x it returned a real {type(value).__name__} of dtype {array.dtype}, so the "
-        "imaginary part, which carries the derivative, was dropped (a constant f, which does not "
-        "depend on x at all, also returns a real value)"
-    )
+    return float(array)
 
 
 def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> np.ndarray:
@@ -115,8 +124,9 @@ def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> 
     ValueError
         If ``x`` is not a finite 1-d vector, ``step`` is not positive and finite, ``f``
         returns a non-scalar, ``f`` is not complex-step safe (it cast a complex value
-        to real or returned a real value), or the result depends on the step (a
-        singularity or branch point closer to ``x`` than the step).
+        to real, or returned a real value that changes with ``x``), or the result
+        depends on the step (a singularity or branch point closer to ``x`` than the
+        step).
 
     Examples
     --------
@@ -129,12 +139,43 @@ def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> 
     grad = np.empty_like(x)
     # Real-ordered: f's comparisons then see the real parts only, as in float64.
     shifted = real_ordered(x.astype(np.complex128))
+    real_value = None
     for k, xk in enumerate(x):
         shifted[k] = complex(xk, h)
-        grad[k] = _evaluate(f, shifted, xp).imag / h
+        value = _evaluate(f, shifted, xp)
+        grad[k] = value.imag / h  # 0 for a real value
+        if type(value) is float:
+            real_value = value
         shifted[k] = xk
+    if real_value is not None:
+        _check_independent(f, x, real_value, xp)
     _check_analytic(f, x, grad, h, xp)
     return grad
+
+
+def _check_independent(f: Callable, x: np.ndarray, value: float, xp) -> None:
+    """Raise ``ValueError`` if ``f``'s real result changes with ``x``.
+
+    A real result carries no derivative.  Either ``f`` does not depend on ``x`` there
+    (a constant, a count of comparisons), and its gradient is 0, or an operation outside
+    the namespace dropped the imaginary part (``numpy.real``, ``numpy.linalg.norm``), and
+    the zeros would be wrong.  One more evaluation, at a real point a relative
+    :data:`INDEPENDENCE_STEP` away along a seeded random direction, tells them apart.  A
+    jump of a piecewise constant ``f`` (``sum(x > 0)``) within that distance is refused
+    too: there is no derivative to give.
+    """
+    rng = np.random.default_rng(1)
+    direction = rng.uniform(0.5, 1.0, x.size) * rng.choice([-1.0, 1.0], x.size)
+    moved = x + INDEPENDENCE_STEP * np.maximum(1.0, np.abs(x)) * direction
+    other = _evaluate(f, real_ordered(moved.astype(np.complex128)), xp)
+    if other == value:
+        return
+    raise _not_complex_safe(
+        f"for complex x it returned a real value that changes with x ({value!r} at x, {other!r} "
+        f"a relative {INDEPENDENCE_STEP:.3g} away), so the imaginary part, which carries the "
+        "derivative, was dropped somewhere (a function that does not depend on x returns a "
+        "real constant: its gradient is 0)"
+    )
 
 
 def _check_analytic(f: Callable, x: np.ndarray, grad: np.ndarray, h: float, xp) -> None:
