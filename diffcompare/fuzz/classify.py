@@ -37,6 +37,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..methods import METHODS
 from ..truth.accuracy import normwise_relative_error, ulp_distance
 
 __all__ = [
@@ -92,24 +93,18 @@ class Bound:
     norm_rel: float
 
 
-# fmt: off
-#: The bound of every method.  Exact methods: 1e-12 is 4,500 ulps of the gradient's
-#: largest component, above what rounding in a well-conditioned expression of at most a
-#: few dozen operations produces, and 10,000 times below a rule off by 1e-8.  Central
-#: differences with h = cbrt(eps) max(1, |x|) have error ~ eps^(2/3) |f'''| ~ 1e-10 for
-#: O(1) derivatives; 1e-6 leaves room for curvature.  Richardson's tableau reaches ~1e-12.
+#: A random expression may hold a few dozen operations and reach 4,500 ulps of rounding
+#: where a suite function reaches a few: each method's bound here is its record's
+#: ``accuracy`` (on well-conditioned functions) times this slack.  For the exact methods
+#: that is 1e-12, still 10,000 times below a rule off by 1e-8.
+FUZZ_SLACK = 100.0
+
+#: The bound of every method, from its record.
 BOUNDS: dict[str, Bound] = {
-    "symbolic":        Bound("exact", 1e-12),
-    "symbolic_vector": Bound("exact", 1e-12),
-    "symengine":       Bound("exact", 1e-12),
-    "autograd":        Bound("exact", 1e-12),
-    "tape":            Bound("exact", 1e-12),
-    "forward":         Bound("exact", 1e-12),
-    "complex_step":    Bound("exact", 1e-12),
-    "central":         Bound("difference", 1e-6),
-    "richardson":      Bound("difference", 1e-9),
+    name: Bound(method.family, FUZZ_SLACK * method.accuracy) for name, method in METHODS.items()
 }
 
+# fmt: off
 #: (method, op) -> why that method's derivative of op loses digits in float64 although
 #: it is right in exact arithmetic.  Only the third-party rules (SymPy's, autograd's)
 #: belong here: a weak formula in diffcompare's own tape, dual numbers or complex step is

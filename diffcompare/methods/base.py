@@ -35,10 +35,39 @@ class PreparedGradient:
     graph_size: Callable[[np.ndarray], int] | None = None
 
 
+#: Method families: ``"exact"`` methods are exact in exact arithmetic (only rounding
+#: separates them from the truth); ``"difference"`` methods truncate a Taylor series.
+FAMILIES = ("exact", "difference")
+
+
 class GradientMethod(Protocol):
-    """A way to differentiate ``f(x, xp)``: the setup goes in :meth:`prepare`."""
+    """A way to differentiate ``f(x, xp)``: the setup goes in :meth:`prepare`.
+
+    The record's facts are read by the tests, the fuzzer's classifier and the reports,
+    never repeated there.
+
+    Attributes
+    ----------
+    name : str
+        The registry name.
+    family : str
+        One of :data:`FAMILIES`.
+    accuracy : float
+        The normwise relative error the method stays within on smooth, well-conditioned
+        functions (the suite's ordinary points): rounding for exact methods, truncation
+        and rounding for differences.
+    requires : str or None
+        An optional package the method needs (``None``: only the dependencies).
+    """
 
     name: str
+    family: str
+    accuracy: float
+    requires: str | None
+
+    def evaluations(self, dim: int) -> int:
+        """Evaluations of ``f`` per gradient of a ``dim``-vector (0: a compiled gradient)."""
+        ...
 
     def prepare(self, f: Callable, dim: int) -> PreparedGradient:
         """Do all per-function work (tracing, differentiation, compilation)."""

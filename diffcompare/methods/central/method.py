@@ -8,6 +8,14 @@ from .difference import central_difference
 
 class CentralMethod:
     name = "central"
+    family = "difference"
+    # Truncation ~ eps^(2/3) |third derivative| ~ 1e-10 at the step cbrt(eps) max(1, |x|),
+    # with room for curvature.
+    accuracy = 1e-8
+    requires = None
+
+    def evaluations(self, dim):
+        return 2 * dim
 
     def prepare(self, f, dim):
-        return PreparedGradient(lambda x: central_difference(f, x), {"f_evals": 2 * dim})
+        return PreparedGradient(lambda x: central_difference(f, x), {"f_evals": self.evaluations(dim)})

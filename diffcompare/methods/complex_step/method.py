@@ -8,6 +8,13 @@ from .step import complex_step
 
 class ComplexStepMethod:
     name = "complex_step"
+    family = "exact"
+    # No subtraction, so no cancellation: rounding only, as for the exact rules.
+    accuracy = 1e-14
+    requires = None
+
+    def evaluations(self, dim):
+        return dim + 1  # one per coordinate, and one probe along a random direction
 
     def prepare(self, f, dim):
-        return PreparedGradient(lambda x: complex_step(f, x), {"f_evals": dim + 1})
+        return PreparedGradient(lambda x: complex_step(f, x), {"f_evals": self.evaluations(dim)})

@@ -38,6 +38,13 @@ def tape_size(f, x: np.ndarray) -> int:
 
 class TapeMethod:
     name = "tape"
+    family = "exact"
+    # Rounding only: a few ulps of the largest component after a few dozen operations.
+    accuracy = 1e-14
+    requires = None
+
+    def evaluations(self, dim):
+        return 1  # one recorded evaluation, then the backward walk
 
     def prepare(self, f, dim):
         return PreparedGradient(lambda x: tape_gradient(f, x), graph_size=lambda x: tape_size(f, x))
