@@ -13,6 +13,7 @@ says what happened (``error``, ``nonfinite``, ``timeout``, ``unsupported``) and 
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -25,7 +26,7 @@ from .accuracy import gradient_error
 from .backends.numpy_backend import numpy_namespace
 from .budget import BudgetExceeded, time_budget
 from .methods import METHODS
-from .records import SuiteFunction, suite
+from .records import SuiteFunction
 from .reference import PreparedReference, ReferenceGradient
 from .timing import measure, time_once
 
@@ -266,11 +267,23 @@ def run_function(
     return rows
 
 
-def _suite_references(name: str, dim: int, options: HarnessOptions):
-    (record,) = suite([name])
-    if record.dim != dim:
-        record = record.resized(dim)
-    return reference_values(record, options)
+def _picklable(record: SuiteFunction) -> str:
+    """``""`` if a worker process can receive ``record``, else why not."""
+    try:
+        pickle.dumps(record)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        return f"{type(error).__name__}: {error}"
+    return ""
+
+
+def _in_this_process(record: SuiteFunction, why: str) -> None:
+    warnings.warn(
+        f"the reference of {record.name!r} is computed in this process, not by a worker: {why} "
+        "(a lambda or a nested function cannot be sent to another process; define f at the "
+        "top level of a module to share the work)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def run_suite(
@@ -288,7 +301,9 @@ def run_suite(
     options : HarnessOptions
     jobs : int
         Processes for the accuracy-only work (the references); timing always runs in
-        this process, one case at a time.  Records not in the suite are evaluated here.
+        this process, one case at a time.  Each worker receives the record itself; a
+        record that cannot be pickled (its ``f`` is a lambda or a closure) has its
+        reference computed here, with a ``RuntimeWarning``.
     progress : callable, optional
         ``progress(done, total, name)`` before each function.
     rows : list, optional
@@ -299,21 +314,25 @@ def run_suite(
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
     rows = [] if rows is None else rows
-    suite_names = {r.name for r in suite()}
     futures = {}
     pool = ProcessPoolExecutor(jobs) if jobs > 1 else None
     try:
         if pool is not None:
-            for record in records:
-                if record.name in suite_names:
-                    futures[record.name, record.dim] = pool.submit(
-                        _suite_references, record.name, record.dim, options
-                    )
+            for i, record in enumerate(records):
+                why = _picklable(record)
+                if why:
+                    _in_this_process(record, why)
+                else:
+                    futures[i] = pool.submit(reference_values, record, options)
         for done, record in enumerate(records):
             if progress is not None:
                 progress(done, len(records), record.name)
-            future = futures.get((record.name, record.dim))
-            references = future.result() if future is not None else None
+            references = None
+            if done in futures:
+                try:
+                    references = futures[done].result()
+                except Exception as error:  # sending the work failed: the reference's own failures are rows
+                    _in_this_process(record, f"{type(error).__name__}: {error}")
             rows.extend(run_function(record, options, references))
     finally:
         if pool is not None:

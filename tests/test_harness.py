@@ -143,6 +143,34 @@ def test_jobs_give_the_same_accuracy_as_one_process():
     pd.testing.assert_frame_equal(serial, parallel)
 
 
+def _not_rosenbrock(x, xp):
+    # module level, so a worker receives it by reference
+    return xp.sum(xp.sin(x) * x)
+
+
+def test_jobs_score_a_users_function_against_its_own_reference_not_a_suite_namesake():
+    # named like a suite function but defined differently; the workers must not swap them
+    record = SuiteFunction("rosenbrock", _not_rosenbrock, 3, (-2.0, 2.0))
+    options = HarnessOptions(methods=("tape",), timing=False, budget_s=20.0)
+    accuracy = ["function", "point", "method", "status", "max_rel_err", "max_ulp_err", "x"]
+    serial = run_suite([record], options, jobs=1)[accuracy]
+    parallel = run_suite([record], options, jobs=2)[accuracy]
+    assert len(parallel) == 3
+    assert (parallel["status"] == "ok").all()
+    assert (parallel["max_rel_err"] < 1e-15).all()
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_jobs_with_a_record_that_cannot_be_pickled_compute_its_reference_here_with_a_warning():
+    record = SuiteFunction("rosenbrock", lambda x, xp: xp.sum(xp.sin(x) * x), 3, (-2.0, 2.0))
+    options = HarnessOptions(methods=("tape",), timing=False, budget_s=20.0)
+    with pytest.warns(RuntimeWarning, match="reference of 'rosenbrock' is computed in this process"):
+        table = run_suite([record, *diffcompare.suite(["booth"])], options, jobs=2)
+    assert list(table["function"]) == ["rosenbrock"] * 3 + ["booth"] * 3
+    assert (table["status"] == "ok").all()
+    assert (table["max_rel_err"] < 1e-15).all()
+
+
 def test_rows_are_kept_when_interrupted(interrupt_second_function):
     rows = []
     with pytest.raises(KeyboardInterrupt):
