@@ -147,7 +147,13 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
         t = args[index].tangent
         if op in _ELEMENTWISE:
             t = align_tangent(t, ans.ndim)
-        term = rule(t, ans, *values, **params)
+            term = rule(t, ans, *values, **params)
+            if not np.isfinite(term).all():
+                # A direction the argument does not move along adds nothing, also where
+                # the derivative is infinite (sqrt at 0: 0 * inf would be NaN there).
+                term = np.where(t == 0.0, 0.0, term)
+        else:
+            term = rule(t, ans, *values, **params)
         tangent = term if tangent is None else tangent + term  # summed, never assigned
     if tangent is None:
         return ans
