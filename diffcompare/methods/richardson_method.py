@@ -16,5 +16,6 @@ class RichardsonMethod:
         def gradient(x):
             return richardson_difference(f, x)[0]
 
-        # the most evaluations: the tableau may stop early, when rounding takes over
-        return PreparedGradient(gradient, {"f_evals": 2 * DEFAULT_LEVELS * dim}, with_error=with_error)
+        # the most evaluations (f(x) once, then two per row and coordinate): the tableau
+        # may stop early, when rounding takes over
+        return PreparedGradient(gradient, {"f_evals": 2 * DEFAULT_LEVELS * dim + 1}, with_error=with_error)
