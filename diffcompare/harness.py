@@ -164,9 +164,22 @@ def reference_values(record: SuiteFunction, options: HarnessOptions):
     return values
 
 
+def _estimate_notes(value: np.ndarray, estimate: np.ndarray, truth: np.ndarray) -> list[str]:
+    """What a row should say about a method's own error estimate next to the true error."""
+    notes = []
+    unknown = np.flatnonzero(np.isfinite(value) & (estimate == np.inf))
+    if unknown.size:
+        notes.append(f"the method's own error estimate is infinite at components {unknown.tolist()}")
+    short = np.flatnonzero(np.isfinite(estimate) & ~(np.abs(value - truth) <= estimate))
+    if short.size:
+        notes.append(f"the error exceeds the method's own estimate at components {short.tolist()}")
+    return notes
+
+
 def _score(
     case: _Case, prepared, point: np.ndarray, truth: ReferenceGradient, budget_s: float | None
 ) -> None:
+    estimate = None
     if prepared.with_error is not None:
         value, estimate = _quietly(lambda: prepared.with_error(point), budget_s)
         case.row["err_estimate"] = float(np.max(np.abs(estimate)))
@@ -181,6 +194,8 @@ def _score(
         messages.append(f"no reference: {truth.message}")
     else:
         case.row.update(vars(gradient_error(value, truth.value)))
+        if estimate is not None:
+            messages += _estimate_notes(value, estimate, truth.value)
     if messages:
         case.fail(status, "; ".join(messages))
 

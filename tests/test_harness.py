@@ -9,8 +9,9 @@ import pytest
 import diffcompare
 from diffcompare.backends.sympy_backend import SymbolicArray
 from diffcompare.harness import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
-from diffcompare.records import SuiteFunction
+from diffcompare.records import HardPoint, SuiteFunction
 
+EPS = np.finfo(np.float64).eps
 ACCURACY_ONLY = HarnessOptions(timing=False, budget_s=20.0)
 QUICK_TIMING = HarnessOptions(repeats=2, min_run_time=0.0, budget_s=20.0)
 
@@ -88,6 +89,39 @@ def test_a_point_on_a_pole_gives_rows_that_say_so_and_no_error_numbers():
     complex_step = table["method"] == "complex_step"
     assert table.loc[complex_step, "message"].str.contains("complex step is not reliable at x").all()
     assert table.loc[~complex_step, "message"].str.contains("the derivative is infinite here").all()
+
+
+def test_next_to_a_pole_every_row_is_scored_and_richardson_says_its_estimate_is_infinite():
+    # 1/(x - 0.5) + x[1] at 0.5 + 2^-20: the derivative is -2^40 = -1.1e12
+    def next_to_a_pole(x, xp):
+        return 1.0 / (x[0] - 0.5) + x[1]
+
+    point = HardPoint("near_singularity", (0.5 + 2.0**-20, 1.5), "2^-20 from the pole")
+    record = SuiteFunction("next_to_a_pole", next_to_a_pole, 2, (1.0, 2.0), hard_points=(point,))
+    table = run_suite([record], HarnessOptions(timing=False, ordinary_points=0)).set_index("method")
+    assert list(table.index) == list(diffcompare.METHODS)
+    assert (table["status"] == "ok").all()
+    exact = ["symbolic", "symbolic_vector", "symengine", "autograd", "tape", "forward", "complex_step"]
+    assert (table.loc[exact, "max_rel_err"] <= 1e-15).all()
+    assert (table.loc[exact, "message"] == "").all()
+    # central: +2.8e10 (its step spans the pole), scored as it is
+    central = 1.0 / (np.cbrt(EPS) ** 2 - 2.0**-40)
+    assert table.loc["central", "max_rel_err"] == pytest.approx(1.0 + central / 2.0**40)
+    assert table.loc["central", "message"] == ""
+    # richardson: 500, with an infinite estimate of its own, and a row that says so
+    assert table.loc["richardson", "max_rel_err"] == pytest.approx(1.0, abs=1e-9)
+    assert table.loc["richardson", "err_estimate"] == np.inf
+    note = "the method's own error estimate is infinite at components [0]"
+    assert table.loc["richardson", "message"] == note
+
+
+def test_a_richardson_estimate_short_of_the_error_is_noted():
+    # rastrigin at x ~ 1e6: the steps average cos(2 pi x) away (see diffcompare.richardson)
+    options = HarnessOptions(methods=("richardson",), timing=False, ordinary_points=0)
+    table = run_suite(diffcompare.suite(["rastrigin"]), options)
+    assert list(table["kind"]) == ["large"]
+    assert table.loc[0, "status"] == "ok"
+    assert table.loc[0, "message"] == "the error exceeds the method's own estimate at components [0, 1, 2]"
 
 
 def test_a_sympy_blow_up_is_a_timeout_row():
