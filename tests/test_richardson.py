@@ -217,11 +217,15 @@ def test_the_gap_test_reads_the_gap_not_the_differences():
 SHORT_ESTIMATES = {("rastrigin", "large")}
 
 
-@pytest.mark.parametrize("name", [r.name for r in diffcompare.suite() if r.hard_points])
+@pytest.mark.parametrize(
+    "name",
+    [r.name for r in diffcompare.suite() if any((r.name, h.tag) not in SHORT_ESTIMATES for h in r.hard_points)],
+)
 def test_the_estimate_covers_the_error_or_is_infinite_at_the_hard_points(name):
     (record,) = diffcompare.suite([name])
     _, hard = evaluate(name)
     prepared = RichardsonMethod().prepare(record.f, record.dim)
+    checked = 0
     for hard_point, e in zip(record.hard_points, hard, strict=True):
         if e.reference.status != "ok" or (name, hard_point.tag) in SHORT_ESTIMATES:
             continue
@@ -229,6 +233,8 @@ def test_the_estimate_covers_the_error_or_is_infinite_at_the_hard_points(name):
             gradient, error = prepared.with_error(e.point)
         covered = np.abs(gradient - e.reference.value) <= error
         assert np.all(covered | (error == np.inf)), (hard_point.tag, gradient, error, e.reference.value)
+        checked += 1
+    assert checked > 0, f"no hard point of {name} was checked"
 
 
 def test_the_short_estimates_are_still_short():
