@@ -17,6 +17,8 @@ def square(x, xp):
 
 
 ALL_METHODS = list(METHODS)
+# The methods that apply derivative rules: exact up to rounding wherever f is smooth.
+RULE_METHODS = ("symbolic", "symbolic_vector", "symengine", "autograd", "tape", "forward")
 
 
 @pytest.mark.parametrize("method", ALL_METHODS)
@@ -138,41 +140,111 @@ def test_a_singular_point_is_refused_by_every_method(method, case):
         diffcompare.grad(f, method)(np.array(x))
 
 
-@pytest.mark.parametrize("method", ALL_METHODS)
-def test_a_point_next_to_a_singularity_is_not_refused(method):
-    # 1/(x - 0.5) at 0.5 + 2^-20: a large but honest gradient; only the difference
-    # methods may lose digits here, so the check is on the exact ones below.
-    x = np.array([0.5 + 2.0**-20, 1.5])
-    gradient = diffcompare.grad(lambda x, xp: 1.0 / (x[0] - 0.5) + x[1], method)(x)
-    assert gradient.shape == (2,)
-    if method in ("symbolic", "symbolic_vector", "autograd", "tape", "forward", "complex_step"):
-        np.testing.assert_allclose(gradient, [-(2.0**40), 1.0], rtol=1e-15)
+def _next_to_a_pole(x, xp):
+    return 1.0 / (x[0] - 0.5) + x[1]
+
+
+NEXT_TO_THE_POLE = np.array([0.5 + 2.0**-20, 1.5])  # 2^-20 = 9.5e-7 from the pole
+EXACT_NEXT_TO_THE_POLE = [-(2.0**40), 1.0]  # -1.1e12
+CENTRAL_STEP = float(np.cbrt(np.finfo(np.float64).eps))  # 6.1e-6, beyond the pole
+
+
+@pytest.mark.parametrize("method", RULE_METHODS)
+def test_next_to_a_singularity_the_exact_methods_are_exact(method):
+    gradient = diffcompare.grad(_next_to_a_pole, method)(NEXT_TO_THE_POLE)
+    np.testing.assert_allclose(gradient, EXACT_NEXT_TO_THE_POLE, rtol=1e-15)
+
+
+def test_next_to_a_singularity_the_complex_step_is_exact():
+    # its step, 1e-100, is far inside the distance to the pole
+    gradient = diffcompare.grad(_next_to_a_pole, "complex_step")(NEXT_TO_THE_POLE)
+    np.testing.assert_allclose(gradient, EXACT_NEXT_TO_THE_POLE, rtol=1e-15)
+
+
+def test_next_to_a_singularity_central_differences_step_across_the_pole():
+    # With d = 2^-20 the distance to the pole and h the step, (f(x + h) - f(x - h)) / 2h is
+    # 1 / (h^2 - d^2): for h > d it has the wrong sign and no relation to -1 / d^2.  Central
+    # differences carry no estimate that could say so; this is the value the user gets,
+    # and the harness scores it against the reference.  Along x[1] f is linear and the
+    # error is rounding only, under eps |f| / h.
+    gradient = diffcompare.grad(_next_to_a_pole, "central")(NEXT_TO_THE_POLE)
+    d = 2.0**-20
+    assert gradient[0] == pytest.approx(1.0 / (CENTRAL_STEP**2 - d**2), rel=1e-9)  # +2.8e10
+    assert abs(gradient[1] - 1.0) <= np.finfo(np.float64).eps * (1.0 / d + 1.5) / CENTRAL_STEP
+
+
+def test_next_to_a_singularity_richardson_says_its_estimate_does_not_hold():
+    # Every step (0.1 / 2^i, down to 7.8e-4) spans the pole, so the differences are
+    # 1 / (h^2 - d^2) and grow as the steps shrink.  The tableau's best entry is the first
+    # extrapolation, (4 D(h / 2) - D(h)) / 3 = 500 + 210000 d^2; the gap between the
+    # one-sided differences doubles with every halving, so the estimate is infinite.
+    gradient, error = diffcompare.richardson_difference(_next_to_a_pole, NEXT_TO_THE_POLE)
+    assert gradient[0] == pytest.approx(500.0 + 210000.0 * 2.0**-40, rel=1e-12)
+    assert error[0] == np.inf
+    # along x[1] f is linear: the estimate is finite and covers the error
+    assert abs(gradient[1] - 1.0) <= error[1] <= 1e-7
+    np.testing.assert_array_equal(diffcompare.grad(_next_to_a_pole, "richardson")(NEXT_TO_THE_POLE), gradient)
+
+
+def test_every_method_has_a_test_next_to_a_singularity():
+    assert {*RULE_METHODS, "complex_step", "central", "richardson"} == set(ALL_METHODS)
 
 
 # ---------------------------------------------------------------------------------------
 # A derivative that overflows (log at the smallest subnormal: f = -744.4, f' = 2e323) or is
-# infinite (sqrt at 0): exact methods say inf, difference methods NaN; what no method may
-# do is return a finite number for that component.
+# infinite (sqrt at 0): exact methods say inf, difference methods NaN (their steps leave
+# the domain or the differences overflow), the complex step refuses; what no method may
+# do is return a finite number for that component.  The other component, along which f
+# is linear, stays right: exact for the exact methods, within the rounding bound of the
+# differences.
 # ---------------------------------------------------------------------------------------
 
 UNBOUNDED = {
     "overflowing derivative": (lambda x, xp: xp.log(x[0]) + x[1], [5e-324, 1.5]),
     "infinite derivative": (lambda x, xp: xp.sqrt(x[0] - 0.5) + x[1], [0.5, 1.5]),
 }
-
-
-@pytest.mark.parametrize("method", ALL_METHODS)
+@pytest.mark.parametrize("method", RULE_METHODS)
 @pytest.mark.parametrize("case", list(UNBOUNDED))
-def test_an_unbounded_derivative_is_never_a_finite_number(method, case):
+def test_an_unbounded_derivative_is_inf_from_the_exact_methods(method, case):
     f, x = UNBOUNDED[case]
-    try:
+    with np.errstate(all="ignore"):
+        gradient = diffcompare.grad(f, method)(np.array(x))
+    np.testing.assert_array_equal(gradient, [np.inf, 1.0])
+
+
+@pytest.mark.parametrize("case", list(UNBOUNDED))
+def test_an_unbounded_derivative_is_nan_from_central_differences(case):
+    f, x = UNBOUNDED[case]
+    with np.errstate(all="ignore"):
+        gradient = diffcompare.grad(f, "central")(np.array(x))
+    assert np.isnan(gradient[0])
+    # rounding only: two values of f, each within an ulp of |f(x)|, over the step 2h
+    step = np.cbrt(np.finfo(np.float64).eps) * x[1]
+    with np.errstate(all="ignore"):
+        size = abs(float(f(np.array(x), np))) + 1.0
+    assert abs(gradient[1] - 1.0) <= np.finfo(np.float64).eps * size / step
+
+
+@pytest.mark.parametrize("case", list(UNBOUNDED))
+def test_an_unbounded_derivative_is_nan_with_an_infinite_estimate_from_richardson(case):
+    f, x = UNBOUNDED[case]
+    with np.errstate(all="ignore"):
+        gradient, error = diffcompare.richardson_difference(f, x)
+        np.testing.assert_array_equal(diffcompare.grad(f, "richardson")(np.array(x)), gradient)
+    assert np.isnan(gradient[0]) and error[0] == np.inf
+    assert abs(gradient[1] - 1.0) <= error[1] <= 1e-9
+
+
+@pytest.mark.parametrize("case", list(UNBOUNDED))
+def test_an_unbounded_derivative_is_refused_by_the_complex_step(case):
+    f, x = UNBOUNDED[case]
+    with pytest.raises(ValueError, match="the complex step is not reliable at x: along a random direction"):
         with np.errstate(all="ignore"):
-            gradient = diffcompare.grad(f, method)(np.array(x))
-    except ValueError as error:  # refusing is allowed, if it says why
-        assert "complex step" in str(error)
-        return
-    assert not np.isfinite(gradient[0])
-    assert abs(gradient[1] - 1.0) < 1e-6 or not np.isfinite(gradient[1])
+            diffcompare.grad(f, "complex_step")(np.array(x))
+
+
+def test_every_method_is_tested_on_an_unbounded_derivative():
+    assert {*RULE_METHODS, "central", "richardson", "complex_step"} == set(ALL_METHODS)
 
 
 # ---------------------------------------------------------------------------------------

@@ -60,24 +60,36 @@ def test_tiny_run_has_the_columns_and_a_row_per_candidate(tiny_run):
     assert list(zip(table["workload"], table["size"], strict=True))[-len(expected) :] == expected
     # Every method works at n = 2 and 3; only torch may be missing.
     assert set(table.loc[table["method"] != "torch", "status"]) == {"ok"}
-    assert (table.loc[table["method"] == "torch", "status"].isin(["ok", "skipped"])).all()
+    torch = table.loc[table["method"] == "torch", "status"]
+    assert len(torch) == 1  # the primitive workload only
+    assert torch.isin(["ok", "skipped"]).all()
 
 
 def test_tiny_run_ratios_and_counts(tiny_run):
     table = tiny_run.table.set_index(["workload", "size", "method"])
+    assert len(table) == 20  # primitive: 4 candidates; rosenbrock at n = 2 and 3: 8 each
+    torch_ok = int(table.loc[("primitive", 1, "torch"), "status"] == "ok")
     ok = table[table["status"] == "ok"]
+    assert len(ok) == 19 + torch_ok
     assert (ok["repeats"] == 1).all() and (ok["median_s"] >= 0).all()
-    assert (ok.xs("numpy_forward", level="method")["ratio_to_forward"] == 1.0).all()
+    forward_passes = ok.xs("numpy_forward", level="method")
+    assert len(forward_passes) == 3
+    assert (forward_passes["ratio_to_forward"] == 1.0).all()
     tape = table.loc[("rosenbrock", 3, "tape")]
     assert tape["ratio_tape_to_autograd"] == pytest.approx(
         tape["median_s"] / table.loc[("rosenbrock", 3, "autograd"), "median_s"]
     )
     others = table.drop(index="tape", level="method")
+    assert len(others) == 17
     assert others["ratio_tape_to_autograd"].isna().all()
     assert table.loc[("rosenbrock", 3, "central"), "evaluations"] == 6
     assert table.loc[("rosenbrock", 3, "tape"), "evaluations"] == 1
     assert table.loc[("rosenbrock", 3, "symbolic"), "setup_s"] > 0
-    assert (ok["rel_err"].dropna() < 1e-5).all()
+    # every gradient is scored and right; a forward pass has no gradient to score
+    assert forward_passes["rel_err"].isna().all()
+    gradients = ok.drop(index="numpy_forward", level="method")
+    assert len(gradients) == 16 + torch_ok
+    assert (gradients["rel_err"] < 1e-5).all()
 
 
 def test_tiny_run_metadata_records_pinned_threads(tiny_run):
@@ -454,12 +466,21 @@ def test_chain_run_times_every_chain_and_fits_after_them(chain_run):
         "primitive", "sin_chain", "sin_chain_slope", "sin_chain_intercept",
     ]  # fmt: skip
     chains = table[table["workload"] == "sin_chain"]
+    assert len(chains) == 12  # numpy_forward, autograd, tape, torch at each length
     assert list(dict.fromkeys(chains["size"])) == [1, 2, 3]
     # Every gradient of every chain is right; only torch may be missing.
     assert set(chains.loc[chains["method"] != "torch", "status"]) == {"ok"}
-    assert (chains["rel_err"].dropna() < 1e-12).all()
+    gradients = chains[chains["method"].isin(["autograd", "tape"])]
+    assert len(gradients) == 6
+    assert (gradients["rel_err"] < 1e-12).all()
+    torch = chains[chains["method"] == "torch"]
+    assert len(torch) == 3
+    assert (torch["rel_err"] < 1e-12).eq(torch["status"] == "ok").all()  # NaN where skipped
+    forward_passes = chains[chains["method"] == "numpy_forward"]
+    assert len(forward_passes) == 3 and forward_passes["rel_err"].isna().all()
     fitted = table[table["workload"].isin(["sin_chain_slope", "sin_chain_intercept"])]
     ok = fitted[fitted["method"] != "torch"]
+    assert len(ok) == 6
     assert set(ok["status"]) == {"ok"} and np.isfinite(ok["median_s"].astype(float)).all()
     # Informational only: the goals are the same seven, judged the same way.
     assert list(chain_run.goals["goal"]) == [goal.name for goal in GOALS]

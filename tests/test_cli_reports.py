@@ -10,6 +10,7 @@ import pytest
 from diffcompare.harness.cli import main
 from diffcompare.harness.report import atomic_write
 from diffcompare.harness.run import COLUMNS
+from diffcompare.methods import METHODS
 
 FAST = ["--quick", "--quiet", "--repeats", "1"]
 
@@ -44,6 +45,8 @@ def test_compare_writes_every_report(tmp_path):
     assert "## Summary per method" in (tmp_path / "summary.md").read_text()
     layers = pd.read_csv(tmp_path / "mlp_layers.csv")
     assert set(layers["network"]) == {"4-8-3", "5-7-6-3"}
+    # (2 + 3 layers) x (W, b) x 3 activations x 2 losses x 6 ordered pairs of methods
+    assert len(layers) == 360
     assert (layers["max_rel_err"] <= 1e-12).all()
 
 
@@ -60,6 +63,7 @@ def test_no_timing_and_seed(tmp_path):
     assert main(["compare", *FAST, "--no-studies", "--no-timing", "--functions", "booth", "--seed", "3",
                  "--out", str(tmp_path)]) == 0  # fmt: skip
     results = pd.read_csv(tmp_path / "results.csv")
+    assert len(results) == 3 * len(METHODS)
     assert results["eval_s"].isna().all()
     assert json.loads((tmp_path / "meta.json").read_text())["seed"] == 3
 
@@ -67,7 +71,10 @@ def test_no_timing_and_seed(tmp_path):
 def test_jobs_option(tmp_path):
     args = ["--no-studies", "--no-timing", "--jobs", "2", "--functions", "booth", "beale"]
     assert main(["compare", *FAST, *args, "--out", str(tmp_path)]) == 0
-    assert len(pd.read_csv(tmp_path / "results.csv")) > 0
+    results = pd.read_csv(tmp_path / "results.csv")
+    per_function = 3 * len(METHODS)  # three ordinary points; neither function has hard points
+    assert results.groupby("function").size().to_dict() == {"beale": per_function, "booth": per_function}
+    assert (results["status"] == "ok").all()
 
 
 def test_unknown_function_exits_2(tmp_path, capsys):

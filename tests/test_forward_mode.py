@@ -276,6 +276,32 @@ def test_a_dual_broadcast_against_a_larger_array_gets_the_broadcast_tangent_shap
     np.testing.assert_array_equal(align_tangent(np.ones((2, 3)), 3).shape, (2, 1, 1, 3))
 
 
+@pytest.mark.parametrize(("op", "at"), [("sqrt", 0.0), ("arcsin", 1.0), ("arccos", -1.0)])
+def test_a_direction_that_does_not_move_the_argument_adds_nothing_where_the_derivative_is_infinite(op, at):
+    # Along e_0 the derivative is infinite; along e_1 the argument does not move, so the
+    # tangent is 0 (0 * inf would be NaN, and the tape, which never visits that path, says 0).
+    x = Dual(np.array([at, 2.0]), np.eye(2))
+    with np.errstate(all="ignore"):
+        out = apply(op, x[0])
+    assert abs(out.tangent[0]) == np.inf
+    assert out.tangent[1] == 0.0
+
+
+def test_a_nan_tangent_stays_nan_where_the_derivative_is_infinite():
+    # the fix-up above is for directions that do not move the argument, not for NaN ones
+    x = Dual(np.array([0.0]), np.array([[1.0], [np.nan]]))
+    with np.errstate(all="ignore"):
+        out = apply("sqrt", x)
+    assert out.tangent[0, 0] == np.inf and np.isnan(out.tangent[1, 0])
+
+
+def test_power_at_zero_with_a_fractional_exponent_and_a_still_direction():
+    # x0 ** 0.5 + x1 at (0, 1): d/dx1 is 1, not NaN from 0 * 0.5 * 0 ** -0.5
+    with np.errstate(all="ignore"):
+        gradient = forward_gradient(lambda v, xp: v[0] ** 0.5 + v[1], np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(gradient, [np.inf, 1.0])
+
+
 # --- the method -----------------------------------------------------------------------------
 
 SUITE = {record.name: record for record in diffcompare.suite()}

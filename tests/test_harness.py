@@ -9,8 +9,9 @@ import pytest
 import diffcompare
 from diffcompare.harness.run import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
 from diffcompare.methods.symbolic.namespace import SymbolicArray
-from diffcompare.suite.records import SuiteFunction
+from diffcompare.suite.records import HardPoint, SuiteFunction
 
+EPS = np.finfo(np.float64).eps
 ACCURACY_ONLY = HarnessOptions(timing=False, budget_s=20.0)
 QUICK_TIMING = HarnessOptions(repeats=2, min_run_time=0.0, budget_s=20.0)
 
@@ -31,19 +32,22 @@ def test_schema_holds_the_required_columns():
 
 def test_timing_columns_are_filled_and_consistent():
     table = run_suite(diffcompare.suite(["booth"]), QUICK_TIMING)
+    assert len(table) == 3 * len(diffcompare.METHODS)  # booth has no hard points
     assert (table["status"] == "ok").all()
     assert (table["eval_s"] > 0).all() and (table["setup_s"] >= 0).all() and (table["forward_s"] > 0).all()
     np.testing.assert_allclose(table["ratio_to_forward"], table["eval_s"] / table["forward_s"])
     assert (table["eval_runs"] >= 2).all()
     central = table[table["method"] == "central"]
-    assert (central["f_evals"] == 4).all()
+    assert len(central) == 3 and (central["f_evals"] == 4).all()
     symbolic = table[table["method"] == "symbolic"]
-    assert (symbolic["expr_ops"] > 0).all() and (symbolic["cse_ops"] > 0).all()
-    assert (table.loc[table["method"] == "tape", "tape_nodes"] > 0).all()
+    assert len(symbolic) == 3 and (symbolic["expr_ops"] > 0).all() and (symbolic["cse_ops"] > 0).all()
+    tape_nodes = table.loc[table["method"] == "tape", "tape_nodes"]
+    assert len(tape_nodes) == 3 and (tape_nodes > 0).all()
 
 
 def test_accuracy_only_leaves_timing_empty():
     table = run_suite(diffcompare.suite(["booth"]), ACCURACY_ONLY)
+    assert len(table) == 3 * len(diffcompare.METHODS)
     assert table["eval_s"].isna().all()
     assert table["max_rel_err"].notna().all()
 
@@ -55,9 +59,12 @@ def test_a_function_that_raises_becomes_error_rows_and_the_run_goes_on():
     records = [SuiteFunction("broken", broken, 2, (0.5, 1.5)), *diffcompare.suite(["booth"])]
     table = run_suite(records, ACCURACY_ONLY)
     broken_rows = table[table["function"] == "broken"]
+    assert len(broken_rows) == 3 * len(diffcompare.METHODS)
     assert (broken_rows["status"] == "error").all()
     assert broken_rows["message"].str.contains("model diverged").all()
-    assert (table[table["function"] == "booth"]["status"] == "ok").all()
+    booth_rows = table[table["function"] == "booth"]
+    assert len(booth_rows) == 3 * len(diffcompare.METHODS)
+    assert (booth_rows["status"] == "ok").all()
 
 
 def test_nan_from_one_method_is_nonfinite_and_others_stay_ok():
@@ -73,6 +80,7 @@ def test_singular_reference_is_nonfinite_with_its_reason():
     record = SuiteFunction("sqrt_at_zero", lambda x, xp: xp.sum(xp.sqrt(x)), 1, (0.0, 0.0))
     table = run_suite([record], ACCURACY_ONLY)
     complex_step = table["method"] == "complex_step"
+    assert complex_step.sum() == 3 and (~complex_step).sum() == 3 * (len(diffcompare.METHODS) - 1)
     assert (table.loc[~complex_step, "status"] == "nonfinite").all()
     assert table.loc[~complex_step, "message"].str.contains("no reference").all()
     # the complex step refuses: its value there depends on its step
@@ -83,11 +91,47 @@ def test_a_point_on_a_pole_gives_rows_that_say_so_and_no_error_numbers():
     # log(x - 0.5) at x = (0.5, 0.5): f is -inf; no row may carry an accuracy figure
     record = SuiteFunction("log_pole", lambda x, xp: xp.sum(xp.log(x - 0.5)), 2, (0.5, 0.5))
     table = run_suite([record], ACCURACY_ONLY)
-    assert set(table["status"]) <= {"nonfinite", "error"}
+    assert len(table) == 3 * len(diffcompare.METHODS)
     assert table["max_rel_err"].isna().all()
     complex_step = table["method"] == "complex_step"
+    assert complex_step.sum() == 3
+    assert (table.loc[complex_step, "status"] == "error").all()
+    assert (table.loc[~complex_step, "status"] == "nonfinite").all()
     assert table.loc[complex_step, "message"].str.contains("complex step is not reliable at x").all()
     assert table.loc[~complex_step, "message"].str.contains("the derivative is infinite here").all()
+
+
+def test_next_to_a_pole_every_row_is_scored_and_richardson_says_its_estimate_is_infinite():
+    # 1/(x - 0.5) + x[1] at 0.5 + 2^-20: the derivative is -2^40 = -1.1e12
+    def next_to_a_pole(x, xp):
+        return 1.0 / (x[0] - 0.5) + x[1]
+
+    point = HardPoint("near_singularity", (0.5 + 2.0**-20, 1.5), "2^-20 from the pole")
+    record = SuiteFunction("next_to_a_pole", next_to_a_pole, 2, (1.0, 2.0), hard_points=(point,))
+    table = run_suite([record], HarnessOptions(timing=False, ordinary_points=0)).set_index("method")
+    assert list(table.index) == list(diffcompare.METHODS)
+    assert (table["status"] == "ok").all()
+    exact = ["symbolic", "symbolic_vector", "symengine", "autograd", "tape", "forward", "complex_step"]
+    assert (table.loc[exact, "max_rel_err"] <= 1e-15).all()
+    assert (table.loc[exact, "message"] == "").all()
+    # central: +2.8e10 (its step spans the pole), scored as it is
+    central = 1.0 / (np.cbrt(EPS) ** 2 - 2.0**-40)
+    assert table.loc["central", "max_rel_err"] == pytest.approx(1.0 + central / 2.0**40)
+    assert table.loc["central", "message"] == ""
+    # richardson: 500, with an infinite estimate of its own, and a row that says so
+    assert table.loc["richardson", "max_rel_err"] == pytest.approx(1.0, abs=1e-9)
+    assert table.loc["richardson", "err_estimate"] == np.inf
+    note = "the method's own error estimate is infinite at components [0]"
+    assert table.loc["richardson", "message"] == note
+
+
+def test_a_richardson_estimate_short_of_the_error_is_noted():
+    # rastrigin at x ~ 1e6: the steps average cos(2 pi x) away (see diffcompare.methods.richardson.ladder)
+    options = HarnessOptions(methods=("richardson",), timing=False, ordinary_points=0)
+    table = run_suite(diffcompare.suite(["rastrigin"]), options)
+    assert list(table["kind"]) == ["large"]
+    assert table.loc[0, "status"] == "ok"
+    assert table.loc[0, "message"] == "the error exceeds the method's own estimate at components [0, 1, 2]"
 
 
 def test_a_sympy_blow_up_is_a_timeout_row():
@@ -101,18 +145,21 @@ def test_a_sympy_blow_up_is_a_timeout_row():
     options = HarnessOptions(methods=("symbolic", "tape"), timing=False, budget_s=0.3)
     table = run_suite([record], options)
     symbolic = table[table["method"] == "symbolic"]
+    assert len(symbolic) == 3
     assert (symbolic["status"] == "timeout").all()
     assert symbolic["message"].str.contains("0.3").all()
     # the reference timed out too, so the tape's rows say there is no truth to score against
     tape = table[table["method"] == "tape"]
+    assert len(tape) == 3
     assert (tape["status"] == "error").all() and tape["message"].str.contains("timeout").all()
 
 
 def test_missing_operation_is_unsupported():
     record = SuiteFunction("uses_erf", lambda x, xp: xp.sum(xp.erf(x)), 2, (0.5, 1.5))
     table = run_suite([record], HarnessOptions(methods=("tape", "central"), timing=False))
-    assert table["message"].str.contains("erf").all()
-    assert set(table["status"]) <= {"unsupported", "error"}
+    assert len(table) == 6
+    assert (table["status"] == "unsupported").all()
+    assert table["message"].str.contains("has no operation 'erf'").all()
 
 
 def test_too_large_for_the_reference_still_has_timings():
@@ -141,6 +188,34 @@ def test_jobs_give_the_same_accuracy_as_one_process():
     serial = run_suite(records, ACCURACY_ONLY, jobs=1)[accuracy]
     parallel = run_suite(records, ACCURACY_ONLY, jobs=2)[accuracy]
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def _not_rosenbrock(x, xp):
+    # module level, so a worker receives it by reference
+    return xp.sum(xp.sin(x) * x)
+
+
+def test_jobs_score_a_users_function_against_its_own_reference_not_a_suite_namesake():
+    # named like a suite function but defined differently; the workers must not swap them
+    record = SuiteFunction("rosenbrock", _not_rosenbrock, 3, (-2.0, 2.0))
+    options = HarnessOptions(methods=("tape",), timing=False, budget_s=20.0)
+    accuracy = ["function", "point", "method", "status", "max_rel_err", "max_ulp_err", "x"]
+    serial = run_suite([record], options, jobs=1)[accuracy]
+    parallel = run_suite([record], options, jobs=2)[accuracy]
+    assert len(parallel) == 3
+    assert (parallel["status"] == "ok").all()
+    assert (parallel["max_rel_err"] < 1e-15).all()
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_jobs_with_a_record_that_cannot_be_pickled_compute_its_reference_here_with_a_warning():
+    record = SuiteFunction("rosenbrock", lambda x, xp: xp.sum(xp.sin(x) * x), 3, (-2.0, 2.0))
+    options = HarnessOptions(methods=("tape",), timing=False, budget_s=20.0)
+    with pytest.warns(RuntimeWarning, match="reference of 'rosenbrock' is computed in this process"):
+        table = run_suite([record, *diffcompare.suite(["booth"])], options, jobs=2)
+    assert list(table["function"]) == ["rosenbrock"] * 3 + ["booth"] * 3
+    assert (table["status"] == "ok").all()
+    assert (table["max_rel_err"] < 1e-15).all()
 
 
 def test_rows_are_kept_when_interrupted(interrupt_second_function):

@@ -57,7 +57,7 @@ def test_singular_point_is_a_status_not_a_number():
     result = diffcompare.reference_gradient(lambda x, xp: xp.sum(xp.log(x)), [0.0, 1.0])
     assert result.status == "nonfinite"
     assert result.value is None
-    assert "infinite" in result.message or "zoo" in result.message
+    assert result.message == "division by zero: the derivative is infinite here"
 
 
 def test_complex_derivative_is_nonfinite():

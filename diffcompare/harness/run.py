@@ -13,6 +13,7 @@ says what happened (``error``, ``nonfinite``, ``timeout``, ``unsupported``) and 
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,7 +25,7 @@ import pandas as pd
 from ..budget import BudgetExceeded, time_budget
 from ..methods import METHODS
 from ..ops.numpy_namespace import numpy_namespace
-from ..suite.records import SuiteFunction, suite
+from ..suite.records import SuiteFunction
 from ..truth.accuracy import gradient_error
 from ..truth.reference import PreparedReference, ReferenceGradient
 from .timing import measure, time_once
@@ -163,9 +164,22 @@ def reference_values(record: SuiteFunction, options: HarnessOptions):
     return values
 
 
+def _estimate_notes(value: np.ndarray, estimate: np.ndarray, truth: np.ndarray) -> list[str]:
+    """What a row should say about a method's own error estimate next to the true error."""
+    notes = []
+    unknown = np.flatnonzero(np.isfinite(value) & (estimate == np.inf))
+    if unknown.size:
+        notes.append(f"the method's own error estimate is infinite at components {unknown.tolist()}")
+    short = np.flatnonzero(np.isfinite(estimate) & ~(np.abs(value - truth) <= estimate))
+    if short.size:
+        notes.append(f"the error exceeds the method's own estimate at components {short.tolist()}")
+    return notes
+
+
 def _score(
     case: _Case, prepared, point: np.ndarray, truth: ReferenceGradient, budget_s: float | None
 ) -> None:
+    estimate = None
     if prepared.with_error is not None:
         value, estimate = _quietly(lambda: prepared.with_error(point), budget_s)
         case.row["err_estimate"] = float(np.max(np.abs(estimate)))
@@ -180,6 +194,8 @@ def _score(
         messages.append(f"no reference: {truth.message}")
     else:
         case.row.update(vars(gradient_error(value, truth.value)))
+        if estimate is not None:
+            messages += _estimate_notes(value, estimate, truth.value)
     if messages:
         case.fail(status, "; ".join(messages))
 
@@ -266,11 +282,23 @@ def run_function(
     return rows
 
 
-def _suite_references(name: str, dim: int, options: HarnessOptions):
-    (record,) = suite([name])
-    if record.dim != dim:
-        record = record.resized(dim)
-    return reference_values(record, options)
+def _picklable(record: SuiteFunction) -> str:
+    """``""`` if a worker process can receive ``record``, else why not."""
+    try:
+        pickle.dumps(record)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        return f"{type(error).__name__}: {error}"
+    return ""
+
+
+def _in_this_process(record: SuiteFunction, why: str) -> None:
+    warnings.warn(
+        f"the reference of {record.name!r} is computed in this process, not by a worker: {why} "
+        "(a lambda or a nested function cannot be sent to another process; define f at the "
+        "top level of a module to share the work)",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def run_suite(
@@ -288,7 +316,9 @@ def run_suite(
     options : HarnessOptions
     jobs : int
         Processes for the accuracy-only work (the references); timing always runs in
-        this process, one case at a time.  Records not in the suite are evaluated here.
+        this process, one case at a time.  Each worker receives the record itself; a
+        record that cannot be pickled (its ``f`` is a lambda or a closure) has its
+        reference computed here, with a ``RuntimeWarning``.
     progress : callable, optional
         ``progress(done, total, name)`` before each function.
     rows : list, optional
@@ -299,21 +329,25 @@ def run_suite(
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
     rows = [] if rows is None else rows
-    suite_names = {r.name for r in suite()}
     futures = {}
     pool = ProcessPoolExecutor(jobs) if jobs > 1 else None
     try:
         if pool is not None:
-            for record in records:
-                if record.name in suite_names:
-                    futures[record.name, record.dim] = pool.submit(
-                        _suite_references, record.name, record.dim, options
-                    )
+            for i, record in enumerate(records):
+                why = _picklable(record)
+                if why:
+                    _in_this_process(record, why)
+                else:
+                    futures[i] = pool.submit(reference_values, record, options)
         for done, record in enumerate(records):
             if progress is not None:
                 progress(done, len(records), record.name)
-            future = futures.get((record.name, record.dim))
-            references = future.result() if future is not None else None
+            references = None
+            if done in futures:
+                try:
+                    references = futures[done].result()
+                except Exception as error:  # sending the work failed: the reference's own failures are rows
+                    _in_this_process(record, f"{type(error).__name__}: {error}")
             rows.extend(run_function(record, options, references))
     finally:
         if pool is not None:

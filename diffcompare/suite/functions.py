@@ -223,6 +223,8 @@ def make_mlp_loss(layers: tuple[int, ...], batch: int, tag: int = 5):
 
 # a 2-3-1 perceptron with tanh hidden units on a batch of 4
 mlp_loss, _MLP_DIM = make_mlp_loss((2, 3, 1), 4)
+# named as this module's attribute, so pickle sends it to a worker by reference
+mlp_loss.__qualname__ = "mlp_loss"
 
 
 # --- the records -----------------------------------------------------------------------

@@ -14,7 +14,9 @@ class RichardsonMethod:
     requires = None
 
     def evaluations(self, dim):
-        return 2 * DEFAULT_LEVELS * dim  # the most: the tableau may stop early, when rounding takes over
+        # the most: f(x) once, then two per row and coordinate (the tableau may stop early,
+        # when rounding takes over)
+        return 2 * DEFAULT_LEVELS * dim + 1
 
     def prepare(self, f, dim):
         def with_error(x):
