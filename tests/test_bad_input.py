@@ -203,6 +203,8 @@ UNBOUNDED = {
     "overflowing derivative": (lambda x, xp: xp.log(x[0]) + x[1], [5e-324, 1.5]),
     "infinite derivative": (lambda x, xp: xp.sqrt(x[0] - 0.5) + x[1], [0.5, 1.5]),
 }
+
+
 @pytest.mark.parametrize("method", RULE_METHODS)
 @pytest.mark.parametrize("case", list(UNBOUNDED))
 def test_an_unbounded_derivative_is_inf_from_the_exact_methods(method, case):

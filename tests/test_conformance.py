@@ -329,5 +329,6 @@ def test_the_expected_values_are_numpys(construct):
     x = np.array(construct.x)
     np.testing.assert_allclose(float(construct.f(x, numpy_namespace)), construct.value, rtol=1e-15)
     if construct.differences:
-        np.testing.assert_allclose(diffcompare.central_difference(construct.f, x), construct.gradient,
-                                   rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(
+            diffcompare.central_difference(construct.f, x), construct.gradient, rtol=1e-7, atol=1e-8
+        )
