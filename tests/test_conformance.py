@@ -259,8 +259,6 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
     ("copy_method", "autograd"): "autograd's ArrayBox has no copy method (AttributeError)",
     ("np_copy", "autograd"): "numpy.copy of an ArrayBox builds an object array: the gradient is boxes",
     ("np_ravel", "autograd"): "numpy.ravel of an ArrayBox builds an object array: the gradient is boxes",
-    ("sum_of_comparisons", "autograd"): "autograd.grad of an integer result: no vector space for int64",
-    ("integer_constant", "autograd"): "autograd.grad of an integer result: no vector space for int",
     ("prod_method", "autograd"): "autograd differentiates x.prod() instead of refusing it by name",
     ("np_prod", "autograd"): "autograd differentiates np.prod(x) instead of refusing it by name",
 }

@@ -11,13 +11,19 @@ class AutogradMethod:
 
     def prepare(self, f, dim):
         import autograd  # imported when first used
-        from autograd.tracer import getval
+        from autograd.tracer import getval, isbox
 
         from .namespace import autograd_namespace
 
         def scalar_f(x):
             out = f(x, autograd_namespace)
-            check_scalar_output(getval(out), "autograd")
+            value = getval(out)
+            check_scalar_output(value, "autograd")
+            if not isbox(out):
+                # f does not depend on x (a constant, a count of comparisons): its gradient
+                # is 0, which autograd returns for a float; it has no vector space for an
+                # int or a bool.
+                return float(value)
             return out
 
         return PreparedGradient(autograd.grad(scalar_f))
