@@ -13,10 +13,10 @@ class AutogradMethod:
         import autograd  # imported when first used
         from autograd.tracer import getval, isbox
 
-        from .namespace import autograd_namespace
+        from .namespace import as_traced, autograd_namespace
 
         def scalar_f(x):
-            out = f(x, autograd_namespace)
+            out = f(as_traced(x), autograd_namespace)
             value = getval(out)
             check_scalar_output(value, "autograd")
             if not isbox(out):
