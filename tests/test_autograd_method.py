@@ -127,3 +127,30 @@ def test_autograd_itself_still_boxes_as_array_box():
     np.testing.assert_array_equal(autograd.grad(f)(X), 2.0 * X)
     assert type(seen[0]) is ArrayBox and not hasattr(seen[0], "copy")
     assert not hasattr(ArrayBox, "__array_function__")
+
+
+@pytest.mark.parametrize(
+    "f",
+    [lambda x, xp: (x * x).prod(), lambda x, xp: x[1:].prod(axis=0), lambda x, xp: np.prod(xp.exp(x))],
+    ids=["method", "method_with_axis", "numpy_function"],
+)
+def test_prod_of_any_traced_value_is_refused_by_name(f):
+    with pytest.raises(NotImplementedError, match="prod") as caught:
+        diffcompare.grad(f, method="autograd")(X)
+    assert "no operation of xp" in str(caught.value)
+
+
+def test_prod_is_missing_for_hasattr_as_on_the_tape():
+    answers = []
+
+    def f(x, xp):
+        answers.append(hasattr(x, "prod"))
+        return xp.sum(x)
+
+    METHODS["autograd"].prepare(f, X.size).gradient(X)
+    assert answers == [False]
+
+
+def test_autograd_itself_still_differentiates_prod():
+    # the refusal is diffcompare's, on its own box class: autograd's ArrayBox keeps prod
+    np.testing.assert_allclose(autograd.grad(lambda x: x.prod())(X), [-3.0, 1.0, -0.75], rtol=1e-15)

@@ -256,7 +256,6 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
     ("np_ndim", "symbolic_vector"): "numpy.ndim is refused as not an operation of xp",
     ("np_size", "symbolic_vector"): "numpy.size is refused as not an operation of xp",
     # --- autograd side (backends/autograd_backend.py, methods/autograd_method.py) ---
-    ("prod_method", "autograd"): "autograd differentiates x.prod() instead of refusing it by name",
 }
 # fmt: on
 

@@ -6,8 +6,9 @@ values do (:class:`~diffcompare.ops.traced.TracedArray`), so that one ``f`` mean
 same thing under every tracing method.  numpy functions called on it (``np.sum(x)``,
 ``np.copy(x)``) run as the operations of ``xp``, and the others are refused by name;
 without this, numpy would build an object array of boxes and the gradient would be
-boxes, or a silently wrong number.  ``x.copy()`` is the value itself, and a conversion
-to a numpy array, which would drop the derivative, is refused.
+boxes, or a silently wrong number.  ``x.copy()`` is the value itself, ``x.prod()`` is
+refused by name (``prod`` is no operation of :mod:`diffcompare.ops`), and a conversion to
+a numpy array, which would drop the derivative, is refused.
 
 autograd boxes the result of every operation as a plain ``ArrayBox`` (it picks the box
 class by the type of the value); the box's operators and methods and the functions of
@@ -24,7 +25,7 @@ from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
-from ...ops.namespace import Namespace
+from ...ops.namespace import Namespace, UnsupportedOperationError
 from ...ops.table import canonical_name
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
@@ -61,12 +62,20 @@ _AS_METHODS = {
 }
 
 
+def _refuse_prod(box):
+    raise UnsupportedOperationError(
+        "the autograd method does not differentiate the array method 'prod' (numpy.ndarray.prod): "
+        "prod is no operation of xp; write f with the operations of xp (see diffcompare.ops)"
+    )
+
+
 class TracedArrayBox(ArrayBox):
     """An autograd ``ArrayBox`` that answers numpy's protocols as the tape's values do.
 
     Unlike ``ArrayBox``: numpy functions called on it run as the operations of ``xp``
-    (or are refused by name), ``copy()`` returns the box itself, a conversion to a numpy
-    array is a ``TypeError``, and its operators and methods return ``TracedArrayBox``.
+    (or are refused by name), ``copy()`` returns the box itself, ``prod`` is refused, a
+    conversion to a numpy array is a ``TypeError``, and its operators and methods return
+    ``TracedArrayBox``.
     """
 
     __slots__ = ()
@@ -96,6 +105,10 @@ class TracedArrayBox(ArrayBox):
     def copy(self, order="K"):
         return self  # autograd's values are never changed in place
 
+    # A property, as on the tape: x.prod() is refused by name at the attribute lookup,
+    # hasattr(x, "prod") is False, and no other operation pays for it.  The other
+    # methods are autograd's own.
+    prod = property(_refuse_prod)
     T = property(lambda self: as_traced(anp.transpose(self)))
 
 
