@@ -154,3 +154,20 @@ def test_prod_is_missing_for_hasattr_as_on_the_tape():
 def test_autograd_itself_still_differentiates_prod():
     # the refusal is diffcompare's, on its own box class: autograd's ArrayBox keeps prod
     np.testing.assert_allclose(autograd.grad(lambda x: x.prod())(X), [-3.0, 1.0, -0.75], rtol=1e-15)
+
+
+# f that calls autograd.numpy itself gets plain ArrayBox values, which numpy turns into
+# object arrays of boxes: the derivatives through those elements are lost (with "+ x"
+# autograd returned 1 for each coordinate instead of 2).
+# fmt: off
+OUTSIDE_XP = {
+    "times_x": lambda x, xp: xp.sum(np.copy(anp.multiply(x, 1.0)) * x),
+    "plus_x":  lambda x, xp: xp.sum(np.copy(anp.multiply(x, 1.0)) + x),
+}
+# fmt: on
+
+
+@pytest.mark.parametrize("f", OUTSIDE_XP.values(), ids=OUTSIDE_XP.keys())
+def test_boxes_inside_an_object_array_are_refused_rather_than_a_wrong_gradient(f):
+    with pytest.raises(NotImplementedError, match="object array of boxes and the gradient would be wrong"):
+        diffcompare.grad(f, method="autograd")(X)

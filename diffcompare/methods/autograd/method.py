@@ -24,6 +24,15 @@ class AutogradMethod:
                 # is 0, which autograd returns for a float; it has no vector space for an
                 # int or a bool.
                 return float(value)
+            if isbox(out._value):
+                # A box holding boxes: numpy built an object array of autograd's boxes
+                # (np.copy of a value that f took from autograd.numpy rather than xp), and
+                # the derivatives through its elements would be lost.
+                raise NotImplementedError(
+                    "f applied a numpy function to a value autograd traces outside xp "
+                    "(autograd.numpy called directly?): numpy built an object array of boxes "
+                    "and the gradient would be wrong; write f with the operations of xp"
+                )
             return out
 
         return PreparedGradient(autograd.grad(scalar_f))
