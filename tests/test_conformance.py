@@ -255,7 +255,6 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
     ("np_shape", "symbolic_vector"): "numpy.shape is refused as not an operation of xp",
     ("np_ndim", "symbolic_vector"): "numpy.ndim is refused as not an operation of xp",
     ("np_size", "symbolic_vector"): "numpy.size is refused as not an operation of xp",
-    # --- autograd side (backends/autograd_backend.py, methods/autograd_method.py) ---
 }
 # fmt: on
 
