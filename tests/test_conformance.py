@@ -255,14 +255,6 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
     ("np_shape", "symbolic_vector"): "numpy.shape is refused as not an operation of xp",
     ("np_ndim", "symbolic_vector"): "numpy.ndim is refused as not an operation of xp",
     ("np_size", "symbolic_vector"): "numpy.size is refused as not an operation of xp",
-    # --- autograd side (backends/autograd_backend.py, methods/autograd_method.py) ---
-    ("copy_method", "autograd"): "autograd's ArrayBox has no copy method (AttributeError)",
-    ("np_copy", "autograd"): "numpy.copy of an ArrayBox builds an object array: the gradient is boxes",
-    ("np_ravel", "autograd"): "numpy.ravel of an ArrayBox builds an object array: the gradient is boxes",
-    ("sum_of_comparisons", "autograd"): "autograd.grad of an integer result: no vector space for int64",
-    ("integer_constant", "autograd"): "autograd.grad of an integer result: no vector space for int",
-    ("prod_method", "autograd"): "autograd differentiates x.prod() instead of refusing it by name",
-    ("np_prod", "autograd"): "autograd differentiates np.prod(x) instead of refusing it by name",
 }
 # fmt: on
 

@@ -1,14 +1,136 @@
-"""The autograd namespace: autograd.numpy, so ``autograd.grad`` can trace a function."""
+"""The autograd namespace: autograd.numpy, so ``autograd.grad`` can trace a function.
+
+While autograd traces ``f``, every value ``f`` sees is a :class:`TracedArrayBox`:
+autograd's ``ArrayBox`` answering numpy's protocols the way diffcompare's own traced
+values do (:class:`~diffcompare.ops.traced.TracedArray`), so that one ``f`` means the
+same thing under every tracing method.  numpy functions called on it (``np.sum(x)``,
+``np.copy(x)``) run as the operations of ``xp``, and the others are refused by name;
+without this, numpy would build an object array of boxes and the gradient would be
+boxes, or a silently wrong number.  ``x.copy()`` is the value itself, ``x.prod()`` is
+refused by name (``prod`` is no operation of :mod:`diffcompare.ops`), and a conversion to
+a numpy array, which would drop the derivative, is refused.
+
+autograd boxes the result of every operation as a plain ``ArrayBox`` (it picks the box
+class by the type of the value); the box's operators and methods and the functions of
+:data:`autograd_namespace` hand it on as a ``TracedArrayBox``.
+"""
 
 from __future__ import annotations
 
+from functools import wraps
+
 import autograd.numpy as anp
 import numpy as np
+from autograd.numpy.numpy_boxes import ArrayBox
+from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
-from ...ops.namespace import Namespace
+from ...ops.namespace import Namespace, UnsupportedOperationError
+from ...ops.table import canonical_name
 
-__all__ = ["autograd_namespace"]
+__all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
+
+
+def as_traced(value):
+    """``value``, with a plain ``ArrayBox`` turned into a :class:`TracedArrayBox`.
+
+    The two classes have the same slots, so the box changes class in place.
+    """
+    if type(value) is ArrayBox:
+        value.__class__ = TracedArrayBox
+    return value
+
+
+def _returning_traced(function):
+    @wraps(function, updated=())  # not the primitive's attributes: this is no primitive
+    def returning_traced(*args, **kwargs):
+        result = function(*args, **kwargs)
+        if type(result) is ArrayBox:  # as_traced, inline: this runs once per operation
+            result.__class__ = TracedArrayBox
+        return result
+
+    return returning_traced
+
+
+#: numpy functions that ask about the shape: answered from the plain value.
+_SHAPE_QUERIES = frozenset(("shape", "ndim", "size"))
+
+#: numpy functions that are one of the box's methods (``np.ravel(v)`` is ``v.ravel()``).
+_AS_METHODS = {
+    "ravel": lambda a, order="C": a.ravel(order),
+    "copy": lambda a, order="K", subok=False: a.copy(),
+}
+
+
+def _refuse_prod(box):
+    raise UnsupportedOperationError(
+        "the autograd method does not differentiate the array method 'prod' (numpy.ndarray.prod): "
+        "prod is no operation of xp; write f with the operations of xp (see diffcompare.ops)"
+    )
+
+
+class TracedArrayBox(ArrayBox):
+    """An autograd ``ArrayBox`` that answers numpy's protocols as the tape's values do.
+
+    Unlike ``ArrayBox``: numpy functions called on it run as the operations of ``xp``
+    (or are refused by name), ``copy()`` returns the box itself, ``prod`` is refused, a
+    conversion to a numpy array is a ``TypeError``, and its operators and methods return
+    ``TracedArrayBox``.
+    """
+
+    __slots__ = ()
+
+    # np.sum(v), np.copy(v), np.dot(v, w): numpy functions that have an xp twin run as
+    # xp's; any other is refused by its full name.
+    def __array_function__(self, func, types, args, kwargs):
+        name = func.__name__
+        if func.__module__ == "numpy" and name in _SHAPE_QUERIES:
+            return func(*map(getval, args), **kwargs)
+        if func.__module__ == "numpy" and name in _AS_METHODS:
+            return _AS_METHODS[name](*args, **kwargs)
+        function = _FUNCTIONS.get(canonical_name(name))
+        if function is None or not func.__module__.startswith("numpy"):
+            raise NotImplementedError(
+                f"the autograd method does not differentiate {func.__module__}.{name}: it is no "
+                "operation of xp; write f with the operations of xp (see diffcompare.ops)"
+            )
+        return function(*args, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "a value traced by autograd cannot be converted to a numpy array (that would "
+            "drop its derivative); build arrays with xp.stack or xp.asarray"
+        )
+
+    def copy(self, order="K"):
+        return self  # autograd's values are never changed in place
+
+    # A property, as on the tape: x.prod() is refused by name at the attribute lookup,
+    # hasattr(x, "prod") is False, and no other operation pays for it.  The other
+    # methods are autograd's own.
+    prod = property(_refuse_prod)
+    T = property(lambda self: as_traced(anp.transpose(self)))
+
+
+# The members of ArrayBox that return boxes: operators, indexing, numpy's ufuncs and
+# autograd's array methods.  Comparisons return plain arrays.
+# fmt: off
+_RETURNING_BOXES = (
+    "__getitem__", "__array_ufunc__", "__neg__", "__abs__",
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+    "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
+    "__mod__", "__rmod__", "astype",
+    "sum", "mean", "max", "reshape", "transpose", "ravel", "flatten",
+    "clip", "compress", "cumprod", "cumsum", "diagonal", "min", "ptp", "repeat",
+    "squeeze", "std", "swapaxes", "take", "trace", "var",
+)
+# fmt: on
+for _name in _RETURNING_BOXES:
+    setattr(TracedArrayBox, _name, _returning_traced(getattr(ArrayBox, _name)))
+
+# autograd recognises a box by its exact class: register this one (only its own class:
+# the boxes of numpy's types stay ArrayBox for every other user of autograd).
+TracedArrayBox.register(TracedArrayBox)
 
 
 def _asarray(obj, dtype=None):
@@ -16,4 +138,8 @@ def _asarray(obj, dtype=None):
     return anp.array(obj, dtype=np.float64 if dtype is None else dtype)
 
 
-autograd_namespace = Namespace("autograd", array_module_functions(anp, _asarray))
+_FUNCTIONS = {
+    name: _returning_traced(function) for name, function in array_module_functions(anp, _asarray).items()
+}
+
+autograd_namespace = Namespace("autograd", _FUNCTIONS)
