@@ -16,7 +16,7 @@ gradients.
 array([1.0000000e+00, 1.6993417e-17])
 """
 
-from importlib import import_module
+from .lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -55,15 +55,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str):
-    try:
-        module = _PUBLIC[name]
-    except KeyError:
-        raise AttributeError(f"module 'diffcompare' has no attribute {name!r}") from None
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+__getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC, globals())

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["GradientMethod", "PreparedGradient"]
+__all__ = ["DifferenceMethod", "ExactMethod", "FAMILIES", "GradientMethod", "PreparedGradient"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,19 @@ class GradientMethod(Protocol):
     def prepare(self, f: Callable, dim: int) -> PreparedGradient:
         """Do all per-function work (tracing, differentiation, compilation)."""
         ...
+
+
+class ExactMethod:
+    """The record facts every exact method shares (a base for method classes)."""
+
+    family = "exact"
+    # Rounding only: a few ulps of the largest component after a few dozen operations.
+    accuracy = 1e-14
+    requires: str | None = None
+
+
+class DifferenceMethod:
+    """The record facts every difference method shares; each sets its own ``accuracy``."""
+
+    family = "difference"
+    requires: str | None = None

@@ -6,7 +6,7 @@
 True
 """
 
-from importlib import import_module
+from ..lazy import lazy_attributes
 
 # Loaded on first use (PEP 562): the pytest plugin lives in this package and must not
 # make an unrelated test run import numpy and the oracle.
@@ -22,15 +22,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str):
-    try:
-        module = _PUBLIC[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+__getattr__, __dir__ = lazy_attributes(__name__, _PUBLIC, globals())

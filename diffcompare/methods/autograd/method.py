@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from ...validation import check_scalar_output
-from ..base import PreparedGradient
+from ..base import ExactMethod, PreparedGradient
 
 
-class AutogradMethod:
+class AutogradMethod(ExactMethod):
     name = "autograd"
-    family = "exact"
-    # Rounding only: a few ulps of the largest component after a few dozen operations.
-    accuracy = 1e-14
-    requires = None
 
     def evaluations(self, dim):
         return 1  # one traced evaluation, then autograd's backward pass

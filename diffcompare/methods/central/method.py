@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from ..base import PreparedGradient
+from ..base import DifferenceMethod, PreparedGradient
 from .difference import central_difference
 
 
-class CentralMethod:
+class CentralMethod(DifferenceMethod):
     name = "central"
-    family = "difference"
     # Truncation ~ eps^(2/3) |third derivative| ~ 1e-10 at the step cbrt(eps) max(1, |x|),
     # with room for curvature.
     accuracy = 1e-8
-    requires = None
 
     def evaluations(self, dim):
         return 2 * dim

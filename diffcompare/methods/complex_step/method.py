@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from ..base import PreparedGradient
+from ..base import ExactMethod, PreparedGradient
 from .step import complex_step
 
 
-class ComplexStepMethod:
+class ComplexStepMethod(ExactMethod):  # no subtraction, so no cancellation: rounding only
     name = "complex_step"
-    family = "exact"
-    # No subtraction, so no cancellation: rounding only, as for the exact rules.
-    accuracy = 1e-14
-    requires = None
 
     def evaluations(self, dim):
         return dim + 1  # one per coordinate, and one probe along a random direction

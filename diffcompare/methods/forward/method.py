@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...validation import check_scalar_output
-from ..base import PreparedGradient
+from ..base import ExactMethod, PreparedGradient
 from .dual import Dual
 from .namespace import dual_namespace
 
@@ -64,12 +64,8 @@ def forward_gradient(f, x: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
     return grad
 
 
-class ForwardMethod:
+class ForwardMethod(ExactMethod):
     name = "forward"
-    family = "exact"
-    # Rounding only: a few ulps of the largest component after a few dozen operations.
-    accuracy = 1e-14
-    requires = None
 
     def evaluations(self, dim):
         return -(-dim // CHUNK)  # dual-number evaluations, CHUNK directions each

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from ..base import PreparedGradient
+from ..base import DifferenceMethod, PreparedGradient
 from .ladder import DEFAULT_LEVELS, richardson_difference
 
 
-class RichardsonMethod:
+class RichardsonMethod(DifferenceMethod):
     name = "richardson"
-    family = "difference"
     # The Neville tableau cancels the truncation terms down to about 1e-13 on smooth functions.
     accuracy = 1e-12
-    requires = None
 
     def evaluations(self, dim):
         # the most: f(x) once, then two per row and coordinate (the tableau may stop early,

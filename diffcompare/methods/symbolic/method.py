@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from ..base import PreparedGradient
+from ..base import ExactMethod, PreparedGradient
 
 
-class SymbolicMethod:
+class SymbolicMethod(ExactMethod):
     name = "symbolic"
-    family = "exact"
-    # Rounding only: a few ulps of the largest component after a few dozen operations.
-    accuracy = 1e-14
-    requires = None
 
     def evaluations(self, dim):
         return 0  # a compiled closed form: f is not called

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from ..base import PreparedGradient
+from ..base import ExactMethod, PreparedGradient
 
 
-class SymEngineMethod:
+class SymEngineMethod(ExactMethod):
     name = "symengine"
-    family = "exact"
-    # Rounding only: a few ulps of the largest component after a few dozen operations.
-    accuracy = 1e-14
     requires = "symengine"
 
     def evaluations(self, dim):

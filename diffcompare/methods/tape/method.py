@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...validation import check_scalar_output
-from ..base import PreparedGradient
+from ..base import ExactMethod, PreparedGradient
 from .engine import Node, backward, graph_size
 from .namespace import tape_namespace
 
@@ -36,12 +36,8 @@ def tape_size(f, x: np.ndarray) -> int:
     return graph_size(out) if isinstance(out, Node) else 0
 
 
-class TapeMethod:
+class TapeMethod(ExactMethod):
     name = "tape"
-    family = "exact"
-    # Rounding only: a few ulps of the largest component after a few dozen operations.
-    accuracy = 1e-14
-    requires = None
 
     def evaluations(self, dim):
         return 1  # one recorded evaluation, then the backward walk
