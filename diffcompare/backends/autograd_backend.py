@@ -16,4 +16,13 @@ def _asarray(obj, dtype=None):
     return anp.array(obj, dtype=np.float64 if dtype is None else dtype)
 
 
-autograd_namespace = Namespace("autograd", array_module_functions(anp, _asarray))
+def _transpose(x, axes=None):
+    # autograd's VJP of transpose inverts the permutation with argsort, which orders
+    # negative axes as if they were the smallest ((-1, 0, 1) as the identity): hand it
+    # the same permutation with non-negative axes.
+    if axes is not None:
+        axes = tuple(axis % anp.ndim(x) for axis in axes)
+    return anp.transpose(x, axes)
+
+
+autograd_namespace = Namespace("autograd", {**array_module_functions(anp, _asarray), "transpose": _transpose})

@@ -153,7 +153,11 @@ def _getitem_rule(g, ans, x, key):
 
 
 def _transpose_rule(g, ans, x, axes=None):
-    return np.transpose(g, None if axes is None else np.argsort(axes))
+    if axes is None:
+        return np.transpose(g)
+    # The inverse permutation; negative axes first made non-negative, or argsort would
+    # order (-1, 0, 1) as if it were the identity.
+    return np.transpose(g, np.argsort([axis % np.ndim(x) for axis in axes]))
 
 
 def _concatenate_rule(index, g, ans, *arrays, axis=0):
