@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .ops import canonical_name
+from .ops import canonical_name, operation
 
 __all__ = ["TracedArray", "value_of"]
 
@@ -72,10 +72,11 @@ class TracedArray:
             f"(method {method!r}); call the operation through xp"
         )
 
-    # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]): numpy functions that have
-    # an xp twin are recorded as xp's; any other is refused by its full name.
+    # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]), np.dot(v, w): numpy
+    # functions that have an xp twin are recorded as xp's; any other is refused by its
+    # full name.
     def __array_function__(self, func, types, args, kwargs):
-        function = self.functions.get(canonical_name(func.__name__))
+        function = operation(self.functions, func.__name__)
         if function is None or not func.__module__.startswith("numpy"):
             raise NotImplementedError(
                 f"{self.engine} has no derivative rule for {func.__module__}.{func.__name__}; "
