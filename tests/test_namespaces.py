@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from diffcompare.methods.autograd.namespace import autograd_namespace
 from diffcompare.methods.symbolic.namespace import sympy_namespace
 from diffcompare.methods.tape.namespace import tape_namespace
 from diffcompare.methods.tape.rules import RULES, Variadic
-from diffcompare.ops import ALIASES, CONSTANTS, CONSTRUCTORS, OPS
+from diffcompare.ops import ALIASES, CONSTANTS, CONSTRUCTORS, DERIVED, OPS
 from diffcompare.ops.namespace import Namespace, UnsupportedOperationError
 from diffcompare.ops.numpy_namespace import numpy_namespace
 
@@ -18,7 +20,7 @@ NAMESPACES = [numpy_namespace, autograd_namespace, sympy_namespace, tape_namespa
 
 @pytest.mark.parametrize("xp", NAMESPACES, ids=lambda xp: xp.backend)
 def test_every_operation_is_callable_in_every_backend(xp):
-    for name in list(OPS) + list(CONSTRUCTORS) + list(ALIASES):
+    for name in list(OPS) + list(CONSTRUCTORS) + list(ALIASES) + list(DERIVED):
         assert callable(getattr(xp, name)), (xp.backend, name)
     for name, value in CONSTANTS.items():
         assert getattr(xp, name) == value
@@ -90,3 +92,28 @@ def test_sympy_comparisons_stay_symbolic():
 
     condition = x.view(SymbolicArray) > 0
     assert all(isinstance(c, sympy.core.relational.Relational) for c in condition.tolist())
+
+
+def _every_namespace():
+    from diffcompare.methods.complex_step.namespace import complex_namespace
+    from diffcompare.methods.forward.namespace import dual_namespace
+    from diffcompare.methods.symbolic_vector.namespace import sympy_vector_namespace
+
+    return [*NAMESPACES, dual_namespace, complex_namespace, sympy_vector_namespace]
+
+
+def test_derived_operations_are_neither_primitives_nor_aliases():
+    assert not set(DERIVED) & (set(OPS) | set(ALIASES))
+
+
+@pytest.mark.parametrize("xp", _every_namespace(), ids=lambda xp: xp.backend)
+def test_dot_is_matmul_for_1d_and_2d_operands_and_refused_beyond(xp):
+    # numpy's dot is matmul only when both operands have 1 or 2 axes:
+    # for N-d operands it pairs every matrix of a with every matrix of b.
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    for left, right in [(a, b), (a[0], b), (a, b[:, 0]), (a[0], a[1])]:
+        np.testing.assert_array_equal(np.asarray(xp.dot(left, right), dtype=float), np.dot(left, right))
+    for left, right in [(np.ones((2, 2, 3)), b), (a, np.ones((2, 3, 4))), (2.0, b)]:
+        shapes = re.escape(f"{np.shape(left)} and {np.shape(right)}")
+        with pytest.raises(NotImplementedError, match=f"^dot of operands of shapes {shapes}: "):
+            xp.dot(left, right)

@@ -12,7 +12,7 @@ localization), :mod:`~diffcompare.fuzz.runner` (one expression, many in parallel
 >>> from diffcompare.fuzz import build_expression, fuzz_expression
 >>> case = fuzz_expression(build_expression(2))
 >>> case.expression.text, case.verdicts
-('tan(1.35 * sin(x[1]))', ())
+('arcsin(0.89 * sin(x[1]))', ())
 """
 
 from .classify import BOUNDS, CLASSIFICATIONS, KNOWN_LIMITS, Bound, MethodResult, Verdict, classify

@@ -33,6 +33,7 @@ from ..truth.accuracy import normwise_relative_error
 from ..truth.reference import reference_gradient
 from .classify import BOUNDS, KNOWN_LIMITS, ROUNDING_UNIT, LocalFinding
 from .expression import Expression, Node, evaluate_nodes, expression_text, make_function
+from .fit import as_tuples
 
 __all__ = [
     "BUDGET_S",
@@ -172,8 +173,7 @@ def local_expression(nodes, index: int, values: list) -> tuple[tuple[Node, ...],
     table.append(Node(node.op, tuple(arguments), node.shape, node.params))
     if node.shape != ():
         weights = 1.0 + np.arange(int(np.prod(node.shape))).reshape(node.shape) / 8.0
-        weights = tuple(tuple(r) for r in weights.tolist()) if weights.ndim == 2 else tuple(weights.tolist())
-        table.append(Node("constant", (), node.shape, (weights,)))
+        table.append(Node("constant", (), node.shape, (as_tuples(weights),)))
         table.append(Node("multiply", (len(table) - 2, len(table) - 1), node.shape))
         table.append(Node("sum", (len(table) - 1,), (), (None,)))
     return tuple(table), np.array(point, dtype=np.float64)

@@ -109,8 +109,10 @@ def _fitted_constant(draft, domain, constant_values) -> Node:
 
 
 def as_tuples(array: np.ndarray) -> tuple:
-    """A vector or matrix as (nested) tuples, the form constants take in a Node."""
-    return tuple(tuple(row) for row in array.tolist()) if array.ndim == 2 else tuple(array.tolist())
+    """An array of one or more axes as nested tuples, the form constants take in a Node."""
+    if array.ndim == 1:
+        return tuple(array.tolist())
+    return tuple(as_tuples(part) for part in array)
 
 
 def fit_domains(drafts, dim: int, box, rng, constant_values) -> tuple[Node, ...]:

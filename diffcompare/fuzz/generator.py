@@ -8,12 +8,12 @@ draws the seed), so property tests and ``scripts/fuzz.py`` explore the same spac
 The builder works in two passes over a work list, neither recursive:
 
 1. **Grow, top down, by shape.**  Each pending slot asks for a value of a given shape
-   (a scalar, a vector of at most 4 elements or a matrix of at most 4 entries) and a
-   remaining depth.  It becomes either a leaf (``x``, ``x[i]``, a slice, an index list
-   or a reshape of ``x``, or a constant where the slot allows one) or an operation
-   drawn from the names of :data:`diffcompare.ops.OPS` that can produce that shape
-   (:func:`operation_forms`, with the odds of :data:`OPERATION_WEIGHTS`), whose
-   arguments become new pending slots.
+   (a scalar, a vector of at most 4 elements, a matrix or a 3-d array of at most 4
+   entries) and a remaining depth.  It becomes either a leaf (``x``, ``x[i]``, a slice,
+   an index list or a reshape of ``x``, or a constant where the slot allows one) or an
+   operation drawn from the names of :data:`diffcompare.ops.OPS` that can produce that
+   shape (:func:`operation_forms`, with the odds of :data:`OPERATION_WEIGHTS`, or of
+   :data:`TENSOR_WEIGHTS` for a 3-d shape), whose arguments become new pending slots.
 2. **Fit the domains, bottom up.**  The drafts are replayed children first; each node's
    enclosure over the box is computed, and each argument whose enclosure is not inside
    the operation's fuzz domain gets a wrapper (:mod:`diffcompare.fuzz.fit`).
@@ -36,6 +36,8 @@ __all__ = [
     "EXPONENTS",
     "MAX_OPERATIONS",
     "OPERATION_WEIGHTS",
+    "TENSOR_SHAPES",
+    "TENSOR_WEIGHTS",
     "build_expression",
     "expressions",
     "operation_forms",
@@ -62,12 +64,25 @@ OPERATION_WEIGHTS = {"concatenate": 12.0, "stack": 5.0, "transpose": 40.0}
 #: Matrix shapes with at most MAX_SIZE entries.
 MATRIX_SHAPES = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (1, 4), (4, 1))
 
+#: 3-d shapes a whole-array reduction or a reshape asks for (at most MAX_SIZE entries);
+#: a reduction along an axis may ask for others.  (2, 1, 2) @ (2, 2) is a batch times a
+#: matrix, the product whose fast path for a transposed matrix in the tape's matmul once
+#: reversed the batch axes.
+TENSOR_SHAPES = ((2, 1, 2), (2, 2, 1), (1, 2, 2))
+
+#: Relative odds for a 3-d slot, in place of OPERATION_WEIGHTS (1 if not listed): few
+#: operations make a 3-d value, and a batched matmul (its matrix often a transpose, which
+#: matrix slots draw with odds 40) is the one that needs exercising.
+TENSOR_WEIGHTS = {"matmul": 40.0, "transpose": 10.0, "stack": 5.0}
+
 _REDUCTIONS = ("sum", "mean", "max", "logsumexp")
 
 # Argument roles: "any" is a subtree or a leaf built from x; "constant_ok" may also be a
 # constant; "constant" and "exponent" are always constants (from CONSTANT_VALUES and
-# EXPONENTS).
+# EXPONENTS); "transposed" is the transpose of a matrix slot of the reversed shape, a
+# Fortran-ordered view (not counted as an operation).
 _ANY, _CONSTANT_OK, _CONSTANT, _EXPONENT = "any", "constant_ok", "constant", "exponent"
+_TRANSPOSED = "transposed"
 
 
 @dataclass
@@ -125,25 +140,29 @@ def operation_forms(op: str, shape: tuple[int, ...], rng, dim: int):
         return [(shape, _ANY), (shape, _CONSTANT_OK), (shape, _ANY), (shape, _CONSTANT_OK)], ()
     if op in _REDUCTIONS:
         if shape == ():
-            if rng.random() < 0.75:
+            choice = rng.random()
+            if choice < 0.5:
                 return [((_vector_length(rng, dim),), _ANY)], (None,)
-            return [(MATRIX_SHAPES[rng.integers(len(MATRIX_SHAPES))], _ANY)], (None,)
-        if len(shape) == 1:
-            other = int(rng.integers(1, MAX_SIZE // shape[0] + 1))
-            axis = int(rng.integers(2))
-            argument = (other, shape[0]) if axis == 0 else (shape[0], other)
-            return [(argument, _ANY)], (axis,)
-        return None
+            arrays = MATRIX_SHAPES if choice < 0.7 else TENSOR_SHAPES
+            return [(arrays[rng.integers(len(arrays))], _ANY)], (None,)
+        if len(shape) > 2:
+            return None
+        # Along an axis: the argument has one more axis, of length `other`, at `axis`.
+        other = int(rng.integers(1, MAX_SIZE // size + 1))
+        axis = int(rng.integers(len(shape) + 1))
+        return [(shape[:axis] + (other,) + shape[axis:], _ANY)], (axis,)
     if op == "getitem":
         return _getitem_form(shape, rng, dim)
     if op == "reshape":
         if shape == ():
             return [((1,), _ANY)], ((),)
-        candidates = [s for s in ((size,), *MATRIX_SHAPES) if int(np.prod(s)) == size and s != shape]
+        candidates = [
+            s for s in ((size,), *MATRIX_SHAPES, *TENSOR_SHAPES) if int(np.prod(s)) == size and s != shape
+        ]
         argument = candidates[rng.integers(len(candidates))]
         return [(argument, _ANY)], (shape,)
     if op == "transpose":
-        return ([(shape[::-1], _ANY)], ()) if len(shape) == 2 else None
+        return ([(shape[::-1], _ANY)], ()) if len(shape) >= 2 else None
     if op == "concatenate":
         if len(shape) != 1 or shape[0] < 2:
             return None
@@ -152,9 +171,7 @@ def operation_forms(op: str, shape: tuple[int, ...], rng, dim: int):
     if op == "stack":
         if len(shape) == 1:
             return [((), _ANY)] * shape[0], ()
-        if len(shape) == 2:
-            return [((shape[1],), _ANY)] * shape[0], ()
-        return None
+        return [(shape[1:], _ANY)] * shape[0], ()
     if op == "matmul":
         if shape == ():
             k = _vector_length(rng, dim)
@@ -164,17 +181,44 @@ def operation_forms(op: str, shape: tuple[int, ...], rng, dim: int):
             if rng.random() < 0.5:
                 return [((shape[0], inner), _CONSTANT_OK), ((inner,), _ANY)], ()
             return [((inner,), _ANY), ((inner, shape[0]), _CONSTANT_OK)], ()
-        inner = int(rng.integers(1, MAX_SIZE // max(shape) + 1))
-        return _pair(rng, (shape[0], inner), (inner, shape[1])), ()
+        if len(shape) == 2:
+            inner = int(rng.integers(1, MAX_SIZE // max(shape) + 1))
+            return _pair(rng, (shape[0], inner), (inner, shape[1])), ()
+        return _batched_matmul_form(shape, rng)
     return None
+
+
+def _batched_matmul_form(shape, rng):
+    """Slots of a matmul giving the 3-d ``shape`` = (batch, rows, columns).
+
+    Mostly a batch times a matrix (the common use), else a matrix times a batch or two
+    batches; the inner length is the largest that keeps every operand within MAX_SIZE
+    entries, and the matrix is a transposed view half the time.
+    """
+    batch, rows, columns = shape
+    form = int(rng.integers(4))  # 0 and 3: a batch times a matrix
+    if form == 2:  # (batch, rows, inner) @ (batch, inner, columns)
+        inner = MAX_SIZE // (batch * max(rows, columns))
+        return _pair(rng, (batch, rows, inner), (batch, inner, columns)), ()
+    if form == 1:  # (rows, inner) @ (batch, inner, columns)
+        inner = MAX_SIZE // max(rows, batch * columns)
+        slots, matrix = _pair(rng, (rows, inner), (batch, inner, columns)), 0
+    else:  # (batch, rows, inner) @ (inner, columns)
+        inner = MAX_SIZE // max(batch * rows, columns)
+        slots, matrix = _pair(rng, (batch, rows, inner), (inner, columns)), 1
+    if rng.random() < 0.5:
+        slots[matrix] = (slots[matrix][0], _TRANSPOSED)
+    return slots, ()
 
 
 def _can_produce(op: str, shape: tuple[int, ...]) -> bool:
     """Whether :func:`operation_forms` has a form of ``op`` for ``shape``."""
-    if op in _REDUCTIONS or op == "getitem":
+    if op == "getitem":
         return len(shape) < 2
+    if op in _REDUCTIONS:
+        return len(shape) < 3
     if op == "transpose":
-        return len(shape) == 2
+        return len(shape) >= 2
     if op == "concatenate":
         return len(shape) == 1 and shape[0] >= 2
     if op == "stack":
@@ -224,10 +268,10 @@ def _leaf(drafts: list[_Draft], shape, role, rng, dim) -> int:
         return len(drafts) - 1
     if shape == ():
         key = ("index", int(rng.integers(dim)))
-    elif len(shape) == 2:  # reshape a vector leaf
+    elif len(shape) >= 2:  # reshape a vector leaf
         drafts.append(_Draft("reshape", shape, (shape,)))
         reshape = len(drafts) - 1
-        drafts[reshape].args.append(_leaf(drafts, (shape[0] * shape[1],), _ANY, rng, dim))
+        drafts[reshape].args.append(_leaf(drafts, (int(np.prod(shape)),), _ANY, rng, dim))
         return reshape
     elif shape[0] == dim and rng.random() < 0.6:
         return 0  # x itself
@@ -247,6 +291,11 @@ def _grow(rng, dim: int, depth: int) -> list[_Draft]:
     operations = 0
     while pending:
         parent, position, shape, remaining, role = pending.pop()
+        if role == _TRANSPOSED:
+            drafts.append(_Draft("transpose", shape, (), [0]))
+            drafts[parent].args[position] = len(drafts) - 1
+            pending.append((len(drafts) - 1, 0, shape[::-1], remaining, _ANY))
+            continue
         wants_operation = parent is None or (
             remaining > 0
             and role in (_ANY, _CONSTANT_OK)
@@ -256,7 +305,8 @@ def _grow(rng, dim: int, depth: int) -> list[_Draft]:
         form = None
         if wants_operation:
             names = [op for op in OPS if _can_produce(op, shape)]
-            weights = np.array([OPERATION_WEIGHTS.get(op, 1.0) for op in names])
+            odds = TENSOR_WEIGHTS if len(shape) == 3 else OPERATION_WEIGHTS
+            weights = np.array([odds.get(op, 1.0) for op in names])
             op = names[rng.choice(len(names), p=weights / weights.sum())]
             form = operation_forms(op, shape, rng, dim)
         if form is None:

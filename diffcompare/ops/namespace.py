@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .table import ALIASES, CONSTANTS, CONSTRUCTORS, OPS, canonical_name
+from .table import ALIASES, CONSTANTS, CONSTRUCTORS, DERIVED, OPS, canonical_name
 
 __all__ = ["Namespace", "UnsupportedOperationError"]
 
@@ -26,6 +26,10 @@ class UnsupportedOperationError(NotImplementedError, AttributeError):
 
 class Namespace:
     """One backend's implementation of every operation in :data:`~diffcompare.ops.OPS`.
+
+    The aliases (:data:`~diffcompare.ops.ALIASES`) are the same functions under other
+    names; the derived operations (:data:`~diffcompare.ops.DERIVED`, such as ``dot``)
+    are built from ``functions``.
 
     Parameters
     ----------
@@ -60,6 +64,7 @@ class Namespace:
         members = dict(CONSTANTS)
         members.update(constants or {})
         members.update(functions)
+        members.update({name: build(functions) for name, build in DERIVED.items()})
         self.backend = backend
         self._members = members
         # Every name, aliases included, as an instance attribute: ``xp.sin`` is then a

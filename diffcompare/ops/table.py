@@ -3,7 +3,8 @@
 Every backend (numpy, autograd, SymPy, the tape, dual numbers, the complex step)
 provides exactly the names in :data:`OPS`, so one function definition runs unchanged on
 all of them.  Names follow numpy; the Array API spellings in :data:`ALIASES` resolve to
-the same operation (and therefore to the same derivative rule).
+the same operation (and therefore to the same derivative rule), and the operations in
+:data:`DERIVED` are written with the others, so they need no derivative rule of their own.
 
 An elementwise operation is one row: its test domain, its numpy and SymPy spellings and
 one derivative factor per argument, ``d(ans, *args)``, which the tape applies as
@@ -19,7 +20,7 @@ beyond being finite.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,12 +29,14 @@ __all__ = [
     "OpSpec",
     "OPS",
     "ALIASES",
+    "DERIVED",
     "CONSTRUCTORS",
     "CONSTANTS",
     "ONE",
     "MINUS_ONE",
     "Over",
     "canonical_name",
+    "operation",
 ]
 
 Interval = tuple[float, float]
@@ -204,13 +207,44 @@ _ROWS = (
 )
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in _ROWS}
 
-# Array API (and numpy) spellings that mean the same operation.
+# Array API (and numpy) spellings that mean the same operation for every input.
 ALIASES: dict[str, str] = {
     "absolute": "abs", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-    "true_divide": "divide", "pow": "power", "amax": "max", "dot": "matmul",
+    "true_divide": "divide", "pow": "power", "amax": "max",
     "permute_dims": "transpose", "concat": "concatenate",
 }
 # fmt: on
+
+
+def _shape(a) -> tuple[int, ...]:
+    # The attribute first: np.shape of a traced value would ask its __array_function__.
+    shape = getattr(a, "shape", None)
+    return np.shape(a) if shape is None else tuple(shape)
+
+
+def _dot(functions: Mapping[str, Callable]) -> Callable:
+    matmul = functions["matmul"]
+
+    def dot(a, b):
+        # numpy's dot is matmul for 1-d and 2-d operands only: for N-d ones it pairs
+        # every matrix of a with every matrix of b (matmul pairs them batch by batch),
+        # and with a 0-d one it is a product.
+        shape_a, shape_b = _shape(a), _shape(b)
+        if not (1 <= len(shape_a) <= 2 and 1 <= len(shape_b) <= 2):
+            raise NotImplementedError(
+                f"dot of operands of shapes {shape_a} and {shape_b}: dot is supported for 1-d "
+                "and 2-d operands only, where it is matmul (for N-d ones numpy's dot is a "
+                "tensordot, which xp does not have); write xp.matmul for a stack of matrix "
+                "products, paired batch by batch, or xp.multiply for a scalar factor"
+            )
+        return matmul(a, b)
+
+    return dot
+
+
+#: Operations written with the others, built from a backend's table of operations:
+#: name -> builder(functions) -> function.
+DERIVED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {"dot": _dot}
 
 #: Operations that build constant arrays; they are never differentiated.
 CONSTRUCTORS: tuple[str, ...] = ("asarray", "zeros", "ones", "arange", "eye")
@@ -222,3 +256,29 @@ CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 def canonical_name(name: str) -> str:
     """Return the canonical operation name for ``name`` (resolving aliases)."""
     return ALIASES.get(name, name)
+
+
+def operation(functions: Mapping[str, Callable], name: str) -> Callable | None:
+    """The function for any spelling ``name`` in a backend's table of operations.
+
+    Parameters
+    ----------
+    functions : mapping of str to callable
+        Implementations keyed by canonical operation name.
+    name : str
+        A canonical name, an alias or a derived operation's name.
+
+    Returns
+    -------
+    callable or None
+        ``None`` if the table has no such operation.
+
+    Examples
+    --------
+    >>> operation({"matmul": np.matmul}, "dot")(np.eye(2), np.ones(2))
+    array([1., 1.])
+    """
+    name = canonical_name(name)
+    if name in DERIVED:
+        return DERIVED[name](functions)
+    return functions.get(name)

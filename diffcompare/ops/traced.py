@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .namespace import UnsupportedOperationError
-from .table import canonical_name
+from .table import canonical_name, operation
 
 __all__ = ["TracedArray", "value_of"]
 
@@ -86,15 +86,16 @@ class TracedArray:
             f"(method {method!r}); call the operation through xp"
         )
 
-    # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]): numpy functions that have
-    # an xp twin are recorded as xp's; any other is refused by its full name.
+    # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]), np.dot(v, w): numpy
+    # functions that have an xp twin are recorded as xp's; any other is refused by its
+    # full name.
     def __array_function__(self, func, types, args, kwargs):
         name = func.__name__
         if func.__module__ == "numpy" and name in _SHAPE_QUERIES:
             return _SHAPE_QUERIES[name](*map(value_of, args), **kwargs)
         if func.__module__ == "numpy" and name in _AS_METHODS:
             return _AS_METHODS[name](*args, **kwargs)
-        function = self.functions.get(canonical_name(name))
+        function = operation(self.functions, name)
         if function is None or not func.__module__.startswith("numpy"):
             raise NotImplementedError(
                 f"{self.engine} has no derivative rule for {func.__module__}.{func.__name__}; "

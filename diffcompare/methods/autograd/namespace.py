@@ -26,7 +26,7 @@ from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
 from ...ops.namespace import Namespace, UnsupportedOperationError
-from ...ops.table import canonical_name
+from ...ops.table import operation
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
 
@@ -88,7 +88,7 @@ class TracedArrayBox(ArrayBox):
             return func(*map(getval, args), **kwargs)
         if func.__module__ == "numpy" and name in _AS_METHODS:
             return _AS_METHODS[name](*args, **kwargs)
-        function = _FUNCTIONS.get(canonical_name(name))
+        function = operation(_FUNCTIONS, name)
         if function is None or not func.__module__.startswith("numpy"):
             raise NotImplementedError(
                 f"the autograd method does not differentiate {func.__module__}.{name}: it is no "
@@ -138,8 +138,18 @@ def _asarray(obj, dtype=None):
     return anp.array(obj, dtype=np.float64 if dtype is None else dtype)
 
 
+def _transpose(x, axes=None):
+    # autograd's VJP of transpose inverts the permutation with argsort, which orders
+    # negative axes as if they were the smallest ((-1, 0, 1) as the identity): hand it
+    # the same permutation with non-negative axes.
+    if axes is not None:
+        axes = tuple(axis % anp.ndim(x) for axis in axes)
+    return anp.transpose(x, axes)
+
+
 _FUNCTIONS = {
-    name: _returning_traced(function) for name, function in array_module_functions(anp, _asarray).items()
+    name: _returning_traced(function)
+    for name, function in {**array_module_functions(anp, _asarray), "transpose": _transpose}.items()
 }
 
 autograd_namespace = Namespace("autograd", _FUNCTIONS)

@@ -111,9 +111,11 @@ def _matmul_left_rule(g, ans, a, b):
 
 def _matmul_right_rule(g, ans, a, b):
     a2, b2, g2 = _as_matrices(g, a, b)
-    if np.ndim(b) == 2 and b.flags.f_contiguous and not b.flags.c_contiguous:
+    if g2.ndim == 2 and np.ndim(b) == 2 and b.flags.f_contiguous and not b.flags.c_contiguous:
         # b is a transposed view (h @ w.T): return (g^T a)^T, laid out like b, so that
         # the transpose and reshape back to w's storage are views, not a strided copy.
+        # Only without batch axes: with them, .T would reverse the batch axes too, and
+        # the sum over the batch is left to the walk's unbroadcast.
         return np.matmul(np.swapaxes(g2, -1, -2), a2).T
     grad = np.matmul(np.swapaxes(a2, -1, -2), g2)
     return grad[..., :, 0] if np.ndim(b) == 1 else grad
@@ -126,7 +128,11 @@ def _getitem_rule(g, ans, x, key):
 
 
 def _transpose_rule(g, ans, x, axes=None):
-    return np.transpose(g, None if axes is None else np.argsort(axes))
+    if axes is None:
+        return np.transpose(g)
+    # The inverse permutation; negative axes first made non-negative, or argsort would
+    # order (-1, 0, 1) as if it were the identity.
+    return np.transpose(g, np.argsort([axis % np.ndim(x) for axis in axes]))
 
 
 def _concatenate_rule(index, g, ans, *arrays, axis=0):
