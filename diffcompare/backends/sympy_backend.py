@@ -267,7 +267,28 @@ def _maximum_of(items):
     return sympy.Piecewise(*pieces, (items[-1], True))
 
 
+def _holds_traced(obj) -> bool:
+    if isinstance(obj, (list, tuple)):
+        return any(map(_holds_traced, obj))
+    return _is_symbolic(obj)
+
+
+def _plain(obj):
+    """``obj`` with every traced array in it (nested lists and tuples) as plain objects.
+
+    ``np.asarray([x[0], x[1]])`` would keep the 0-d arrays ``x[0]`` and ``x[1]`` as the
+    elements of an object array, which SymPy cannot take apart.
+    """
+    if isinstance(obj, (list, tuple)):
+        return [_plain(item) for item in obj]
+    if isinstance(obj, np.ndarray) and obj.dtype == object:
+        return obj.item() if obj.ndim == 0 else obj.view(np.ndarray)
+    return obj
+
+
 def _asarray(obj, dtype=None):
+    if dtype is None and _holds_traced(obj):
+        return np.array(_plain(obj), dtype=object)
     array = np.asarray(obj, dtype=dtype)
     if array.dtype == object or dtype is not None:
         return array

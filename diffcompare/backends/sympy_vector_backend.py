@@ -346,7 +346,7 @@ def _operand(op: str, value: Any, trace: VectorTrace) -> tuple[sympy.Expr, tuple
     if isinstance(value, VectorExpression):
         return value.expression, value.shape
     if isinstance(value, (list, tuple)):
-        if any(isinstance(item, VectorExpression) for item in value):
+        if _holds_traced(value):
             raise _cannot(op, "a sequence of traced values would stack them")
         value = np.asarray(value, dtype=np.float64)
     if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -461,10 +461,17 @@ def _array_op(op: str) -> Callable:
     return apply
 
 
+def _holds_traced(obj) -> bool:
+    """Whether a (nested) list or tuple holds a traced value."""
+    if isinstance(obj, (list, tuple)):
+        return any(map(_holds_traced, obj))
+    return isinstance(obj, VectorExpression)
+
+
 def _asarray(obj, dtype=None):
     if isinstance(obj, VectorExpression):
         return obj
-    if isinstance(obj, (list, tuple)) and any(isinstance(item, VectorExpression) for item in obj):
+    if _holds_traced(obj):
         raise _cannot("asarray", "a sequence of traced values would stack them")
     return NUMPY_FUNCTIONS["asarray"](obj, dtype)
 

@@ -1,0 +1,83 @@
+"""One function, one meaning: the SymPy-traced methods and the reference agree with the tape.
+
+Each record is a construct the methods once treated differently (issue 12): the SymPy
+methods (``symbolic``, ``symbolic_vector``, ``symengine``) and the 50-digit reference must
+each give the expected gradient, which is the tape's, or refuse the construct by name.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from conftest import HAVE_SYMENGINE
+
+import diffcompare
+from diffcompare.methods import METHODS
+
+SYMPY_METHODS = ("symbolic", "symbolic_vector", *(("symengine",) if HAVE_SYMENGINE else ()))
+
+
+@dataclass(frozen=True)
+class Construct:
+    """A function, points and the gradient every method must give there.
+
+    Attributes
+    ----------
+    f : callable
+        ``f(x, xp)``.
+    points : tuple of (point, expected gradient)
+        Expected gradients hold the project's conventions (ties share equally, the
+        limit 0 for ``d/dy 0**y``) and are the tape's.
+    refused_by : dict
+        Method -> pattern of the ``NotImplementedError`` with which it declines ``f``.
+    """
+
+    f: object
+    points: tuple
+    refused_by: dict = field(default_factory=dict)
+
+
+# fmt: off
+CONSTRUCTS = {
+    "asarray of traced scalars": Construct(
+        lambda x, xp: xp.sum(xp.sin(xp.asarray([x[0], x[1]]))) + x[2],
+        (([0.5, 1.0, 2.0], [np.cos(0.5), np.cos(1.0), 1.0]),),
+        {"symbolic_vector": "cannot express 'asarray'"},
+    ),
+    "asarray of traced scalars and constants": Construct(
+        lambda x, xp: xp.sum(xp.asarray([[x[0], 2.0], [x[1], x[0]]]) ** 2),
+        (([3.0, 0.5], [12.0, 1.0]),),
+        {"symbolic_vector": "cannot express 'asarray'"},
+    ),
+}
+# fmt: on
+
+CASES = [(name, method) for name in CONSTRUCTS for method in (*SYMPY_METHODS, "reference")]
+
+
+def _gradient(method: str, f, point: np.ndarray) -> np.ndarray:
+    if method == "reference":
+        result = diffcompare.reference_gradient(f, point)
+        assert result.status == "ok", result.message
+        return result.value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy.select evaluates every branch
+        return METHODS[method].prepare(f, point.size).gradient(point)
+
+
+@pytest.mark.parametrize(("name", "method"), CASES)
+def test_every_sympy_method_and_the_reference_give_the_conventional_gradient(name, method):
+    construct = CONSTRUCTS[name]
+    refusal = construct.refused_by.get(method)
+    for point, expected in construct.points:
+        point = np.array(point)
+        if refusal is not None:
+            with pytest.raises(NotImplementedError, match=refusal):
+                _gradient(method, construct.f, point)
+            continue
+        np.testing.assert_allclose(
+            _gradient(method, construct.f, point), expected, rtol=1e-15, atol=0, err_msg=f"{name} at {point}"
+        )
