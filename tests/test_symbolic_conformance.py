@@ -40,6 +40,8 @@ class Construct:
     refused_by: dict = field(default_factory=dict)
 
 
+_VECTOR_CONDITION = r"cannot express 'greater': a comparison of traced values is a condition"
+
 # fmt: off
 CONSTRUCTS = {
     "asarray of traced scalars": Construct(
@@ -51,6 +53,25 @@ CONSTRUCTS = {
         lambda x, xp: xp.sum(xp.asarray([[x[0], 2.0], [x[1], x[0]]]) ** 2),
         (([3.0, 0.5], [12.0, 1.0]),),
         {"symbolic_vector": "cannot express 'asarray'"},
+    ),
+    "constant boolean mask": Construct(
+        lambda x, xp: xp.sum(np.array([True, False, True]) * x),
+        (([1.0, 2.0, 3.0], [1.0, 0.0, 1.0]),),
+    ),
+    "count of comparisons": Construct(
+        lambda x, xp: xp.sum(x > 0) * xp.sum(x),
+        (([1.0, -2.0, 3.0], [2.0, 2.0, 2.0]), ([-1.0, -2.0, 3.0], [1.0, 1.0, 1.0])),
+        {"symbolic_vector": _VECTOR_CONDITION},
+    ),
+    "comparison times x": Construct(
+        lambda x, xp: xp.sum((x > 0) * x) + xp.sum(x * (x <= 1.5) * 2.0),
+        (([1.0, -2.0, 3.0], [3.0, 2.0, 1.0]), ([0.0, 1.5, 2.0], [2.0, 3.0, 1.0])),
+        {"symbolic_vector": _VECTOR_CONDITION},
+    ),
+    "a comparison is xp.where(c, 1.0, 0.0)": Construct(
+        lambda x, xp: xp.sum(xp.exp(x) * (x[0] > x[1])) + xp.sum(xp.where(x > 0, 1.0, 0.0) * x),
+        (([1.0, 0.5], [np.exp(1.0) + 1.0, np.exp(0.5) + 1.0]), ([-0.5, 1.0], [0.0, 1.0])),
+        {"symbolic_vector": "cannot express"},
     ),
 }
 # fmt: on

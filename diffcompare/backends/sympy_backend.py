@@ -13,6 +13,13 @@ slightly different function.  What still rounds is a sum of constants more than 
 
 Ordering comparisons (``<``, ``<=``, ``>``, ``>=``, also inside ``maximum``, ``minimum``
 and ``max``) are built by :func:`stable_relation`, as a difference against 0.
+
+The traced expression means what the float64 program means, with the derivative
+conventions of the tape (``diffcompare.tape.rules``), so that every method agrees:
+
+- a comparison of traced values is a condition (``xp.where`` selects with it); used as a
+  number (``xp.sum(x > 0)``, ``(x > 0) * x``) it is 1 where it holds and 0 elsewhere,
+  as ``xp.where(x > 0, 1.0, 0.0)`` is: its derivative is 0 away from the switch.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import sympy
 from ..namespace import Namespace
 from .numpy_backend import NUMPY_FUNCTIONS
 
-__all__ = ["CONSTANT_DIGITS", "SymbolicArray", "stable_relation", "sympy_namespace"]
+__all__ = ["CONSTANT_DIGITS", "SymbolicArray", "as_number", "stable_relation", "sympy_namespace"]
 
 #: Digits of the SymPy Floats that carry the program's float64 constants.
 CONSTANT_DIGITS = 100
@@ -86,6 +93,41 @@ _ORDERINGS = {
 }
 
 
+#: What a condition is: a relation, a combination of relations, true or false.  (Not
+#: sympy.logic.boolalg.Boolean, of which every Symbol is an instance.)
+_SYMPY_CONDITIONS = (
+    sympy.core.relational.Relational,
+    sympy.logic.boolalg.BooleanFunction,
+    sympy.logic.boolalg.BooleanAtom,
+)
+_CONDITIONS = (bool, np.bool_, *_SYMPY_CONDITIONS)
+
+
+def as_number(element):
+    """A condition as the number it stands for in arithmetic: 1 where it holds, 0 elsewhere.
+
+    ``(x > 0) * x`` and ``xp.sum(x > 0)`` mean on the tape what numpy makes of booleans;
+    traced, ``x > 0`` is a SymPy relational, which arithmetic refuses.  Used as a
+    number it becomes ``Piecewise((1, x > 0), (0, True))``, exactly
+    ``xp.where(x > 0, 1.0, 0.0)``: piecewise constant, derivative 0 away from the switch,
+    as on the tape (which does not record comparisons).  Anything else is returned as
+    it is.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> as_number(x > 0)
+    Piecewise((1, x > 0), (0, True))
+    >>> as_number(True)
+    1
+    """
+    if isinstance(element, (bool, np.bool_)):
+        return sympy.Integer(int(element))
+    if isinstance(element, _SYMPY_CONDITIONS):
+        return sympy.Piecewise((1, element), (0, True))
+    return element
+
+
 #: ufuncs whose object loop calls Python's operators, which SymPy expressions support.
 _OBJECT_LOOP = frozenset(
     ("add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive", "absolute")
@@ -103,11 +145,15 @@ class SymbolicArray(np.ndarray):
     Every operation on it passes through :meth:`__array_ufunc__`, which gives float
     operands their exact SymPy value and keeps comparisons symbolic (plain object
     arrays call ``bool()`` on each relational, which fails), so that
-    ``xp.where(x > 0, ...)`` traces into a ``Piecewise``.
+    ``xp.where(x > 0, ...)`` traces into a ``Piecewise``; in arithmetic a condition is
+    the number 1 or 0 (:func:`as_number`).
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        inputs = tuple(_exact_operand(i) for i in inputs)
+        if _object_only(ufunc):  # np.frompyfunc's, this module's own: operands already prepared
+            inputs = tuple(i.view(np.ndarray) if isinstance(i, SymbolicArray) else i for i in inputs)
+            return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
+        inputs = tuple(map(_operand, inputs))
         if "out" in kwargs:  # np.mean passes an out= array: plain, or numpy calls back here
             kwargs["out"] = tuple(
                 o.view(np.ndarray) if isinstance(o, SymbolicArray) else o for o in kwargs["out"]
@@ -117,7 +163,7 @@ class SymbolicArray(np.ndarray):
             return _symbolic(_ORDERINGS[name](*inputs))
         if method == "__call__" and name in _COMPARISONS:
             kwargs["dtype"] = object
-        elif name not in _OBJECT_LOOP and not _object_only(ufunc):
+        elif name not in _OBJECT_LOOP:
             # np.sin(x) on objects would call x.sin(), which SymPy expressions lack:
             # take xp's twin, or name the function xp does not have.
             twin = getattr(sympy_namespace, name, None)
@@ -136,12 +182,28 @@ class SymbolicArray(np.ndarray):
 _exact_floats = np.frompyfunc(lambda v: sympy.Float(float(v), CONSTANT_DIGITS), 1, 1)
 
 
-def _exact_operand(value):
+def _operand(value):
+    """An argument of an arithmetic operation: a plain array or one element, numbers only.
+
+    Float constants become the SymPy Floats that hold them exactly, and conditions
+    become numbers (:func:`as_number`), also inside object arrays (``(x > 0) * x``).
+    """
     if isinstance(value, SymbolicArray):
-        return value.view(np.ndarray)
-    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        value = value.view(np.ndarray)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "b":
+            return value.astype(np.int64)
+        if value.dtype.kind == "f":
+            return _exact_floats(value)
+        if value.dtype == object and any(isinstance(e, _CONDITIONS) for e in value.flat):
+            numbers = np.empty(value.shape, dtype=object)
+            for index, element in np.ndenumerate(value):
+                numbers[index] = as_number(element)
+            return numbers
+        return value
+    if isinstance(value, (float, np.floating)):
         return _exact_floats(value)
-    return value
+    return as_number(value)
 
 
 def _symbolic(value):
@@ -172,7 +234,7 @@ def _elementwise(sympy_fn: Callable, numpy_fn: Callable) -> Callable:
     vectorised = np.frompyfunc(sympy_fn, 1, 1)
 
     def apply(x):
-        return vectorised(x) if _is_symbolic(x) else numpy_fn(x)
+        return vectorised(_operand(x)) if _is_symbolic(x) else numpy_fn(x)
 
     return apply
 
@@ -210,7 +272,9 @@ def _binary(element_fn: Callable, numpy_fn: Callable) -> Callable:
     vectorised = np.frompyfunc(element_fn, 2, 1)
 
     def apply(a, b):
-        return vectorised(a, b) if (_is_symbolic(a) or _is_symbolic(b)) else numpy_fn(a, b)
+        if _is_symbolic(a) or _is_symbolic(b):
+            return vectorised(_operand(a), _operand(b))
+        return numpy_fn(a, b)
 
     return apply
 
@@ -221,7 +285,7 @@ _where_elements = np.frompyfunc(_select, 3, 1)
 def _where(condition, a, b):
     if not (_is_symbolic(condition) or _is_symbolic(a) or _is_symbolic(b)):
         return np.where(condition, a, b)
-    return _where_elements(condition, a, b)
+    return _where_elements(condition, _operand(a), _operand(b))
 
 
 def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callable:
@@ -234,7 +298,7 @@ def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callab
     def reduce(x, axis=None, keepdims=False):
         if not _is_symbolic(x):
             return numpy_fn(x, axis=axis, keepdims=keepdims)
-        x = np.asarray(x, dtype=object)
+        x = np.asarray(_operand(x), dtype=object)
         axes = tuple(range(x.ndim)) if axis is None else np.atleast_1d(axis).tolist()
         axes = tuple(a % x.ndim for a in axes)
         kept = [a for a in range(x.ndim) if a not in axes]
