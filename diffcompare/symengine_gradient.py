@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from .backends.sympy_backend import stable_relation
+from .backends.sympy_backend import extremum
 from .symbolic import trace
 
 __all__ = [
@@ -79,29 +79,13 @@ def _heaviside_piecewise(values, tests):
     return sympy.Piecewise((1, sympy.Gt(test, 0)), (0, sympy.Lt(test, 0)), (at_zero, True))
 
 
-def _first_winner(values, tests, strictly: type, at_least: type):
-    # Item i is chosen where it beats every earlier item strictly and every later one at
-    # least as well: ties go to the first, as in numpy.argmax and the tracer's xp.max.
-    # Conditions are differences against 0 (stable_relation), a form SymPy leaves alone.
-    pieces = [
-        (
-            value,
-            sympy.And(
-                *(stable_relation(strictly, tests[i], other) for other in tests[:i]),
-                *(stable_relation(at_least, tests[i], other) for other in tests[i + 1 :]),
-            ),
-        )
-        for i, value in enumerate(values[:-1])
-    ]
-    return sympy.Piecewise(*pieces, (values[-1], True))
-
-
 def _max_piecewise(values, tests):
-    return _first_winner(values, tests, sympy.Gt, sympy.Ge)
+    # Ties share the derivative equally, as xp.maximum and xp.max do (the same builder).
+    return extremum(values, larger=True, tests=tests)
 
 
 def _min_piecewise(values, tests):
-    return _first_winner(values, tests, sympy.Lt, sympy.Le)
+    return extremum(values, larger=False, tests=tests)
 
 
 # fmt: off
@@ -135,10 +119,11 @@ def kinks_as_piecewise(expression: sympy.Expr) -> sympy.Expr:
     """Rewrite ``Abs``, ``sign``, ``Heaviside``, ``Max`` and ``Min`` as ``Piecewise``.
 
     The value is unchanged everywhere.  The derivative is the one SymPy's own rules give
-    (``d|u|/du = sign(u)``, 0 at ``u = 0``), except at a tie of ``Max``/``Min``, where
-    SymPy weights the arguments with ``Heaviside(0) = 1/2`` and the rewrite takes the
-    first one's derivative, as ``xp.maximum`` and ``xp.max`` do.  Conditions of a
-    ``Piecewise`` are left as they are: they are never differentiated.
+    (``d|u|/du = sign(u)``, 0 at ``u = 0``), and at a tie of ``Max``/``Min`` the tied
+    arguments share the derivative equally, as they do for ``xp.maximum`` and ``xp.max``
+    (:func:`~diffcompare.backends.sympy_backend.extremum`; for two arguments that is
+    SymPy's own ``Heaviside(0) = 1/2``).  Conditions of a ``Piecewise`` are left as they
+    are: they are never differentiated.
 
     Parameters
     ----------

@@ -40,6 +40,12 @@ class Construct:
     refused_by: dict = field(default_factory=dict)
 
 
+def _logaddexp(x, xp):
+    # numpy's own formula for logaddexp: smooth, though written with a kink and a tie
+    a, b = x[0], x[1]
+    return xp.maximum(a, b) + xp.log1p(xp.exp(-xp.abs(a - b)))
+
+
 _VECTOR_CONDITION = r"cannot express 'greater': a comparison of traced values is a condition"
 
 # fmt: off
@@ -81,6 +87,29 @@ CONSTRUCTS = {
     "a difference to the power y": Construct(
         lambda x, xp: (x[0] - x[1]) ** x[2] + x[1],
         (([1.5, 1.5, 2.5], [0.0, 1.0, 0.0]), ([3.0, 1.0, 2.0], [4.0, -3.0, 4.0 * np.log(2.0)])),
+    ),
+    "maximum and minimum at a tie": Construct(
+        lambda x, xp: xp.maximum(x[0], x[1]) + 3.0 * xp.minimum(x[1], x[2]),
+        (([1.0, 1.0, 1.0], [0.5, 2.0, 1.5]), ([2.0, 1.0, 1.0], [1.0, 1.5, 1.5]),
+         ([1.0, 2.0, 3.0], [0.0, 4.0, 0.0])),
+    ),
+    "relu at 0": Construct(
+        lambda x, xp: xp.sum(xp.maximum(x, 0.0) * 3.0),
+        (([0.0, -1.0, 2.0], [1.5, 0.0, 3.0]),),
+    ),
+    "logaddexp by numpy's formula": Construct(
+        _logaddexp,
+        (([1.0, 1.0], [0.5, 0.5]), ([0.0, 0.0], [0.5, 0.5]),
+         ([1.0, 0.0], [1.0 / (1.0 + np.exp(-1.0)), 1.0 / (1.0 + np.exp(1.0))])),
+    ),
+    "max reduction at a tie": Construct(
+        lambda x, xp: xp.max(x) * 6.0,
+        (([1.0, 1.0, 0.0], [3.0, 3.0, 0.0]), ([2.0, 2.0, 2.0], [2.0, 2.0, 2.0]),
+         ([0.0, 5.0, 5.0], [0.0, 3.0, 3.0]), ([1.0, 3.0, 2.0], [0.0, 6.0, 0.0])),
+    ),
+    "abs at 0": Construct(
+        lambda x, xp: xp.sum(xp.abs(x) * 2.0),
+        (([0.0, -1.0], [0.0, -2.0]),),
     ),
 }
 # fmt: on

@@ -143,7 +143,8 @@ def test_kinks_known_values():
     compiled = symengine_gradient(record.f, 3)
     np.testing.assert_array_equal(compiled(np.array([-1.0, 2.0, 3.0])), [-1.0, 0.0, 1.0])
     np.testing.assert_array_equal(compiled(np.array([1.0, -2.0, -3.0])), [2.0, -1.0, -3.0])
-    np.testing.assert_array_equal(compiled(np.array([0.0, 0.0, 0.0])), [1.0, -2.0, 0.0])  # sign(0) = 0
+    # sign(0) = 0, and at the two ties each argument gets half: [1/2, 1/2, 0] - 2 [0, 1/2, 1/2]
+    np.testing.assert_array_equal(compiled(np.array([0.0, 0.0, 0.0])), [0.5, -0.5, -1.0])
 
 
 X, Y = sympy.symbols("x y", real=True)

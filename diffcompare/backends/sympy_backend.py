@@ -20,6 +20,9 @@ conventions of the tape (``diffcompare.tape.rules``), so that every method agree
 - a comparison of traced values is a condition (``xp.where`` selects with it); used as a
   number (``xp.sum(x > 0)``, ``(x > 0) * x``) it is 1 where it holds and 0 elsewhere,
   as ``xp.where(x > 0, 1.0, 0.0)`` is: its derivative is 0 away from the switch;
+- at a tie, ``maximum``, ``minimum`` and the ``max`` reduction share the derivative
+  equally between the tied arguments (:func:`extremum`); ``abs`` has derivative
+  ``sign(0) = 0`` at 0;
 - ``b ** e`` with a traced exponent has, at ``b = 0``, the derivatives that are the
   limits there (:func:`traced_power`): ``d/de 0**e = 0`` for ``e > 0``.
 """
@@ -40,6 +43,7 @@ __all__ = [
     "CONSTANT_DIGITS",
     "SymbolicArray",
     "as_number",
+    "extremum",
     "stable_relation",
     "sympy_namespace",
     "traced_power",
@@ -100,6 +104,59 @@ _ORDERINGS = {
         ("less_equal", sympy.Le),
     ]
 }
+
+
+def extremum(values: Sequence, larger: bool = True, tests: Sequence | None = None) -> sympy.Basic:
+    """The largest (or smallest) of ``values``; tied values share the derivative equally.
+
+    A ``Piecewise``: value ``i`` where it beats every other one strictly, and at a tie the
+    mean of the tied values, so that ``sympy.diff`` gives each of ``k`` tied values the
+    weight ``1/k``, as the tape's ``maximum``, ``minimum`` and ``max`` rules do.  Away
+    from ties the selected piece is the value itself: nothing is rounded that was not
+    before.  At a tie the mean equals the common value (for two, ``a/2 + b/2`` is ``a``
+    in float64 too, except for subnormal halves; for three or more the float64 mean may
+    be an ulp away, the 50-digit reference's is exact).  Conditions are differences
+    against 0 (:func:`stable_relation`).
+
+    Parameters
+    ----------
+    values : sequence of sympy.Expr or number
+        The candidates (at least one).
+    larger : bool, optional
+        ``True`` for the maximum, ``False`` for the minimum.
+    tests : sequence, optional
+        What the conditions compare, one per value (default: the values themselves);
+        SymEngine's rewrite of ``Max`` compares the arguments as traced and selects
+        their rewritten forms.
+
+    Returns
+    -------
+    sympy.Basic
+
+    Examples
+    --------
+    >>> a, b = sympy.symbols("a b", real=True)
+    >>> extremum([a, b])
+    Piecewise((a, a - b > 0), (b, a - b < 0), (a/2 + b/2, True))
+    >>> sympy.diff(extremum([a, b]), a).subs({a: 1, b: 1})
+    1/2
+    """
+    tests = values if tests is None else tests
+    if len(values) == 1:
+        return values[0]
+    beats, matches = (sympy.Gt, sympy.Ge) if larger else (sympy.Lt, sympy.Le)
+
+    def over_all_others(relation: type, i: int):
+        return sympy.And(*(stable_relation(relation, tests[i], t) for j, t in enumerate(tests) if j != i))
+
+    alone = [(value, over_all_others(beats, i)) for i, value in enumerate(values)]
+    if len(values) == 2:
+        shared = (values[0] + values[1]) / sympy.Integer(2)
+    else:
+        winners = [over_all_others(matches, i) for i in range(len(values))]
+        tied = [sympy.Piecewise((v, w), (0, True)) for v, w in zip(values, winners, strict=True)]
+        shared = sympy.Add(*tied) / sympy.Add(*(sympy.Piecewise((1, w), (0, True)) for w in winners))
+    return sympy.Piecewise(*alone, (shared, True))
 
 
 def traced_power(base, exponent):
@@ -303,16 +360,16 @@ def _select(condition, a, b):
 
 def _larger(a, b):
     # A Piecewise (not sympy.Max) so that derivatives stay Piecewise, which every
-    # printer (numpy and mpmath alike) can evaluate.
+    # printer (numpy and mpmath alike) can evaluate; ties share the derivative.
     if not (_is_symbolic(a) or _is_symbolic(b)):
         return max(a, b)
-    return _select(stable_relation(sympy.Ge, a, b), a, b)
+    return extremum([a, b])
 
 
 def _smaller(a, b):
     if not (_is_symbolic(a) or _is_symbolic(b)):
         return min(a, b)
-    return _select(stable_relation(sympy.Le, a, b), a, b)
+    return extremum([a, b], larger=False)
 
 
 def _binary(element_fn: Callable, numpy_fn: Callable) -> Callable:
@@ -362,21 +419,9 @@ def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callab
 
 
 def _maximum_of(items):
-    # The first largest item wins, as in numpy.argmax: item i is chosen where it is
-    # larger than every earlier item and at least as large as every later one.
     if not any(map(_is_symbolic, items)):
         return max(items)
-    pieces = [
-        (
-            item,
-            sympy.And(
-                *(stable_relation(sympy.Gt, item, e) for e in items[:i]),
-                *(stable_relation(sympy.Ge, item, e) for e in items[i + 1 :]),
-            ),
-        )
-        for i, item in enumerate(items[:-1])
-    ]
-    return sympy.Piecewise(*pieces, (items[-1], True))
+    return extremum(items)
 
 
 def _holds_traced(obj) -> bool:

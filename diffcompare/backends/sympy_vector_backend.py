@@ -37,7 +37,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from ..namespace import Namespace
 from ..ops import CONSTRUCTORS, canonical_name
 from .numpy_backend import NUMPY_FUNCTIONS
-from .sympy_backend import CONSTANT_DIGITS, stable_relation, traced_power
+from .sympy_backend import CONSTANT_DIGITS, extremum, traced_power
 
 __all__ = [
     "BINARY",
@@ -63,13 +63,14 @@ def _softplus(e):
 
 def _larger(a, b):
     # A Piecewise, as in the scalar SymPy namespace: its derivative is a Piecewise too,
-    # which lambdify prints as numpy.select (elementwise on arrays).  Ties go to a.  The
-    # condition is a difference against 0, which SymPy's canonical ordering leaves alone.
-    return sympy.Piecewise((a, stable_relation(sympy.Ge, a, b)), (b, True))
+    # which lambdify prints as numpy.select (elementwise on arrays).  Ties share the
+    # derivative equally.  Conditions are differences against 0, which SymPy's canonical
+    # ordering leaves alone.
+    return extremum([a, b])
 
 
 def _smaller(a, b):
-    return sympy.Piecewise((a, stable_relation(sympy.Le, a, b)), (b, True))
+    return extremum([a, b], larger=False)
 
 
 # fmt: off
