@@ -111,6 +111,14 @@ CONSTRUCTS = {
         lambda x, xp: xp.sum(xp.abs(x) * 2.0),
         (([0.0, -1.0], [0.0, -2.0]),),
     ),
+    "numpy's max of a traced value": Construct(
+        lambda x, xp: np.max(x) + x.max() + np.amax(x * 2.0),
+        (([1.0, 2.0, 0.0], [0.0, 4.0, 0.0]), ([2.0, 2.0, 0.0], [2.0, 2.0, 0.0])),
+    ),
+    "shape queries and copies": Construct(
+        lambda x, xp: xp.sum(x.ravel() * np.ndim(x) * np.shape(x)[0]) + xp.sum(x.flatten()**2) + x.copy()[0],
+        (([1.0, 2.0, 3.0], [6.0, 7.0, 9.0]),),
+    ),
 }
 # fmt: on
 
@@ -140,3 +148,33 @@ def test_every_sympy_method_and_the_reference_give_the_conventional_gradient(nam
         np.testing.assert_allclose(
             _gradient(method, construct.f, point), expected, rtol=1e-15, atol=0, err_msg=f"{name} at {point}"
         )
+
+
+# ---------------------------------------------------------------------------------------
+# Refused by name everywhere: numpy functions that are not operations of xp.
+# ---------------------------------------------------------------------------------------
+
+# fmt: off
+NOT_OPERATIONS = {
+    "x.prod()":   (lambda x, xp: x.prod(), "prod"),
+    "np.prod(x)": (lambda x, xp: np.prod(x), "prod"),
+    "x.min()":    (lambda x, xp: x.min(), "min"),
+    "np.cumsum":  (lambda x, xp: xp.sum(np.cumsum(x)), "cumsum"),
+}
+# fmt: on
+
+
+@pytest.mark.parametrize("method", SYMPY_METHODS)
+@pytest.mark.parametrize("name", list(NOT_OPERATIONS))
+def test_numpy_reductions_that_are_not_operations_are_refused_by_name(name, method):
+    f, op = NOT_OPERATIONS[name]
+    with pytest.raises(NotImplementedError, match=rf"\b{op}\b"):
+        METHODS[method].prepare(f, 3).gradient(np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("name", list(NOT_OPERATIONS))
+def test_the_reference_refuses_them_with_a_status_naming_them(name):
+    f, op = NOT_OPERATIONS[name]
+    result = diffcompare.reference_gradient(f, [1.0, 2.0, 3.0])
+    assert result.status == "error" and result.value is None
+    assert "NotImplementedError" in result.message and op in result.message

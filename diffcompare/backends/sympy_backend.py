@@ -248,30 +248,30 @@ class SymbolicArray(np.ndarray):
     operands their exact SymPy value and keeps comparisons symbolic (plain object
     arrays call ``bool()`` on each relational, which fails), so that
     ``xp.where(x > 0, ...)`` traces into a ``Piecewise``; in arithmetic a condition is
-    the number 1 or 0 (:func:`as_number`).
+    the number 1 or 0 (:func:`as_number`).  ``x.sum()`` and ``x.max()`` (``np.sum``,
+    ``np.max``) are traced; the other reductions numpy offers (``x.prod()``,
+    ``np.cumsum``) are not operations of xp and are refused by name.
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        name = ufunc.__name__
         if _object_only(ufunc):  # np.frompyfunc's, this module's own: operands already prepared
             inputs = tuple(i.view(np.ndarray) if isinstance(i, SymbolicArray) else i for i in inputs)
             return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
-        inputs = tuple(map(_operand, inputs))
-        if "out" in kwargs:  # np.mean passes an out= array: plain, or numpy calls back here
-            kwargs["out"] = tuple(
-                o.view(np.ndarray) if isinstance(o, SymbolicArray) else o for o in kwargs["out"]
-            )
-        name = ufunc.__name__
-        if method == "__call__" and name in _ORDERINGS and not kwargs:
+        if method != "__call__":
+            return _reduction(ufunc, method, inputs, kwargs)
+        inputs, kwargs = tuple(map(_operand, inputs)), _plain_outputs(kwargs)
+        if name in _ORDERINGS and not kwargs:
             return _symbolic(_ORDERINGS[name](*inputs))
-        if method == "__call__" and name == "power" and not kwargs:
+        if name == "power" and not kwargs:
             return _symbolic(_powers(*inputs))
-        if method == "__call__" and name in _COMPARISONS:
+        if name in _COMPARISONS:
             kwargs["dtype"] = object
         elif name not in _OBJECT_LOOP:
             # np.sin(x) on objects would call x.sin(), which SymPy expressions lack:
             # take xp's twin, or name the function xp does not have.
             twin = getattr(sympy_namespace, name, None)
-            if method != "__call__" or kwargs or twin is None:
+            if kwargs or twin is None:
                 raise NotImplementedError(
                     f"the sympy namespace has no rule for numpy.{name} (method {method!r}); "
                     "write f with the operations of xp"
@@ -281,6 +281,54 @@ class SymbolicArray(np.ndarray):
 
     def __getitem__(self, key):
         return _symbolic(super().__getitem__(key))
+
+
+#: The numpy functions behind ufunc methods on traced arrays (np.prod(x) is
+#: np.multiply.reduce): only those that are operations of xp are traced.
+_UFUNC_METHOD_FUNCTIONS = {
+    ("add", "reduce"): "sum",
+    ("maximum", "reduce"): "max",
+    ("multiply", "reduce"): "prod",
+    ("minimum", "reduce"): "min",
+    ("add", "accumulate"): "cumsum",
+    ("multiply", "accumulate"): "cumprod",
+}
+
+#: Keyword arguments numpy passes to a reduction with their default values.
+_REDUCTION_DEFAULTS = {"dtype": None, "out": None, "where": True}
+
+
+def _reduction(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
+    """``ufunc.method`` on a traced array: ``sum`` and ``max``, or a refusal by name.
+
+    ``x.sum()``, ``np.sum(x)`` and ``np.mean(x)`` reach here as ``np.add.reduce``, and
+    ``x.max()`` and ``np.max(x)`` as ``np.maximum.reduce``; any other method
+    (``x.prod()``, ``np.cumsum(x)``, ``x.min()``) is not an operation of xp, and the tape
+    cannot record it either.
+    """
+    name = ufunc.__name__
+    function = _UFUNC_METHOD_FUNCTIONS.get((name, method), f"{name}.{method}")
+    if function == "sum":  # numpy's object loop, as for every arithmetic ufunc
+        return _symbolic(getattr(ufunc, method)(*map(_operand, inputs), **_plain_outputs(kwargs)))
+    options = {k: v for k, v in kwargs.items() if k not in ("axis", "keepdims")}
+    defaults = all(k in _REDUCTION_DEFAULTS and v is _REDUCTION_DEFAULTS[k] for k, v in options.items())
+    if function == "max" and defaults:
+        return sympy_namespace.max(*inputs, axis=kwargs.get("axis"), keepdims=kwargs.get("keepdims", False))
+    used = f" with {', '.join(options)}" if function == "max" else ""
+    raise NotImplementedError(
+        f"the sympy namespace has no rule for numpy.{function} (numpy.{name}.{method}{used}); "
+        "it is not an operation of xp: write f with the operations of xp (see diffcompare.ops)"
+    )
+
+
+def _plain_outputs(kwargs: dict) -> dict:
+    """np.mean passes an out= array: plain, or numpy calls back here."""
+    if "out" not in kwargs:
+        return kwargs
+    return {
+        **kwargs,
+        "out": tuple(o.view(np.ndarray) if isinstance(o, SymbolicArray) else o for o in kwargs["out"]),
+    }
 
 
 _exact_floats = np.frompyfunc(lambda v: sympy.Float(float(v), CONSTANT_DIGITS), 1, 1)

@@ -117,6 +117,13 @@ def _cannot(op: str, reason: str) -> NotImplementedError:
     )
 
 
+def _not_an_operation(function: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"the vectorised symbolic form has no rule for {function}: it is not an operation of xp; "
+        "write f with the operations of xp (see diffcompare.ops)"
+    )
+
+
 @dataclass(frozen=True)
 class Reduction:
     """A whole-array reduction ``symbol = op(expression)`` over ``length`` elements.
@@ -225,8 +232,10 @@ class VectorExpression:
     """A traced array: one SymPy expression that holds for each of its elements.
 
     Supports numpy's arithmetic operators, basic indexing (an int, a slice), ``shape``,
-    ``len`` and the methods ``sum``, ``mean`` and ``max``.  Comparisons and conversion
-    to a plain number are refused: the trace has no values to compare.
+    ``len``, the methods ``sum``, ``mean`` and ``max``, and ``ravel``, ``flatten`` and
+    ``copy`` (also ``np.shape``, ``np.ndim``, ``np.size``, ``np.ravel``, ``np.copy``).
+    Comparisons and conversion to a plain number are refused: the trace has no values to
+    compare; so are ``prod`` and ``min``, which are not operations of xp.
     """
 
     __slots__ = ("trace", "expression", "shape")
@@ -267,11 +276,14 @@ class VectorExpression:
             f"numpy.{ufunc.__name__}", f"no rule for the ufunc method {method!r}; call it through xp"
         )
 
-    # np.sum(v), np.concatenate(...): numpy functions with an xp twin go to the twin.
+    # np.sum(v), np.concatenate(...): numpy functions with an xp twin go to the twin;
+    # np.shape(v), np.ravel(v): questions about the shape and copies are answered.
     def __array_function__(self, func, types, args, kwargs):
+        if func in _SHAPE_FUNCTIONS and len(args) == 1 and not kwargs:
+            return _SHAPE_FUNCTIONS[func](*args)
         function = getattr(sympy_vector_namespace, canonical_name(func.__name__), None)
         if function is None or not func.__module__.startswith("numpy"):
-            raise _cannot(f"{func.__module__}.{func.__name__}", "it is not an operation of xp")
+            raise _not_an_operation(f"{func.__module__}.{func.__name__}")
         return function(*args, **kwargs)
 
     def __array__(self, dtype=None, copy=None):
@@ -320,7 +332,26 @@ class VectorExpression:
     def max(self, axis=None, keepdims=False): return _reduce("max", self, axis, keepdims)
     def reshape(self, *shape): return _refuse("reshape", self)
     def transpose(self, *axes): return _refuse("transpose", self)
+    def copy(self): return self  # expressions are immutable
+    def prod(self, *args, **kwargs): raise _not_an_operation("numpy.prod")
+    def min(self, *args, **kwargs): raise _not_an_operation("numpy.min")
     # fmt: on
+
+    def ravel(self) -> VectorExpression:
+        """The array itself if 1-d; a single value as an array of one."""
+        return self if self.shape else VectorExpression(self.trace, self.expression, (1,))
+
+    flatten = ravel
+
+
+#: numpy functions that ask about the shape or copy, called on a traced array.
+_SHAPE_FUNCTIONS: dict[Callable, Callable] = {
+    np.shape: lambda x: x.shape,
+    np.ndim: lambda x: x.ndim,
+    np.size: lambda x: x.size,
+    np.ravel: VectorExpression.ravel,
+    np.copy: VectorExpression.copy,
+}
 
 
 def _compare(op: str):
