@@ -37,7 +37,7 @@ import numpy as np
 import sympy
 
 from .backends.sympy_backend import extremum
-from .symbolic import trace
+from .symbolic import POWER_REWRITES, rewrite_outside_conditions, trace
 
 __all__ = [
     "BACKENDS",
@@ -101,20 +101,6 @@ KINK_REWRITES: dict[type, Callable[[tuple, tuple], sympy.Expr]] = {
 # fmt: on
 
 
-def _differentiated_args(node: sympy.Basic) -> tuple:
-    """The arguments of ``node`` that its derivative depends on: not a Piecewise's conditions."""
-    if isinstance(node, sympy.Piecewise):
-        return tuple(piece.expr for piece in node.args)
-    return node.args
-
-
-def _rebuilt(node: sympy.Basic, changed: dict) -> sympy.Basic:
-    """``node`` with its changed differentiated arguments replaced."""
-    if isinstance(node, sympy.Piecewise):
-        return sympy.Piecewise(*((changed.get(piece.expr, piece.expr), piece.cond) for piece in node.args))
-    return node.func(*(changed.get(a, a) for a in node.args))
-
-
 def kinks_as_piecewise(expression: sympy.Expr) -> sympy.Expr:
     """Rewrite ``Abs``, ``sign``, ``Heaviside``, ``Max`` and ``Min`` as ``Piecewise``.
 
@@ -143,29 +129,7 @@ def kinks_as_piecewise(expression: sympy.Expr) -> sympy.Expr:
     """
     if not expression.has(*KINK_REWRITES):
         return expression
-    # An iterative post-order walk (a deep expression would overflow a recursive one).
-    # ``changed`` holds the rewrite of every visited node that has one; a subexpression
-    # shared by several parents is visited once.
-    changed: dict = {}
-    visited: set = set()
-    stack = [expression]
-    while stack:
-        node = stack[-1]
-        if node in visited:
-            stack.pop()
-            continue
-        pending = [a for a in _differentiated_args(node) if a not in visited]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        visited.add(node)
-        rule = KINK_REWRITES.get(type(node))
-        if rule is not None:
-            changed[node] = rule(tuple(changed.get(a, a) for a in node.args), node.args)
-        elif any(a in changed for a in _differentiated_args(node)):
-            changed[node] = _rebuilt(node, changed)
-    return changed.get(expression, expression)
+    return rewrite_outside_conditions(expression, KINK_REWRITES)
 
 
 def _import_symengine():
@@ -282,8 +246,9 @@ class SymEngineGradient:
     symbols : tuple of sympy.Symbol
         The trace's symbols ``x0 ... x{n-1}``.
     expression : sympy.Expr
-        The traced expression, kinks rewritten (:func:`kinks_as_piecewise`): what was
-        differentiated.
+        The traced expression, kinks rewritten (:func:`kinks_as_piecewise`) and powers
+        given their limits at base 0 (:func:`~diffcompare.symbolic.powers_with_limits`):
+        what was differentiated.
     gradient : tuple
         One SymEngine expression per coordinate, in the symbols ``x[0] ... x[n-1]``,
         constants rounded to float64.
@@ -354,7 +319,9 @@ def symengine_gradient(f: Callable, dim: int, backend: str | None = None) -> Sym
         )
     name = getattr(f, "__name__", "f")
     symbols, expression = trace(f, dim)
-    expression = kinks_as_piecewise(expression)
+    # kinks as Piecewise (kinks_as_piecewise) and powers with their limits at base 0
+    # (diffcompare.symbolic.powers_with_limits), in one walk
+    expression = rewrite_outside_conditions(expression, {**KINK_REWRITES, **POWER_REWRITES})
     converted, engine_symbols = _to_symengine(expression, symbols, name)
     gradient, terms = _term_by_term(converted, engine_symbols)
     _check_complete(gradient, engine_symbols, name)

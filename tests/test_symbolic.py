@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffcompare
-from diffcompare.symbolic import trace
+from diffcompare.symbolic import powers_with_limits, trace
 
 
 def test_expressions_sizes_and_source_are_available():
@@ -109,3 +109,16 @@ def test_selections_between_linear_forms_differentiate_exactly(name):
         assert any(np.allclose(gradient, slope, rtol=1e-15, atol=0) for slope in allowed), (p, x, gradient)
 
     check()
+
+
+def test_powers_get_their_limits_only_where_they_are_differentiated():
+    x, y = sympy.symbols("x y", real=True)
+    unchanged = x**2 + 2**y + sympy.sqrt(x)  # numeric exponent, nonzero numeric base
+    assert powers_with_limits(unchanged) is unchanged
+    selected = sympy.Piecewise((x**y, x**y < 1), (y, True))
+    rewritten = powers_with_limits(selected)
+    assert rewritten.args[0].cond == selected.args[0].cond  # the condition keeps its power
+    assert rewritten.args[0].expr != x**y and rewritten.args[0].expr.has(sympy.Ne(x, 0))
+    assert sympy.diff(rewritten, y).subs({x: 0, y: 2}) == 0
+    assert sympy.diff(rewritten, x).subs({x: 0, y: 2}) == 0
+    assert sympy.diff(rewritten, x).subs({x: 0, y: 1}) == 1

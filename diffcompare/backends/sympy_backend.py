@@ -22,9 +22,10 @@ conventions of the tape (``diffcompare.tape.rules``), so that every method agree
   as ``xp.where(x > 0, 1.0, 0.0)`` is: its derivative is 0 away from the switch;
 - at a tie, ``maximum``, ``minimum`` and the ``max`` reduction share the derivative
   equally between the tied arguments (:func:`extremum`); ``abs`` has derivative
-  ``sign(0) = 0`` at 0;
-- ``b ** e`` with a traced exponent has, at ``b = 0``, the derivatives that are the
-  limits there (:func:`traced_power`): ``d/de 0**e = 0`` for ``e > 0``.
+  ``sign(0) = 0`` at 0.
+
+(``b ** e`` with a traced exponent is traced as it is; its derivatives at ``b = 0`` are
+given their limits before differentiation, :func:`diffcompare.symbolic.powers_with_limits`.)
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ __all__ = [
     "extremum",
     "stable_relation",
     "sympy_namespace",
-    "traced_power",
 ]
 
 #: Digits of the SymPy Floats that carry the program's float64 constants.
@@ -159,42 +159,6 @@ def extremum(values: Sequence, larger: bool = True, tests: Sequence | None = Non
     return sympy.Piecewise(*alone, (shared, True))
 
 
-def traced_power(base, exponent):
-    """``base ** exponent``, with the limits at ``base = 0`` when the exponent is traced.
-
-    SymPy differentiates ``b**e`` into ``b**e * log(b) * de + e * b**e / b * db``, which
-    is NaN at ``b = 0`` (``0 * log 0``, ``0 / 0``) where the derivatives have limits:
-    ``d/de 0**e = 0`` and ``d/db = e 0**(e - 1)`` (0 for ``e > 1``, 1 at ``e = 1``, inf
-    for ``0 < e < 1``; 0 at ``e = 0``, where ``b**0`` is the constant 1).  These are the
-    tape's values.  With a traced exponent the power is therefore the ``Piecewise``
-    ``b**e`` where ``b != 0``, and at ``b = 0`` ``b * slope(e) + value(e)``, whose pieces
-    are constants in ``e``: the same value, and those derivatives.  A numeric exponent
-    or a nonzero numeric base leaves the power as it is.
-
-    Examples
-    --------
-    >>> x, y = sympy.symbols("x y", real=True)
-    >>> sympy.diff(traced_power(x, y), y)
-    Piecewise((x**y*log(x), Ne(x, 0)), (0, True))
-    """
-    if not (isinstance(exponent, sympy.Basic) and exponent.free_symbols):
-        return base**exponent
-    base = sympy.sympify(base)  # an exact Float already, or an integer
-    if base.is_number and base != 0:
-        return base**exponent
-    value = sympy.Piecewise(
-        (0, stable_relation(sympy.Gt, exponent, 0)), (1, sympy.Eq(exponent, 0)), (sympy.oo, True)
-    )
-    slope = sympy.Piecewise(
-        (0, stable_relation(sympy.Gt, exponent, 1)),
-        (1, sympy.Eq(exponent, 1)),
-        (sympy.oo, stable_relation(sympy.Gt, exponent, 0)),
-        (0, sympy.Eq(exponent, 0)),
-        (-sympy.oo, True),
-    )
-    return sympy.Piecewise((base**exponent, sympy.Ne(base, 0)), (base * slope + value, True))
-
-
 #: What a condition is: a relation, a combination of relations, true or false.  (Not
 #: sympy.logic.boolalg.Boolean, of which every Symbol is an instance.)
 _SYMPY_CONDITIONS = (
@@ -263,8 +227,6 @@ class SymbolicArray(np.ndarray):
         inputs, kwargs = tuple(map(_operand, inputs)), _plain_outputs(kwargs)
         if name in _ORDERINGS and not kwargs:
             return _symbolic(_ORDERINGS[name](*inputs))
-        if name == "power" and not kwargs:
-            return _symbolic(_powers(*inputs))
         if name in _COMPARISONS:
             kwargs["dtype"] = object
         elif name not in _OBJECT_LOOP:
@@ -432,7 +394,6 @@ def _binary(element_fn: Callable, numpy_fn: Callable) -> Callable:
 
 
 _where_elements = np.frompyfunc(_select, 3, 1)
-_powers = np.frompyfunc(traced_power, 2, 1)
 
 
 def _where(condition, a, b):

@@ -37,7 +37,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from ..namespace import Namespace
 from ..ops import CONSTRUCTORS, canonical_name
 from .numpy_backend import NUMPY_FUNCTIONS
-from .sympy_backend import CONSTANT_DIGITS, extremum, traced_power
+from .sympy_backend import CONSTANT_DIGITS, extremum
 
 __all__ = [
     "BINARY",
@@ -89,7 +89,7 @@ UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
 #: Elementwise operations of two arguments (numpy broadcasting of the shapes).
 BINARY: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
-    "divide": operator.truediv, "power": traced_power,
+    "divide": operator.truediv, "power": operator.pow,
     "maximum": _larger, "minimum": _smaller,
 }
 
