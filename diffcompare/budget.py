@@ -68,6 +68,7 @@ class _Alarm:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.done = False
+        self.fired = False  # the handler raised BudgetExceeded (the block may have lost it)
         self.previous_handler = signal.getsignal(signal.SIGALRM)
         # Stop the outer timer (if any) and remember how much of it was left.
         self.started = time.monotonic()
@@ -100,6 +101,7 @@ class _Alarm:
         if self.done:
             return
         self._restore(frame)
+        self.fired = True
         raise BudgetExceeded(self.seconds)
 
     def close(self) -> None:
@@ -125,6 +127,13 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     an inner budget, and when it is due first it is left alone, so the outer deadline
     still applies.  When the outer deadline passes inside the inner block, the outer
     budget's exception is raised; ``BudgetExceeded.seconds`` says which budget ran out.
+
+    The alarm's exception may be raised inside code that swallows it: an extension
+    module that checks an ``isinstance`` or calls back into Python and discards the
+    error it gets (SymEngine's conversion from SymPy does, and then fails with an
+    ``AttributeError``), or an ``except Exception`` inside the block.  A block whose
+    alarm went off therefore always ends with :class:`BudgetExceeded`: raised from
+    whatever other exception ends it, or on leaving it if it ends normally.
 
     Without a limit, the block simply runs: when ``seconds`` is ``None`` or infinite,
     where ``setitimer`` does not exist (Windows), outside the main thread (signal
@@ -173,5 +182,14 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     alarm = _Alarm(seconds)
     try:
         yield
+    except BudgetExceeded:
+        raise
+    except Exception as error:
+        if alarm.fired:  # the alarm's exception was swallowed, and this came of it
+            raise BudgetExceeded(seconds) from error
+        raise
+    else:
+        if alarm.fired:  # swallowed, and the block went on: whatever it returns is suspect
+            raise BudgetExceeded(seconds)
     finally:
         alarm.close()

@@ -230,6 +230,49 @@ def test_bad_seconds_are_rejected(seconds, exception, message):
             pass
 
 
+def swallow_the_alarm(seconds: float) -> None:
+    """Spin until the alarm's exception arrives and discard it, as an extension module can."""
+    try:
+        spin(seconds)
+    except BudgetExceeded:
+        return
+    raise AssertionError(f"no alarm within {seconds} s")
+
+
+@needs_setitimer
+def test_a_swallowed_alarm_turns_the_exception_that_follows_into_budget_exceeded():
+    # SymEngine's converter loses the alarm's exception in an isinstance check and then
+    # fails with an AttributeError; the budget is what ran out.
+    with pytest.raises(BudgetExceeded, match="0.05 s") as caught:
+        with time_budget(0.05):
+            swallow_the_alarm(2.0)
+            raise AttributeError("'Integer' object has no attribute 'as_base_exp'")
+    assert isinstance(caught.value.__cause__, AttributeError)
+    assert no_timer()
+
+
+@needs_setitimer
+def test_a_block_that_swallowed_its_alarm_and_finished_raises_on_leaving():
+    finished = []
+    with pytest.raises(BudgetExceeded, match="0.05 s"):
+        with time_budget(0.05):
+            swallow_the_alarm(2.0)
+            finished.append(True)
+    assert finished == [True]
+    assert no_timer()
+
+
+@needs_setitimer
+def test_an_inner_swallowed_alarm_does_not_end_the_outer_block():
+    with time_budget(5.0):
+        with pytest.raises(BudgetExceeded) as caught:
+            with time_budget(0.05):
+                swallow_the_alarm(2.0)
+        assert caught.value.seconds == 0.05
+        after = sum(range(10))
+    assert after == 45
+
+
 def test_budget_exceeded_pickles_with_its_seconds():
     error = pickle.loads(pickle.dumps(BudgetExceeded(2.5)))
     assert error.seconds == 2.5

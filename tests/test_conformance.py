@@ -221,42 +221,10 @@ CONSTRUCTS: list[Construct] = [
 ]
 # fmt: on
 
-# =======================================================================================
-# KNOWN FAILURES: (construct, method) pairs that do not give the common answer yet.  Each
-# runs as a strict xfail, so a fix makes the run fail until its entry is deleted here.
-# The tape, forward mode and the black-box methods have no entry: they conform.
-# =======================================================================================
-_SYMPY = ("symbolic", "symengine")  # the same SymPy trace
-_ALL_SYMPY = ("symbolic", "symbolic_vector", "symengine")
-_TIE = "SymPy's Max/Min/Abs: at a tie the derivative goes to one side, not half to each"
-_NP_MAX = "SymPy object arrays: x.max() and np.max go to numpy.maximum.reduce, which is refused"
-# fmt: off
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    # --- SymPy side (sympy_backend, sympy_vector_backend, symengine_gradient) ---
-    **{("max_method", m): _NP_MAX for m in _SYMPY},
-    **{("np_max", m): _NP_MAX for m in _SYMPY},
-    **{("np_max_tie", m): _NP_MAX for m in _SYMPY},
-    **{("boolean_mask_times", m): "a constant boolean mask times a symbol: bool * Symbol is a TypeError"
-       for m in _SYMPY},
-    **{("sum_of_comparisons", m): "a SymPy relational cannot be summed (TypeError)" for m in _SYMPY},
-    **{("comparison_times_x", m): "a SymPy relational times a symbol is a TypeError" for m in _SYMPY},
-    **{("zero_to_the_y", m): "d/dy 0**y is traced as 0**y * log(0): nan, not 0" for m in _ALL_SYMPY},
-    **{("maximum_tie", m): _TIE for m in _ALL_SYMPY},
-    **{("minimum_tie", m): _TIE for m in _ALL_SYMPY},
-    **{("np_maximum_tie", m): _TIE for m in _ALL_SYMPY},
-    **{("logaddexp_tie", m): _TIE for m in _ALL_SYMPY},
-    **{("max_tie", m): _TIE for m in _SYMPY},
-    **{("max_three_way_tie", m): _TIE for m in _SYMPY},
-    **{("prod_method", m): "SymPy object arrays compute x.prod(), not a refusal naming prod" for m in _SYMPY},
-    **{("np_prod", m): "SymPy object arrays compute np.prod(x), not a refusal naming prod" for m in _SYMPY},
-    ("prod_method", "symbolic_vector"): "AttributeError, not a NotImplementedError naming prod",
-    ("copy_method", "symbolic_vector"): "x.copy() is an AttributeError on a vector expression",
-    ("np_copy", "symbolic_vector"): "numpy.copy is refused as not an operation of xp",
-    ("np_shape", "symbolic_vector"): "numpy.shape is refused as not an operation of xp",
-    ("np_ndim", "symbolic_vector"): "numpy.ndim is refused as not an operation of xp",
-    ("np_size", "symbolic_vector"): "numpy.size is refused as not an operation of xp",
-}
-# fmt: on
+# KNOWN FAILURES: (construct, method) pairs that do not give the common answer yet, each
+# run as a strict xfail (so a fix makes the run fail until its entry is deleted here).
+# Every tracing method conforms on every record today: the table is empty.
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _cases():

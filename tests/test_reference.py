@@ -197,3 +197,16 @@ def test_a_pole_of_the_derivative_is_nonfinite_not_unstable(f, x):
 def test_next_to_a_pole_the_value_is_certified():
     result = diffcompare.reference_gradient(lambda x, xp: 1.0 / (x[0] - 0.5) + x[1], [0.5 + 2.0**-40, 1.5])
     assert result.status == "ok" and result.value.tolist() == [-(2.0**80), 1.0]
+
+
+def test_a_power_with_a_traced_exponent_inside_a_condition_is_evaluated():
+    # Fuzz seed 62: with the limits at base 0 written into the traced power, the
+    # minimum's condition held their infinite constants, and the reference failed with
+    # "Invalid NaN comparison"; the limits belong to the differentiated form only.
+    def f(x, xp):
+        return xp.minimum(2.7 * xp.tanh(xp.cosh(xp.cosh(x[1]))), (1.6 + 0.8 * xp.arctan(xp.mean(x))) ** x[0])
+
+    x = np.array([-1.5528029847567693, 0.25429063134843055])
+    result = diffcompare.reference_gradient(f, x)
+    assert result.status == "ok", result.message
+    np.testing.assert_allclose(result.value, diffcompare.grad(f, "tape")(x), rtol=1e-14)

@@ -244,7 +244,9 @@ class PreparedReference:
                 unknown.add(i)
                 continue
             value = expression.xreplace(values)
-            if value.is_Rational or value.is_Boolean or value in _INFINITIES:
+            if value.is_Rational or value.is_Boolean or value in _INFINITIES or value is sympy.nan:
+                # nan too: 0/0 in a branch a Piecewise does not select (the general
+                # d/db b**e = e b**e / b at b = 0, where the power takes its limit)
                 values[name] = value
             elif value.is_finite and value.is_zero is False:
                 values[name] = sympy.Dummy(finite=True, zero=False)

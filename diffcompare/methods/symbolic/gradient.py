@@ -3,6 +3,10 @@
 One real symbol per coordinate of ``x``.  The traced expression, the derivative
 expressions, their operation counts before and after common-subexpression elimination
 (CSE) and the generated numpy source are all kept on the result for inspection.
+
+Before ``sympy.diff``, a power with a traced exponent is given the limits of its
+derivatives at base 0 (:func:`powers_with_limits`), where SymPy's own rule is NaN; the
+traced expression itself, and so every condition built from it, is left as it was.
 """
 
 from __future__ import annotations
@@ -16,9 +20,17 @@ import sympy
 from sympy.printing.numpy import NumPyPrinter
 
 from ...validation import check_callable, check_scalar_output
-from .namespace import SymbolicArray, sympy_namespace
+from .namespace import SymbolicArray, stable_relation, sympy_namespace
 
-__all__ = ["SymbolicGradient", "symbolic_gradient", "trace", "differentiate"]
+__all__ = [
+    "POWER_REWRITES",
+    "SymbolicGradient",
+    "differentiate",
+    "powers_with_limits",
+    "rewrite_outside_conditions",
+    "symbolic_gradient",
+    "trace",
+]
 
 
 def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
@@ -67,10 +79,123 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
     return symbols, sympy.sympify(out)
 
 
+def _differentiated_args(node: sympy.Basic) -> tuple:
+    """The arguments of ``node`` that its derivative depends on: not a Piecewise's conditions."""
+    if isinstance(node, sympy.Piecewise):
+        return tuple(piece.expr for piece in node.args)
+    return node.args
+
+
+def _rebuilt(node: sympy.Basic, changed: dict) -> sympy.Basic:
+    """``node`` with its changed differentiated arguments replaced."""
+    if isinstance(node, sympy.Piecewise):
+        return sympy.Piecewise(*((changed.get(piece.expr, piece.expr), piece.cond) for piece in node.args))
+    return node.func(*(changed.get(a, a) for a in node.args))
+
+
+def rewrite_outside_conditions(expression: sympy.Expr, rules: dict) -> sympy.Expr:
+    """Apply ``rules`` to every node of ``expression`` that is differentiated.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A traced expression.
+    rules : dict
+        SymPy type -> ``rule(values, tests)``, called for each node of that type with its
+        arguments twice: ``values``, already rewritten, and ``tests``, as traced, for the
+        conditions it builds (a Piecewise inside a condition would turn it into an
+        ``ITE``).  It returns the node's replacement, or ``None`` to keep the node.
+
+    Returns
+    -------
+    sympy.Expr
+        The rewritten expression; the conditions of its ``Piecewise`` are left as they
+        are (they are never differentiated), and so is a node no rule changed.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> rewrite_outside_conditions(sympy.sin(x) + 1, {sympy.sin: lambda values, tests: sympy.cos(*values)})
+    cos(x) + 1
+    """
+    # An iterative post-order walk (a deep expression would overflow a recursive one).
+    # ``changed`` holds the rewrite of every visited node that has one; a subexpression
+    # shared by several parents is visited once.
+    changed: dict = {}
+    visited: set = set()
+    stack = [expression]
+    while stack:
+        node = stack[-1]
+        if node in visited:
+            stack.pop()
+            continue
+        pending = [a for a in _differentiated_args(node) if a not in visited]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        visited.add(node)
+        rule = rules.get(type(node))
+        replacement = None if rule is None else rule(tuple(changed.get(a, a) for a in node.args), node.args)
+        if replacement is not None:
+            changed[node] = replacement
+        elif any(a in changed for a in _differentiated_args(node)):
+            changed[node] = _rebuilt(node, changed)
+    return changed.get(expression, expression)
+
+
+def _power_with_limits(values, tests):
+    # SymPy differentiates b**e into b**e log(b) de + e b**e / b db: NaN at b = 0
+    # (0 log 0, 0/0), where the derivatives have limits: d/de 0**e = 0, and
+    # d/db = e 0**(e - 1), which is 0 for e > 1, 1 at e = 1, inf for 0 < e < 1, and 0 at
+    # e = 0 (b**0 is the constant 1); the tape's values.  At b = 0 the power becomes
+    # b * slope(e) + value(e), with pieces constant in e: the same value, those
+    # derivatives.  A numeric exponent or a nonzero numeric base needs nothing.
+    (base, exponent), (base_test, exponent_test) = values, tests
+    # is_zero, not != 0: a Float zero (0.0 ** x) compares unequal to the Integer 0 in SymPy.
+    if not exponent.free_symbols or (base.is_number and not base.is_zero):
+        return None
+    value = sympy.Piecewise(
+        (0, stable_relation(sympy.Gt, exponent_test, 0)), (1, sympy.Eq(exponent_test, 0)), (sympy.oo, True)
+    )
+    slope = sympy.Piecewise(
+        (0, stable_relation(sympy.Gt, exponent_test, 1)),
+        (1, sympy.Eq(exponent_test, 1)),
+        (sympy.oo, stable_relation(sympy.Gt, exponent_test, 0)),
+        (0, sympy.Eq(exponent_test, 0)),
+        (-sympy.oo, True),
+    )
+    return sympy.Piecewise((base**exponent, sympy.Ne(base_test, 0)), (base * slope + value, True))
+
+
+#: The rewrite of :func:`powers_with_limits`, for :func:`rewrite_outside_conditions`.
+POWER_REWRITES = {sympy.Pow: _power_with_limits}
+
+
+def powers_with_limits(expression: sympy.Expr) -> sympy.Expr:
+    """``expression`` with the derivatives of ``b**e`` (``e`` traced) at ``b = 0`` made their limits.
+
+    Each such power outside a condition becomes ``Piecewise((b**e, Ne(b, 0)), (z, True))``
+    where ``z`` has the value ``0**e`` and, as derivatives, the limits the tape uses:
+    ``d/de 0**e = 0`` for ``e > 0`` and ``d/db = e 0**(e - 1)``.  The value is unchanged.
+
+    Examples
+    --------
+    >>> x, y = sympy.symbols("x y", real=True)
+    >>> sympy.diff(powers_with_limits(x**y), y)
+    Piecewise((x**y*log(x), Ne(x, 0)), (0, True))
+    """
+    return rewrite_outside_conditions(expression, POWER_REWRITES)
+
+
 def differentiate(f: Callable, dim: int):
-    """Trace ``f`` and return ``(symbols, expression, gradient expressions)``."""
+    """Trace ``f`` and return ``(symbols, expression, gradient expressions)``.
+
+    The gradient is that of :func:`powers_with_limits` of the traced expression.
+    """
     symbols, expression = trace(f, dim)
-    return symbols, expression, tuple(sympy.diff(expression, s) for s in symbols)
+    differentiated = powers_with_limits(expression)
+    return symbols, expression, tuple(sympy.diff(differentiated, s) for s in symbols)
 
 
 def _with_round_trip_floats(expressions):

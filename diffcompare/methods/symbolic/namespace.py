@@ -13,6 +13,19 @@ slightly different function.  What still rounds is a sum of constants more than 
 
 Ordering comparisons (``<``, ``<=``, ``>``, ``>=``, also inside ``maximum``, ``minimum``
 and ``max``) are built by :func:`stable_relation`, as a difference against 0.
+
+The traced expression means what the float64 program means, with the derivative
+conventions of the tape (``diffcompare.methods.tape.rules``), so that every method agrees:
+
+- a comparison of traced values is a condition (``xp.where`` selects with it); used as a
+  number (``xp.sum(x > 0)``, ``(x > 0) * x``) it is 1 where it holds and 0 elsewhere,
+  as ``xp.where(x > 0, 1.0, 0.0)`` is: its derivative is 0 away from the switch;
+- at a tie, ``maximum``, ``minimum`` and the ``max`` reduction share the derivative
+  equally between the tied arguments (:func:`extremum`); ``abs`` has derivative
+  ``sign(0) = 0`` at 0.
+
+(``b ** e`` with a traced exponent is traced as it is; its derivatives at ``b = 0`` are
+given their limits before differentiation, :func:`diffcompare.methods.symbolic.gradient.powers_with_limits`.)
 """
 
 from __future__ import annotations
@@ -28,7 +41,14 @@ from ...ops.namespace import Namespace
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.table import OPS
 
-__all__ = ["CONSTANT_DIGITS", "SymbolicArray", "stable_relation", "sympy_namespace"]
+__all__ = [
+    "CONSTANT_DIGITS",
+    "SymbolicArray",
+    "as_number",
+    "extremum",
+    "stable_relation",
+    "sympy_namespace",
+]
 
 #: Digits of the SymPy Floats that carry the program's float64 constants.
 CONSTANT_DIGITS = 100
@@ -87,6 +107,94 @@ _ORDERINGS = {
 }
 
 
+def extremum(values: Sequence, larger: bool = True, tests: Sequence | None = None) -> sympy.Basic:
+    """The largest (or smallest) of ``values``; tied values share the derivative equally.
+
+    A ``Piecewise``: value ``i`` where it beats every other one strictly, and at a tie the
+    mean of the tied values, so that ``sympy.diff`` gives each of ``k`` tied values the
+    weight ``1/k``, as the tape's ``maximum``, ``minimum`` and ``max`` rules do.  Away
+    from ties the selected piece is the value itself: nothing is rounded that was not
+    before.  At a tie the mean equals the common value (for two, ``a/2 + b/2`` is ``a``
+    in float64 too, except for subnormal halves; for three or more the float64 mean may
+    be an ulp away, the 50-digit reference's is exact).  Conditions are differences
+    against 0 (:func:`stable_relation`).
+
+    Parameters
+    ----------
+    values : sequence of sympy.Expr or number
+        The candidates (at least one).
+    larger : bool, optional
+        ``True`` for the maximum, ``False`` for the minimum.
+    tests : sequence, optional
+        What the conditions compare, one per value (default: the values themselves);
+        SymEngine's rewrite of ``Max`` compares the arguments as traced and selects
+        their rewritten forms.
+
+    Returns
+    -------
+    sympy.Basic
+
+    Examples
+    --------
+    >>> a, b = sympy.symbols("a b", real=True)
+    >>> extremum([a, b])
+    Piecewise((a, a - b > 0), (b, a - b < 0), (a/2 + b/2, True))
+    >>> sympy.diff(extremum([a, b]), a).subs({a: 1, b: 1})
+    1/2
+    """
+    tests = values if tests is None else tests
+    if len(values) == 1:
+        return values[0]
+    beats, matches = (sympy.Gt, sympy.Ge) if larger else (sympy.Lt, sympy.Le)
+
+    def over_all_others(relation: type, i: int):
+        return sympy.And(*(stable_relation(relation, tests[i], t) for j, t in enumerate(tests) if j != i))
+
+    alone = [(value, over_all_others(beats, i)) for i, value in enumerate(values)]
+    if len(values) == 2:
+        shared = (values[0] + values[1]) / sympy.Integer(2)
+    else:
+        winners = [over_all_others(matches, i) for i in range(len(values))]
+        tied = [sympy.Piecewise((v, w), (0, True)) for v, w in zip(values, winners, strict=True)]
+        shared = sympy.Add(*tied) / sympy.Add(*(sympy.Piecewise((1, w), (0, True)) for w in winners))
+    return sympy.Piecewise(*alone, (shared, True))
+
+
+#: What a condition is: a relation, a combination of relations, true or false.  (Not
+#: sympy.logic.boolalg.Boolean, of which every Symbol is an instance.)
+_SYMPY_CONDITIONS = (
+    sympy.core.relational.Relational,
+    sympy.logic.boolalg.BooleanFunction,
+    sympy.logic.boolalg.BooleanAtom,
+)
+_CONDITIONS = (bool, np.bool_, *_SYMPY_CONDITIONS)
+
+
+def as_number(element):
+    """A condition as the number it stands for in arithmetic: 1 where it holds, 0 elsewhere.
+
+    ``(x > 0) * x`` and ``xp.sum(x > 0)`` mean on the tape what numpy makes of booleans;
+    traced, ``x > 0`` is a SymPy relational, which arithmetic refuses.  Used as a
+    number it becomes ``Piecewise((1, x > 0), (0, True))``, exactly
+    ``xp.where(x > 0, 1.0, 0.0)``: piecewise constant, derivative 0 away from the switch,
+    as on the tape (which does not record comparisons).  Anything else is returned as
+    it is.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x", real=True)
+    >>> as_number(x > 0)
+    Piecewise((1, x > 0), (0, True))
+    >>> as_number(True)
+    1
+    """
+    if isinstance(element, (bool, np.bool_)):
+        return sympy.Integer(int(element))
+    if isinstance(element, _SYMPY_CONDITIONS):
+        return sympy.Piecewise((1, element), (0, True))
+    return element
+
+
 #: ufuncs whose object loop calls Python's operators, which SymPy expressions support.
 _OBJECT_LOOP = frozenset(
     ("add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive", "absolute")
@@ -104,25 +212,29 @@ class SymbolicArray(np.ndarray):
     Every operation on it passes through :meth:`__array_ufunc__`, which gives float
     operands their exact SymPy value and keeps comparisons symbolic (plain object
     arrays call ``bool()`` on each relational, which fails), so that
-    ``xp.where(x > 0, ...)`` traces into a ``Piecewise``.
+    ``xp.where(x > 0, ...)`` traces into a ``Piecewise``; in arithmetic a condition is
+    the number 1 or 0 (:func:`as_number`).  ``x.sum()`` and ``x.max()`` (``np.sum``,
+    ``np.max``) are traced; the other reductions numpy offers (``x.prod()``,
+    ``np.cumsum``) are not operations of xp and are refused by name.
     """
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        inputs = tuple(_exact_operand(i) for i in inputs)
-        if "out" in kwargs:  # np.mean passes an out= array: plain, or numpy calls back here
-            kwargs["out"] = tuple(
-                o.view(np.ndarray) if isinstance(o, SymbolicArray) else o for o in kwargs["out"]
-            )
         name = ufunc.__name__
-        if method == "__call__" and name in _ORDERINGS and not kwargs:
+        if _object_only(ufunc):  # np.frompyfunc's, this module's own: operands already prepared
+            inputs = tuple(i.view(np.ndarray) if isinstance(i, SymbolicArray) else i for i in inputs)
+            return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
+        if method != "__call__":
+            return _reduction(ufunc, method, inputs, kwargs)
+        inputs, kwargs = tuple(map(_operand, inputs)), _plain_outputs(kwargs)
+        if name in _ORDERINGS and not kwargs:
             return _symbolic(_ORDERINGS[name](*inputs))
-        if method == "__call__" and name in _COMPARISONS:
+        if name in _COMPARISONS:
             kwargs["dtype"] = object
-        elif name not in _OBJECT_LOOP and not _object_only(ufunc):
+        elif name not in _OBJECT_LOOP:
             # np.sin(x) on objects would call x.sin(), which SymPy expressions lack:
             # take xp's twin, or name the function xp does not have.
             twin = getattr(sympy_namespace, name, None)
-            if method != "__call__" or kwargs or twin is None:
+            if kwargs or twin is None:
                 raise NotImplementedError(
                     f"the sympy namespace has no rule for numpy.{name} (method {method!r}); "
                     "write f with the operations of xp"
@@ -134,15 +246,79 @@ class SymbolicArray(np.ndarray):
         return _symbolic(super().__getitem__(key))
 
 
+#: The numpy functions behind ufunc methods on traced arrays (np.prod(x) is
+#: np.multiply.reduce): only those that are operations of xp are traced.
+_UFUNC_METHOD_FUNCTIONS = {
+    ("add", "reduce"): "sum",
+    ("maximum", "reduce"): "max",
+    ("multiply", "reduce"): "prod",
+    ("minimum", "reduce"): "min",
+    ("add", "accumulate"): "cumsum",
+    ("multiply", "accumulate"): "cumprod",
+}
+
+#: Keyword arguments numpy passes to a reduction with their default values.
+_REDUCTION_DEFAULTS = {"dtype": None, "out": None, "where": True}
+
+
+def _reduction(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
+    """``ufunc.method`` on a traced array: ``sum`` and ``max``, or a refusal by name.
+
+    ``x.sum()``, ``np.sum(x)`` and ``np.mean(x)`` reach here as ``np.add.reduce``, and
+    ``x.max()`` and ``np.max(x)`` as ``np.maximum.reduce``; any other method
+    (``x.prod()``, ``np.cumsum(x)``, ``x.min()``) is not an operation of xp, and the tape
+    cannot record it either.
+    """
+    name = ufunc.__name__
+    function = _UFUNC_METHOD_FUNCTIONS.get((name, method), f"{name}.{method}")
+    if function == "sum":  # numpy's object loop, as for every arithmetic ufunc
+        return _symbolic(getattr(ufunc, method)(*map(_operand, inputs), **_plain_outputs(kwargs)))
+    options = {k: v for k, v in kwargs.items() if k not in ("axis", "keepdims")}
+    defaults = all(k in _REDUCTION_DEFAULTS and v is _REDUCTION_DEFAULTS[k] for k, v in options.items())
+    if function == "max" and defaults:
+        return sympy_namespace.max(*inputs, axis=kwargs.get("axis"), keepdims=kwargs.get("keepdims", False))
+    used = f" with {', '.join(options)}" if function == "max" else ""
+    raise NotImplementedError(
+        f"the sympy namespace has no rule for numpy.{function} (numpy.{name}.{method}{used}); "
+        "it is not an operation of xp: write f with the operations of xp (see diffcompare.ops)"
+    )
+
+
+def _plain_outputs(kwargs: dict) -> dict:
+    """np.mean passes an out= array: plain, or numpy calls back here."""
+    if "out" not in kwargs:
+        return kwargs
+    return {
+        **kwargs,
+        "out": tuple(o.view(np.ndarray) if isinstance(o, SymbolicArray) else o for o in kwargs["out"]),
+    }
+
+
 _exact_floats = np.frompyfunc(lambda v: sympy.Float(float(v), CONSTANT_DIGITS), 1, 1)
 
 
-def _exact_operand(value):
+def _operand(value):
+    """An argument of an arithmetic operation: a plain array or one element, numbers only.
+
+    Float constants become the SymPy Floats that hold them exactly, and conditions
+    become numbers (:func:`as_number`), also inside object arrays (``(x > 0) * x``).
+    """
     if isinstance(value, SymbolicArray):
-        return value.view(np.ndarray)
-    if isinstance(value, (float, np.floating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        value = value.view(np.ndarray)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "b":
+            return value.astype(np.int64)
+        if value.dtype.kind == "f":
+            return _exact_floats(value)
+        if value.dtype == object and any(isinstance(e, _CONDITIONS) for e in value.flat):
+            numbers = np.empty(value.shape, dtype=object)
+            for index, element in np.ndenumerate(value):
+                numbers[index] = as_number(element)
+            return numbers
+        return value
+    if isinstance(value, (float, np.floating)):
         return _exact_floats(value)
-    return value
+    return as_number(value)
 
 
 def _symbolic(value):
@@ -173,7 +349,7 @@ def _elementwise(sympy_fn: Callable, numpy_fn: Callable) -> Callable:
     vectorised = np.frompyfunc(sympy_fn, 1, 1)
 
     def apply(x):
-        return vectorised(x) if _is_symbolic(x) else numpy_fn(x)
+        return vectorised(_operand(x)) if _is_symbolic(x) else numpy_fn(x)
 
     return apply
 
@@ -195,23 +371,25 @@ def _select(condition, a, b):
 
 def _larger(a, b):
     # A Piecewise (not sympy.Max) so that derivatives stay Piecewise, which every
-    # printer (numpy and mpmath alike) can evaluate.
+    # printer (numpy and mpmath alike) can evaluate; ties share the derivative.
     if not (_is_symbolic(a) or _is_symbolic(b)):
         return max(a, b)
-    return _select(stable_relation(sympy.Ge, a, b), a, b)
+    return extremum([a, b])
 
 
 def _smaller(a, b):
     if not (_is_symbolic(a) or _is_symbolic(b)):
         return min(a, b)
-    return _select(stable_relation(sympy.Le, a, b), a, b)
+    return extremum([a, b], larger=False)
 
 
 def _binary(element_fn: Callable, numpy_fn: Callable) -> Callable:
     vectorised = np.frompyfunc(element_fn, 2, 1)
 
     def apply(a, b):
-        return vectorised(a, b) if (_is_symbolic(a) or _is_symbolic(b)) else numpy_fn(a, b)
+        if _is_symbolic(a) or _is_symbolic(b):
+            return vectorised(_operand(a), _operand(b))
+        return numpy_fn(a, b)
 
     return apply
 
@@ -222,7 +400,7 @@ _where_elements = np.frompyfunc(_select, 3, 1)
 def _where(condition, a, b):
     if not (_is_symbolic(condition) or _is_symbolic(a) or _is_symbolic(b)):
         return np.where(condition, a, b)
-    return _where_elements(condition, a, b)
+    return _where_elements(condition, _operand(a), _operand(b))
 
 
 def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callable:
@@ -235,7 +413,7 @@ def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callab
     def reduce(x, axis=None, keepdims=False):
         if not _is_symbolic(x):
             return numpy_fn(x, axis=axis, keepdims=keepdims)
-        x = np.asarray(x, dtype=object)
+        x = np.asarray(_operand(x), dtype=object)
         axes = tuple(range(x.ndim)) if axis is None else np.atleast_1d(axis).tolist()
         axes = tuple(a % x.ndim for a in axes)
         kept = [a for a in range(x.ndim) if a not in axes]
@@ -251,24 +429,33 @@ def _reduce(combine: Callable[[Sequence], object], numpy_fn: Callable) -> Callab
 
 
 def _maximum_of(items):
-    # The first largest item wins, as in numpy.argmax: item i is chosen where it is
-    # larger than every earlier item and at least as large as every later one.
     if not any(map(_is_symbolic, items)):
         return max(items)
-    pieces = [
-        (
-            item,
-            sympy.And(
-                *(stable_relation(sympy.Gt, item, e) for e in items[:i]),
-                *(stable_relation(sympy.Ge, item, e) for e in items[i + 1 :]),
-            ),
-        )
-        for i, item in enumerate(items[:-1])
-    ]
-    return sympy.Piecewise(*pieces, (items[-1], True))
+    return extremum(items)
+
+
+def _holds_traced(obj) -> bool:
+    if isinstance(obj, (list, tuple)):
+        return any(map(_holds_traced, obj))
+    return _is_symbolic(obj)
+
+
+def _plain(obj):
+    """``obj`` with every traced array in it (nested lists and tuples) as plain objects.
+
+    ``np.asarray([x[0], x[1]])`` would keep the 0-d arrays ``x[0]`` and ``x[1]`` as the
+    elements of an object array, which SymPy cannot take apart.
+    """
+    if isinstance(obj, (list, tuple)):
+        return [_plain(item) for item in obj]
+    if isinstance(obj, np.ndarray) and obj.dtype == object:
+        return obj.item() if obj.ndim == 0 else obj.view(np.ndarray)
+    return obj
 
 
 def _asarray(obj, dtype=None):
+    if dtype is None and _holds_traced(obj):
+        return np.array(_plain(obj), dtype=object)
     array = np.asarray(obj, dtype=dtype)
     if array.dtype == object or dtype is not None:
         return array

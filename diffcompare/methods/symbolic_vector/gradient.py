@@ -31,7 +31,7 @@ import sympy
 
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...validation import check_callable, check_scalar_output
-from ..symbolic.gradient import _operation_count, _with_round_trip_floats, lambdify_numpy
+from ..symbolic.gradient import _operation_count, _with_round_trip_floats, lambdify_numpy, powers_with_limits
 from .namespace import Reduction, VectorExpression, VectorTrace, sympy_vector_namespace
 
 __all__ = [
@@ -155,7 +155,8 @@ def differentiate_vector(trace: VectorTrace, output: sympy.Expr) -> tuple[Stage,
 
     def partials(expression):
         variables = sorted(expression.free_symbols - set(trace.constants), key=sympy.default_sort_key)
-        return tuple((s, sympy.diff(expression, s)) for s in variables)
+        differentiated = powers_with_limits(expression)  # d/de 0**e = 0, as in method "symbolic"
+        return tuple((s, sympy.diff(differentiated, s)) for s in variables)
 
     return tuple(Stage(reduction, expression, partials(expression)) for reduction, expression in stages)
 

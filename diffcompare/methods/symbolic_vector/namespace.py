@@ -37,7 +37,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from ...ops.namespace import Namespace
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.table import CONSTRUCTORS, OPS, canonical_name
-from ..symbolic.namespace import CONSTANT_DIGITS, stable_relation, sympy_spelling
+from ..symbolic.namespace import CONSTANT_DIGITS, extremum, sympy_spelling
 
 __all__ = [
     "BINARY",
@@ -59,13 +59,14 @@ def _softplus(e):
 
 def _larger(a, b):
     # A Piecewise, as in the scalar SymPy namespace: its derivative is a Piecewise too,
-    # which lambdify prints as numpy.select (elementwise on arrays).  Ties go to a.  The
-    # condition is a difference against 0, which SymPy's canonical ordering leaves alone.
-    return sympy.Piecewise((a, stable_relation(sympy.Ge, a, b)), (b, True))
+    # which lambdify prints as numpy.select (elementwise on arrays).  Ties share the
+    # derivative equally.  Conditions are differences against 0, which SymPy's canonical
+    # ordering leaves alone.
+    return extremum([a, b])
 
 
 def _smaller(a, b):
-    return sympy.Piecewise((a, stable_relation(sympy.Le, a, b)), (b, True))
+    return extremum([a, b], larger=False)
 
 
 #: Elementwise operations of one argument, as SymPy functions: the spellings of their
@@ -108,6 +109,13 @@ def _cannot(op: str, reason: str) -> NotImplementedError:
     return NotImplementedError(
         f"the vectorised symbolic form cannot express {op!r}: {reason}; "
         "use method 'symbolic' (one symbol per coordinate) or 'tape'"
+    )
+
+
+def _not_an_operation(function: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"the vectorised symbolic form has no rule for {function}: it is not an operation of xp; "
+        "write f with the operations of xp (see diffcompare.ops)"
     )
 
 
@@ -219,8 +227,10 @@ class VectorExpression:
     """A traced array: one SymPy expression that holds for each of its elements.
 
     Supports numpy's arithmetic operators, basic indexing (an int, a slice), ``shape``,
-    ``len`` and the methods ``sum``, ``mean`` and ``max``.  Comparisons and conversion
-    to a plain number are refused: the trace has no values to compare.
+    ``len``, the methods ``sum``, ``mean`` and ``max``, and ``ravel``, ``flatten`` and
+    ``copy`` (also ``np.shape``, ``np.ndim``, ``np.size``, ``np.ravel``, ``np.copy``).
+    Comparisons and conversion to a plain number are refused: the trace has no values to
+    compare; so are ``prod`` and ``min``, which are not operations of xp.
     """
 
     __slots__ = ("trace", "expression", "shape")
@@ -261,11 +271,14 @@ class VectorExpression:
             f"numpy.{ufunc.__name__}", f"no rule for the ufunc method {method!r}; call it through xp"
         )
 
-    # np.sum(v), np.concatenate(...): numpy functions with an xp twin go to the twin.
+    # np.sum(v), np.concatenate(...): numpy functions with an xp twin go to the twin;
+    # np.shape(v), np.ravel(v): questions about the shape and copies are answered.
     def __array_function__(self, func, types, args, kwargs):
+        if func in _SHAPE_FUNCTIONS and len(args) == 1 and not kwargs:
+            return _SHAPE_FUNCTIONS[func](*args)
         function = getattr(sympy_vector_namespace, canonical_name(func.__name__), None)
         if function is None or not func.__module__.startswith("numpy"):
-            raise _cannot(f"{func.__module__}.{func.__name__}", "it is not an operation of xp")
+            raise _not_an_operation(f"{func.__module__}.{func.__name__}")
         return function(*args, **kwargs)
 
     def __array__(self, dtype=None, copy=None):
@@ -314,7 +327,26 @@ class VectorExpression:
     def max(self, axis=None, keepdims=False): return _reduce("max", self, axis, keepdims)
     def reshape(self, *shape): return _refuse("reshape", self)
     def transpose(self, *axes): return _refuse("transpose", self)
+    def copy(self): return self  # expressions are immutable
+    def prod(self, *args, **kwargs): raise _not_an_operation("numpy.prod")
+    def min(self, *args, **kwargs): raise _not_an_operation("numpy.min")
     # fmt: on
+
+    def ravel(self) -> VectorExpression:
+        """The array itself if 1-d; a single value as an array of one."""
+        return self if self.shape else VectorExpression(self.trace, self.expression, (1,))
+
+    flatten = ravel
+
+
+#: numpy functions that ask about the shape or copy, called on a traced array.
+_SHAPE_FUNCTIONS: dict[Callable, Callable] = {
+    np.shape: lambda x: x.shape,
+    np.ndim: lambda x: x.ndim,
+    np.size: lambda x: x.size,
+    np.ravel: VectorExpression.ravel,
+    np.copy: VectorExpression.copy,
+}
 
 
 def _compare(op: str):
@@ -341,7 +373,7 @@ def _operand(op: str, value: Any, trace: VectorTrace) -> tuple[sympy.Expr, tuple
     if isinstance(value, VectorExpression):
         return value.expression, value.shape
     if isinstance(value, (list, tuple)):
-        if any(isinstance(item, VectorExpression) for item in value):
+        if _holds_traced(value):
             raise _cannot(op, "a sequence of traced values would stack them")
         value = np.asarray(value, dtype=np.float64)
     if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -456,10 +488,17 @@ def _array_op(op: str) -> Callable:
     return apply
 
 
+def _holds_traced(obj) -> bool:
+    """Whether a (nested) list or tuple holds a traced value."""
+    if isinstance(obj, (list, tuple)):
+        return any(map(_holds_traced, obj))
+    return isinstance(obj, VectorExpression)
+
+
 def _asarray(obj, dtype=None):
     if isinstance(obj, VectorExpression):
         return obj
-    if isinstance(obj, (list, tuple)) and any(isinstance(item, VectorExpression) for item in obj):
+    if _holds_traced(obj):
         raise _cannot("asarray", "a sequence of traced values would stack them")
     return NUMPY_FUNCTIONS["asarray"](obj, dtype)
 

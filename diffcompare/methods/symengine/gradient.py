@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from ..symbolic.gradient import trace
-from ..symbolic.namespace import stable_relation
+from ..symbolic.gradient import POWER_REWRITES, rewrite_outside_conditions, trace
+from ..symbolic.namespace import extremum
 
 __all__ = [
     "BACKENDS",
@@ -81,29 +81,13 @@ def _heaviside_piecewise(values, tests):
     return sympy.Piecewise((1, sympy.Gt(test, 0)), (0, sympy.Lt(test, 0)), (at_zero, True))
 
 
-def _first_winner(values, tests, strictly: type, at_least: type):
-    # Item i is chosen where it beats every earlier item strictly and every later one at
-    # least as well: ties go to the first, as in numpy.argmax and the tracer's xp.max.
-    # Conditions are differences against 0 (stable_relation), a form SymPy leaves alone.
-    pieces = [
-        (
-            value,
-            sympy.And(
-                *(stable_relation(strictly, tests[i], other) for other in tests[:i]),
-                *(stable_relation(at_least, tests[i], other) for other in tests[i + 1 :]),
-            ),
-        )
-        for i, value in enumerate(values[:-1])
-    ]
-    return sympy.Piecewise(*pieces, (values[-1], True))
-
-
 def _max_piecewise(values, tests):
-    return _first_winner(values, tests, sympy.Gt, sympy.Ge)
+    # Ties share the derivative equally, as xp.maximum and xp.max do (the same builder).
+    return extremum(values, larger=True, tests=tests)
 
 
 def _min_piecewise(values, tests):
-    return _first_winner(values, tests, sympy.Lt, sympy.Le)
+    return extremum(values, larger=False, tests=tests)
 
 
 # fmt: off
@@ -119,28 +103,15 @@ KINK_REWRITES: dict[type, Callable[[tuple, tuple], sympy.Expr]] = {
 # fmt: on
 
 
-def _differentiated_args(node: sympy.Basic) -> tuple:
-    """The arguments of ``node`` that its derivative depends on: not a Piecewise's conditions."""
-    if isinstance(node, sympy.Piecewise):
-        return tuple(piece.expr for piece in node.args)
-    return node.args
-
-
-def _rebuilt(node: sympy.Basic, changed: dict) -> sympy.Basic:
-    """``node`` with its changed differentiated arguments replaced."""
-    if isinstance(node, sympy.Piecewise):
-        return sympy.Piecewise(*((changed.get(piece.expr, piece.expr), piece.cond) for piece in node.args))
-    return node.func(*(changed.get(a, a) for a in node.args))
-
-
 def kinks_as_piecewise(expression: sympy.Expr) -> sympy.Expr:
     """Rewrite ``Abs``, ``sign``, ``Heaviside``, ``Max`` and ``Min`` as ``Piecewise``.
 
     The value is unchanged everywhere.  The derivative is the one SymPy's own rules give
-    (``d|u|/du = sign(u)``, 0 at ``u = 0``), except at a tie of ``Max``/``Min``, where
-    SymPy weights the arguments with ``Heaviside(0) = 1/2`` and the rewrite takes the
-    first one's derivative, as ``xp.maximum`` and ``xp.max`` do.  Conditions of a
-    ``Piecewise`` are left as they are: they are never differentiated.
+    (``d|u|/du = sign(u)``, 0 at ``u = 0``), and at a tie of ``Max``/``Min`` the tied
+    arguments share the derivative equally, as they do for ``xp.maximum`` and ``xp.max``
+    (:func:`~diffcompare.methods.symbolic.namespace.extremum`; for two arguments that is
+    SymPy's own ``Heaviside(0) = 1/2``).  Conditions of a ``Piecewise`` are left as they
+    are: they are never differentiated.
 
     Parameters
     ----------
@@ -160,29 +131,7 @@ def kinks_as_piecewise(expression: sympy.Expr) -> sympy.Expr:
     """
     if not expression.has(*KINK_REWRITES):
         return expression
-    # An iterative post-order walk (a deep expression would overflow a recursive one).
-    # ``changed`` holds the rewrite of every visited node that has one; a subexpression
-    # shared by several parents is visited once.
-    changed: dict = {}
-    visited: set = set()
-    stack = [expression]
-    while stack:
-        node = stack[-1]
-        if node in visited:
-            stack.pop()
-            continue
-        pending = [a for a in _differentiated_args(node) if a not in visited]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        visited.add(node)
-        rule = KINK_REWRITES.get(type(node))
-        if rule is not None:
-            changed[node] = rule(tuple(changed.get(a, a) for a in node.args), node.args)
-        elif any(a in changed for a in _differentiated_args(node)):
-            changed[node] = _rebuilt(node, changed)
-    return changed.get(expression, expression)
+    return rewrite_outside_conditions(expression, KINK_REWRITES)
 
 
 def _import_symengine():
@@ -299,8 +248,9 @@ class SymEngineGradient:
     symbols : tuple of sympy.Symbol
         The trace's symbols ``x0 ... x{n-1}``.
     expression : sympy.Expr
-        The traced expression, kinks rewritten (:func:`kinks_as_piecewise`): what was
-        differentiated.
+        The traced expression, kinks rewritten (:func:`kinks_as_piecewise`) and powers
+        given their limits at base 0 (:func:`~diffcompare.methods.symbolic.gradient.powers_with_limits`):
+        what was differentiated.
     gradient : tuple
         One SymEngine expression per coordinate, in the symbols ``x[0] ... x[n-1]``,
         constants rounded to float64.
@@ -371,7 +321,9 @@ def symengine_gradient(f: Callable, dim: int, backend: str | None = None) -> Sym
         )
     name = getattr(f, "__name__", "f")
     symbols, expression = trace(f, dim)
-    expression = kinks_as_piecewise(expression)
+    # kinks as Piecewise (kinks_as_piecewise) and powers with their limits at base 0
+    # (diffcompare.methods.symbolic.gradient.powers_with_limits), in one walk
+    expression = rewrite_outside_conditions(expression, {**KINK_REWRITES, **POWER_REWRITES})
     converted, engine_symbols = _to_symengine(expression, symbols, name)
     gradient, terms = _term_by_term(converted, engine_symbols)
     _check_complete(gradient, engine_symbols, name)
