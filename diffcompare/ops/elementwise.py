@@ -27,23 +27,24 @@ def scaled_by(factor, singular: bool = False) -> Callable:
         return lambda v, ans, *args: v
     if factor is MINUS_ONE:
         return lambda v, ans, *args: -v
-    if isinstance(factor, Over):
-        divisor = factor.divisor
-        plain = lambda v, ans, *args: v / divisor(ans, *args)  # noqa: E731
-    else:
-        plain = lambda v, ans, *args: v * factor(ans, *args)  # noqa: E731
+    over = isinstance(factor, Over)
+    derivative = factor.divisor if over else factor
     if not singular:
-        return plain
+        if over:
+            return lambda v, ans, *args: v / derivative(ans, *args)
+        return lambda v, ans, *args: v * derivative(ans, *args)
 
     def rule(v, ans, *args):
-        # The factor may be infinite (sqrt' at 0) where the tangent or cotangent is 0:
-        # the product is 0 there, not NaN, or one infinite partial derivative would
-        # poison every finite one carried through the same array.
+        d = derivative(ans, *args)
+        # The factor may be infinite (sqrt' at 0, a zero divisor) where the tangent or
+        # cotangent is 0: the product is 0 there, not NaN, or one infinite partial
+        # derivative would poison every finite one carried through the same array.
+        # Checked on the factor, the value's size, so the common case costs one pass.
+        if np.all(d != 0) if over else np.all(np.isfinite(d)):
+            return v / d if over else v * d
         with np.errstate(invalid="ignore", divide="ignore"):
-            product = plain(v, ans, *args)
-        if np.isnan(product).any():
-            product = np.where(v == 0, 0.0, product)
-        return product
+            product = v / d if over else v * d
+        return np.where(v == 0, 0.0, product)
 
     return rule
 
