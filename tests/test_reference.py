@@ -199,6 +199,34 @@ def test_next_to_a_pole_the_value_is_certified():
     assert result.status == "ok" and result.value.tolist() == [-(2.0**80), 1.0]
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, xp: xp.minimum(xp.exp(x[2]), xp.max(x)),  # shrunk from fuzz seed 6324
+        lambda x, xp: xp.abs(-xp.max(x)),  # fuzz seed 8285 (symengine)
+        pytest.param(  # seed 4638: about 20 s of SymPy work, so kept out of the default run
+            lambda x, xp: xp.maximum(x[0], xp.where(xp.max(x) > x[1], x[2], x[2] - 1.5)),
+            marks=pytest.mark.slow,
+        ),
+    ],
+)
+def test_a_max_of_three_inside_a_condition_is_traced(f):
+    # The tie branch of a max of three or more divided by the count of matches, which
+    # SymPy's piecewise_fold tried at 0: "Invalid NaN comparison" wherever the max
+    # entered a condition (11 fuzz references, 4 symengine gradients in seeds 0-9999).
+    x = np.array([0.3, -0.2, 0.1])
+    result = diffcompare.reference_gradient(f, x)
+    assert result.status == "ok", result.message
+    np.testing.assert_allclose(result.value, diffcompare.grad(f, "tape")(x), rtol=1e-14, atol=1e-15)
+    # At ties (where the reference cannot certify a sign of an exact 0 and says
+    # "unstable"), the compiled symbolic gradients share the derivative as the tape does.
+    for x in ([0.3, -0.2, 0.1], [0.7, 0.7, 0.7], [0.4, -0.2, 0.4]):
+        x = np.array(x)
+        expected = diffcompare.grad(f, "tape")(x)
+        for method in ("symbolic", "symengine"):
+            np.testing.assert_allclose(diffcompare.grad(f, method)(x), expected, rtol=1e-14, atol=1e-15)
+
+
 def test_a_power_with_a_traced_exponent_inside_a_condition_is_evaluated():
     # Fuzz seed 62: with the limits at base 0 written into the traced power, the
     # minimum's condition held their infinite constants, and the reference failed with

@@ -154,9 +154,19 @@ def extremum(values: Sequence, larger: bool = True, tests: Sequence | None = Non
     if len(values) == 2:
         shared = (values[0] + values[1]) / sympy.Integer(2)
     else:
+        # Each tied value over the number of values tied with it, counted as 1 plus the
+        # others that match: a count SymPy can see is at least 1.  (The sum over the count
+        # of all matches let piecewise_fold, which distributes a condition over every
+        # branch of the pieces it holds, try a count of 0: "Invalid NaN comparison"
+        # wherever the max entered a condition, fuzz seeds 6324, 8285.)
         winners = [over_all_others(matches, i) for i in range(len(values))]
-        tied = [sympy.Piecewise((v, w), (0, True)) for v, w in zip(values, winners, strict=True)]
-        shared = sympy.Add(*tied) / sympy.Add(*(sympy.Piecewise((1, w), (0, True)) for w in winners))
+        counted = [sympy.Piecewise((1, w), (0, True)) for w in winners]
+        shared = sympy.Add(
+            *(
+                sympy.Piecewise((v / (1 + sympy.Add(*counted[:i], *counted[i + 1 :])), w), (0, True))
+                for i, (v, w) in enumerate(zip(values, winners, strict=True))
+            )
+        )
     return sympy.Piecewise(*alone, (shared, True))
 
 
