@@ -45,8 +45,11 @@ import numpy as np
 
 from ..ops.numpy_namespace import numpy_namespace
 from .localise import localise
+from .noise import measure_noise
 from .references import (
     INITIAL_STEP,
+    MAX_LEVELS,
+    NOISE_SIGMAS,
     ROUNDING_ULPS,
     Objective,
     ad_jacobian,
@@ -56,7 +59,7 @@ from .references import (
 from .result import GradCheckResult, Mismatch, relative
 from .tolerance import CLAIMED_RTOL, Tolerance, disagree, mismatch, resolution, unresolved
 
-__all__ = ["Options", "PointCheck", "AUTO_FULL_LIMIT", "CONFIRM", "EXTRA_LADDERS"]
+__all__ = ["Options", "PointCheck", "AUTO_FULL_LIMIT", "CONFIRM", "EXTRA_LADDERS", "QUICK_STEP", "NOISY"]
 
 #: Largest dimension that mode "auto" checks component by component.
 AUTO_FULL_LIMIT = 100
@@ -66,9 +69,33 @@ AUTO_FULL_LIMIT = 100
 CONFIRM = 8
 
 #: First steps of the ladders that settle disputed columns, relative to each
-#: coordinate's scale: 0.6 and 0.37 times the first ladder's, so that no two ladders
-#: share a step (0.06 / 2^i, 0.037 / 2^i against 0.1 / 2^i) or alias the same period.
-EXTRA_LADDERS = (0.06, 0.037)
+#: coordinate's scale.  Each starts on a smaller scale than the one before (1/27 and
+#: 1/690 of the first ladder's 0.1): ladders that share a starting scale share its flaw
+#: (all three crossed a pole 1e-6 away and agreed on a wrong value), so they are one
+#: vote.  The factors 0.6 and 0.37 keep any two ladders from sharing a step
+#: (0.06 / 2^(4 + i) is no 0.1 / 2^j) or aliasing the same period.
+EXTRA_LADDERS = (0.06 / 2**4, 0.037 / 2**8)
+
+#: First step of the quick reference every component gets first, relative to its
+#: coordinate's scale: two central differences at 2^-13 (1.2e-4) and half that, one
+#: Richardson step, four evaluations of f.  The extrapolated value is then good to
+#: ``h^4 f^(5)``; its error estimate, the distance to the finer difference, is the
+#: larger ``h^2 f''' / 24`` (6e-10 of ``f'''``), with rounding ``eps |f| / h`` (2e-12
+#: of ``|f|``) beside it: both far below the 1e-6 a check must resolve, for any f
+#: smooth on a scale of 1e-3 of the coordinate's.  Anything else (a kink or pole
+#: within the steps, noise, a mismatch) sends the component to the full ladders.
+QUICK_STEP = 2.0**-13
+
+#: Measured noise beyond this many ulps of ``|f|`` is reported as noise in ``f``
+#: (float64 rounding of a long computation stays well below it).
+NOISY = 1024.0
+
+#: Standard deviations of the claim's (and the tape's) measured rounding noise that a
+#: failing component may be off by and still pass (see :meth:`PointCheck.excuse_rounding`).
+EXCUSE_SIGMAS = 4.0
+
+#: The exact references: never outvoted by differences, which may share a flaw.
+EXACT = ("tape", "complex_step")
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -142,14 +169,28 @@ class PointCheck:
         m, n = self.f_at_x.size, x.size
         self.claimed, dtype = _claimed(grad, x, (m, n), scalar)
         self.tolerance = Tolerance.choose(dtype, options.rtol, options.atol)
-        self.resolution = resolution(self.objective.eps)
         self.mode = options.mode if options.mode != "auto" else ("full" if n <= AUTO_FULL_LIMIT else "fast")
+        self.scalar = scalar
+        self.tape_at = lambda z: ad_jacobian(f, z, None if scalar else m)
         self.tape = self._tape(f, scalar) if xp_form else None
+        self.grad = grad
         self.complex_ok = False
         self.first_direction: tuple | None = None
         self._sides: dict[int, tuple] = {}
-        if not xp_form and options.complex_step is not False:
+        self._columns: dict[int, list[tuple]] = {}
+        self._complex_probed = xp_form or options.complex_step is False
+        self.noise_settled = True
+        self.complex_noise = 0.0  # relative noise of the complex step, once measured
+        # The complex step costs a ladder along a random direction to vet; a full check
+        # of a smooth f needs no second reference, so it is vetted when a component is
+        # disputed.  Asked for explicitly, or in fast mode, it is vetted now.
+        if not self._complex_probed and (options.complex_step is True or self.mode == "fast"):
             self._probe_complex()
+
+    @property
+    def resolution(self) -> float:
+        """The relative error the check must resolve (larger for an ``f`` in float32)."""
+        return resolution(self.objective.eps)
 
     # -- references ------------------------------------------------------------------
 
@@ -167,12 +208,19 @@ class PointCheck:
         return jacobian
 
     def _probe_complex(self) -> None:
+        self._complex_probed = True
         d = _direction(self.rng, self.scales)
         complex_ref = complex_derivative(self.objective, self.x, d)
         if isinstance(complex_ref, str):
             self._no_complex(complex_ref)
             return
-        value, error = line_derivative(self.objective, self.x, d)
+        value, error = line_derivative(self.objective, self.x, d, f_at_x=self.f_at_x)
+        for start in EXTRA_LADDERS:
+            # Differences that cross a pole or alias an oscillation disagree with a
+            # correct complex step: shorter steps before calling f non-analytic.
+            if not np.any(disagree(complex_ref[0], complex_ref[1], value, error, _ROUNDING * np.abs(value))):
+                break
+            value, error = line_derivative(self.objective, self.x, d, start, f_at_x=self.f_at_x)
         if np.any(disagree(complex_ref[0], complex_ref[1], value, error, _ROUNDING * np.abs(value))):
             complex_value, difference = float(complex_ref[0][0]), float(value[0])
             self._no_complex(
@@ -190,14 +238,20 @@ class PointCheck:
         self.notes.append(f"no complex step ({reason})")
 
     def along(
-        self, d: np.ndarray, initial_step: float = INITIAL_STEP
+        self, d: np.ndarray, initial_step: float = INITIAL_STEP, levels: int = MAX_LEVELS
     ) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """All references for the derivative along ``d``: (name, value (m,), error (m,))."""
-        refs = [("richardson", *line_derivative(self.objective, self.x, d, initial_step))]
+        """All references for the derivative along ``d``: (name, value (m,), error (m,)).
+
+        ``levels`` limits the rows of the difference ladder (2 for the quick stage).
+        """
+        ladder = line_derivative(self.objective, self.x, d, initial_step, f_at_x=self.f_at_x, levels=levels)
+        refs = [("richardson", *ladder)]
         if self.complex_ok:
             complex_ref = complex_derivative(self.objective, self.x, d)
             if not isinstance(complex_ref, str):
-                refs.append(("complex_step", *complex_ref))
+                value, error = complex_ref
+                error = np.fmax(error, NOISE_SIGMAS * self.complex_noise * np.abs(value))
+                refs.append(("complex_step", value, error))
         if self.tape is not None:
             value = self.tape @ d
             refs.append(("tape", value, ROUNDING_ULPS * _EPS * (np.abs(self.tape) @ np.abs(d))))
@@ -210,8 +264,67 @@ class PointCheck:
         return unit
 
     def column(self, k: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """All references for column ``k`` of the Jacobian."""
-        return self.along(self.unit(k), INITIAL_STEP * self.scales[k])
+        """All references for column ``k`` of the Jacobian, with the full ladder (kept)."""
+        if k not in self._columns:
+            self._columns[k] = self.along(self.unit(k), INITIAL_STEP * self.scales[k])
+        return self._columns[k]
+
+    def quick_column(self, k: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """Column ``k`` with the two-row ladder of :data:`QUICK_STEP`: four evaluations."""
+        return self.along(self.unit(k), QUICK_STEP * self.scales[k], levels=2)
+
+    def measure_noise(self) -> None:
+        """Measure the noise of ``f`` at ``x`` once, and vet the complex step.
+
+        Called when a component is disputed, before the full ladders, whose error
+        estimates then count the noise (see :func:`~.references.line_derivative`).
+        """
+        if self.objective.noise is not None:
+            return
+        d = _direction(self.rng, self.scales)
+        self.objective.noise, status = measure_noise(self.objective, self.x, d, self.f_at_x)
+        self.noise_settled = bool(np.all(status == "ok"))
+        self._columns.clear()
+        self._sides.clear()
+        if not self._complex_probed:
+            self._probe_complex()
+        if self.noisy:
+            self.notes.append(f"f is noisy: {self.noise_description()}")
+        elif not self.noise_settled:
+            self.notes.append(f"the noise of f is unknown: {self.noise_description()}")
+        if self.complex_ok:
+            # Noise that multiplies f reaches the imaginary part too (additive noise does
+            # not): the complex step's own noise, relative to its value, is measured the
+            # same way, on the derivative along d at the nearby points.
+            def along_d(z):
+                value = complex_derivative(self.objective, z, d)
+                return np.full(self.f_at_x.size, np.nan) if isinstance(value, str) else value[0]
+
+            at_x = along_d(self.x)
+            noise, status = measure_noise(along_d, self.x, d, at_x)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self.complex_noise = np.where(status == "ok", noise / np.abs(at_x), 0.0)
+        if self.objective.carrier:
+            self.notes.append(self.objective.carrier)
+
+    @property
+    def noisy(self) -> bool:
+        """Whether the measured noise is beyond what float rounding of ``f`` explains."""
+        noise = self.objective.noise
+        floor = NOISY * self.objective.eps * np.abs(self.f_at_x)
+        return noise is not None and self.noise_settled and bool(np.any(noise > floor))
+
+    def noise_description(self) -> str:
+        noise = self.objective.noise
+        row = int(np.argmax(noise / np.fmax(np.abs(self.f_at_x), 1e-300)))
+        size = abs(float(self.f_at_x[row]))
+        relative = f", {noise[row] / size:.1g} of |f|" if size > 0 else ""
+        if not self.noise_settled:
+            return (
+                f"noise at most ~{noise[row]:.1g}{relative}: it could not be told apart from "
+                "the change of f at the smallest spacing tried"
+            )
+        return f"measured noise ~{noise[row]:.1g}{relative} (Moré-Wild difference table at x)"
 
     def sides(self, k: int) -> tuple[tuple, tuple]:
         """The right and left one-sided ladders along coordinate ``k``: (value, error) each.
@@ -285,6 +398,7 @@ class PointCheck:
         wrong value to 1e-12), and the entries of a noisy ``f`` can agree by chance
         within one ladder, but not on the same value in two.  Returns the first kink.
         """
+        self.measure_noise()
         disputed = (entries.bad | entries.split | entries.uncertain).any(axis=0)
         ratio = np.where(entries.bad | entries.split, _ratio(entries), -1.0).max(axis=0)
         description = ""
@@ -299,10 +413,13 @@ class PointCheck:
                 again = self.judge(entries.columns[j : j + 1], [refs], row_scale)
             for field in ("value", "error", "tolerance", "bad", "split", "uncertain"):
                 getattr(entries, field)[:, j] = getattr(again, field)[:, 0]
-            if not entries.bad[:, j].any():
+            # A claim off the reference, or references split (the tape against the
+            # differences), may both come from a kink at x: the one-sided ladders tell.
+            judged = entries.bad[:, j] | entries.split[:, j]
+            if not judged.any():
                 continue
             split, detail = self.kink(k, entries.claimed[:, j], entries.tolerance[:, j])
-            entries.kink[:, j] = split & entries.bad[:, j]
+            entries.kink[:, j] = split & judged
             if split.any() and not description:
                 description = f"x sits on a kink in coordinate {k}: {detail}"
         return description
@@ -316,7 +433,9 @@ class PointCheck:
         for start in EXTRA_LADDERS:
             if all(self.agree(a, b, row_scale) for a, b in itertools.combinations(refs, 2)):
                 return refs
-            value, error = line_derivative(self.objective, self.x, self.unit(k), start * self.scales[k])
+            value, error = line_derivative(
+                self.objective, self.x, self.unit(k), start * self.scales[k], f_at_x=self.f_at_x
+            )
             refs = [*refs, (f"richardson_{start:g}", value, error)]
             winners = self.majority(k, refs, row_scale)
             if winners is not None:
@@ -324,10 +443,20 @@ class PointCheck:
         return refs
 
     def majority(self, k: int, refs: list[tuple], row_scale: np.ndarray) -> list[tuple] | None:
-        """The unique largest set (of at least two) of mutually agreeing references, or None."""
+        """The unique largest set (of at least two) of mutually agreeing references, or None.
+
+        A set must hold every exact reference (the tape, the complex step): differences
+        that disagree with one may share a flaw (a pole within their steps), however
+        many of them agree.
+        """
         agree = np.array([[self.agree(a, b, row_scale) for b in refs] for a in refs])
+        exact = {i for i, ref in enumerate(refs) if ref[0] in EXACT}
         for size in range(len(refs), 1, -1):
-            sets = [c for c in itertools.combinations(range(len(refs)), size) if agree[np.ix_(c, c)].all()]
+            sets = [
+                c
+                for c in itertools.combinations(range(len(refs)), size)
+                if agree[np.ix_(c, c)].all() and exact <= set(c)
+            ]
             if len(sets) > 1:
                 return None
             if sets:
@@ -380,9 +509,7 @@ class PointCheck:
             )
             self.mode = "full"
         if self.mode == "full":
-            refs = [self.column(k) for k in columns]
-            row_scale = _row_scale(refs)
-            entries = self.judge(columns, refs, row_scale)
+            entries, row_scale = self.full(columns)
         elif self.tape is not None:  # the tape judges every component
             refs = [self.along_tape_only(k) for k in columns]
             row_scale = _row_scale(refs)
@@ -393,14 +520,87 @@ class PointCheck:
             entries, row_scale, causes = searched
         disputed = entries.bad | entries.split | entries.uncertain
         kink = self.confirm(entries, row_scale) if disputed.any() else ""
+        self.excuse_rounding(entries)
+        if causes and self.noisy:
+            causes = [f"f is noisy ({self.noise_description()}): {causes[0]}"]
         result = self.verdict(entries, causes, kink)
         return replace(result, seconds=time.perf_counter() - start)
+
+    def full(self, columns: np.ndarray) -> tuple[Entries, np.ndarray]:
+        """Every component: the quick reference first, the full ladders where disputed.
+
+        A smooth, noise-free ``f`` costs four evaluations per component.  A component
+        whose quick reference is off the claim, off another reference or too uncertain
+        gets the noise of ``f`` measured and the full ladder (and, for a black box, the
+        complex step): the evidence decides when to pay more.
+        """
+        refs = [self.quick_column(int(k)) for k in columns]
+        entries = self.judge(columns, refs, _row_scale(refs))
+        # A quick ladder whose steps straddle a kink or a pole has an infinite error
+        # estimate: it cannot disagree with anything, and settles nothing either.
+        rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs])
+        disputed = (entries.bad | entries.split | entries.uncertain).any(axis=0) | rough
+        if disputed.any():
+            self.measure_noise()
+            refs = [self.column(int(k)) if disputed[j] else refs[j] for j, k in enumerate(columns)]
+            entries = self.judge(columns, refs, _row_scale(refs))
+        return entries, _row_scale(refs)
+
+    def excuse_rounding(self, entries: Entries) -> None:
+        """Count the rounding noise of the claim and of the tape in failing entries.
+
+        A gradient that is zero up to rounding (at an optimum, terms of size 1 that
+        cancel to 1e-15) is judged against the rounding of its terms, which neither
+        its own size nor ``|f|`` shows.  That rounding is measured: the claim (and the
+        tape) at eight points 1e-8 of the scale apart along a random direction, whose
+        difference table (:mod:`.noise`) separates the rounding from the smooth change.
+        Only a deterministic claim is excused this way: rounding repeats exactly at the
+        same ``x``, and a claim that changes from call to call is not rounded, it is
+        random.
+        """
+        failing = entries.bad & ~entries.split & ~entries.kink
+        if not failing.any() or not callable(self.grad):
+            return
+        shape = self.claimed.shape
+        again, _ = _claimed(self.grad, self.x, shape, self.scalar)
+        if not np.array_equal(again, self.claimed, equal_nan=True):
+            self.notes.append("grad returns different values on two calls at the same x")
+            return
+        d = _direction(self.rng, self.scales)
+        # Only noise that settled counts: an upper bound (a claim that jumps between
+        # the samples, at a kink of f) excuses nothing.
+        noise, status = measure_noise(
+            lambda z: _claimed(self.grad, z, shape, self.scalar)[0], self.x, d, self.claimed
+        )
+        noise = np.where(status == "ok", noise, 0.0).reshape(shape)
+        if self.tape is not None:
+            tape_noise, status = measure_noise(self.tape_at, self.x, d, self.tape)
+            noise = noise + np.where(status == "ok", tape_noise, 0.0).reshape(shape)
+        # One estimate per component from nine samples is itself uncertain by a factor
+        # of two or more, and components computed from the same terms share their
+        # rounding: the row's largest estimate stands for all of its components.  A
+        # component summing a few rounded terms is off by up to about 2 sigma of them,
+        # and the estimate may fall short by 2: 4 sigma in all.
+        extra = EXCUSE_SIGMAS * np.max(noise, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            excused = failing & (np.abs(entries.claimed - entries.value) <= entries.tolerance + extra)
+        if excused.any():
+            row, j = (int(i[0]) for i in np.nonzero(excused))
+            self.notes.append(
+                f"{int(excused.sum())} components differ from the reference by no more than the "
+                f"rounding noise of the claim{' and the tape' if self.tape is not None else ''} "
+                f"(~{noise[row].max():.1g}; first at component {int(entries.columns[j])}), "
+                "measured at nearby points: zero up to the rounding of the terms"
+            )
+        entries.tolerance = np.where(excused, entries.tolerance + extra, entries.tolerance)
+        entries.bad &= ~excused
 
     def along_tape_only(self, k: int) -> list[tuple]:
         return [("tape", self.tape[:, k], ROUNDING_ULPS * _EPS * np.abs(self.tape[:, k]))]
 
     def recheck(self, entries: Entries, row_scale: np.ndarray) -> Entries:
         """Judge the worst columns the tape found bad again with every reference."""
+        self.measure_noise()
         ratio = np.where(entries.bad, _ratio(entries), 0.0).max(axis=0)
         worst = np.argsort(-ratio, kind="stable")[:CONFIRM]
         worst = worst[ratio[worst] > 0]
@@ -437,6 +637,11 @@ class PointCheck:
                 d = _direction(self.rng, self.scales)
                 refs = self.along(d)
             bad, split, uncertain, value = self.directional_verdict(d, refs)
+            if (bad | split | uncertain).any() and self.objective.noise is None:
+                # Noise, once measured, widens the ladders' error estimates: look again.
+                self.measure_noise()
+                refs = self.along(d)
+                bad, split, uncertain, value = self.directional_verdict(d, refs)
             magnitudes.append(np.abs(value) / np.sum(np.abs(d)))
             if split.any():
                 return None
@@ -497,7 +702,7 @@ class PointCheck:
             pick = np.where(failing, ratio, -1.0)
         elif doubtful.any() or causes or kink:
             verdict = "inconclusive"
-            reason = kink or (causes[0] if causes else _doubt(entries, doubtful, self.resolution))
+            reason = kink or (causes[0] if causes else self.doubt(entries, doubtful))
             pick = np.where(doubtful, ratio, -1.0)
         else:
             verdict = "pass"
@@ -532,6 +737,23 @@ class PointCheck:
             notes=tuple(self.notes),
         )
 
+    def doubt(self, entries: Entries, doubtful: np.ndarray) -> str:
+        """Why a component is inconclusive, naming the measured noise where there is any."""
+        row, j = (int(i[0]) for i in np.nonzero(doubtful))
+        k = int(entries.columns[j])
+        if entries.split[row, j]:
+            return f"the references disagree with each other at component {k}"
+        uncertainty = (
+            f"the reference at component {k} is known to +- {entries.error[row, j]:.2g} only (on "
+            f"{float(entries.value[row, j])!r}), too uncertain to resolve a relative error of "
+            f"{self.resolution:g}"
+        )
+        if self.noisy:
+            return f"f is noisy ({self.noise_description()}): {uncertainty}"
+        if self.objective.carrier:
+            return f"{self.objective.carrier}: {uncertainty}"
+        return f"{uncertainty}: is f noisy or low-precision?"
+
     def mismatch_record(self, entries: Entries, row: int, j: int) -> Mismatch:
         k = int(entries.columns[j])
         index = k if self.claimed.shape[0] == 1 and self.objective.shape == () else (int(row), k)
@@ -552,15 +774,3 @@ def _row_scale(refs: list[list[tuple]]) -> np.ndarray:
     magnitudes = [np.abs(value) for column in refs for _, value, _ in column]
     stacked = np.array(magnitudes)
     return np.max(np.where(np.isfinite(stacked), stacked, 0.0), axis=0)[:, None]
-
-
-def _doubt(entries: Entries, doubtful: np.ndarray, relative: float) -> str:
-    row, j = (int(i[0]) for i in np.nonzero(doubtful))
-    k = int(entries.columns[j])
-    if entries.split[row, j]:
-        return f"the references disagree with each other at component {k}"
-    return (
-        f"the reference at component {k} is too uncertain (+- {entries.error[row, j]:.2g} on "
-        f"{float(entries.value[row, j])!r}) to resolve a relative error of {relative:g}: "
-        "is f noisy or low-precision?"
-    )

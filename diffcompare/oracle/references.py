@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.exceptions import ComplexWarning
 
-from ..methods.richardson.ladder import Tableau
+from ..methods.richardson.ladder import SMOOTH_GAP_RATIO, Tableau
 from ..methods.tape.method import tape_gradient
 
 __all__ = [
@@ -35,6 +35,8 @@ __all__ = [
     "MAX_LEVELS",
     "COMPLEX_STEP",
     "ROUNDING_ULPS",
+    "NOISE_SIGMAS",
+    "GROWING_GAP",
 ]
 
 #: First step along a line, in units of the direction, which is scaled per coordinate
@@ -65,6 +67,17 @@ WINDOW = 3
 #: kink next to terms of size 6 has an estimated uncertainty of 2.6e-7.
 ROUNDING_ULPS = 4.0
 
+#: Standard deviations of measured noise counted as the rounding of one value of ``f``:
+#: a ladder picks the entry with the smallest estimate among a dozen, so an estimate of
+#: one sigma would be beaten by chance.
+NOISE_SIGMAS = 3.0
+
+#: Growth of the one-sided differences' gap from one step to the next, beyond its
+#: rounding, at which a central ladder starts afresh (see :func:`line_derivative`): the
+#: gap halves where ``f`` is smooth, keeps its size across a kink (the jump in slope)
+#: and doubles across a pole or an oscillation much shorter than the step.
+GROWING_GAP = 1.5
+
 #: Imaginary step of the complex step, relative to the direction (see
 #: :mod:`diffcompare.methods.complex_step.step`: any value from ~1e-150 to ~1e-20 gives the same
 #: digits).
@@ -83,6 +96,36 @@ class Objective:
         self.shape = shape
         self.eps = eps
         self.evaluations = 0
+        #: Absolute noise of each output measured near x (shape (m,)), None until measured.
+        self.noise: np.ndarray | None = None
+        #: Set when float64 values turned out to be float32 or float16 numbers.
+        self.carrier = ""
+        self._narrow = [np.float16, np.float32] if eps < float(np.finfo(np.float32).eps) else []
+        self._seen: set[float] = set()
+
+    def watch(self, value: np.ndarray, x: np.ndarray) -> None:
+        """Recognise an ``f`` computed in float32 (or float16) whatever type carries it.
+
+        ``loss.item()`` and ``float(jax_array)`` return Python floats that are float32
+        numbers.  A float64 computation lands on a float32 number with probability
+        2^-29 per value, so three distinct values that all do, at points ``x`` that are
+        not float32 numbers themselves, are the narrow type's: from then on the
+        differences are rounded on its eps.  (At float32 points, such as ``0 +- 2^-13``,
+        a piecewise linear ``f`` gives float32 values in float64 too: no evidence.)
+        """
+        if not self._narrow:
+            return
+        with np.errstate(all="ignore"):
+            if np.all(x.astype(np.float32) == x):
+                return
+        with np.errstate(all="ignore"):
+            self._narrow = [kind for kind in self._narrow if np.all(value.astype(kind) == value)]
+        self._seen.update(float(v) for v in value.ravel()[:3] if np.isfinite(v) and v != 0)
+        if self._narrow and len(self._seen) >= 3:
+            kind = np.dtype(self._narrow[0])
+            self.eps = float(np.finfo(kind).eps)
+            self.carrier = f"every value of f is a {kind} number, so f is judged as {kind}"
+            self._narrow = []
 
     @classmethod
     def probe(cls, f: Callable, x: np.ndarray, scalar: bool) -> tuple[Objective, np.ndarray]:
@@ -105,7 +148,9 @@ class Objective:
         kind = value.dtype if value.dtype.kind == "f" else np.dtype(np.float64)
         objective = cls(f, value.shape, float(np.finfo(kind).eps))
         objective.evaluations = 1
-        return objective, value.astype(np.float64).reshape(-1)
+        at_x = value.astype(np.float64).reshape(-1)
+        objective.watch(at_x, x)
+        return objective, at_x
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         self.evaluations += 1
@@ -113,7 +158,9 @@ class Objective:
             value = np.asarray(self.f(x), dtype=np.float64)
         if value.shape != self.shape:
             raise ValueError(f"f returned shape {value.shape} at a nearby point, but {self.shape} at x")
-        return value.reshape(-1)
+        value = value.reshape(-1)
+        self.watch(value, x)
+        return value
 
 
 def line_derivative(
@@ -123,14 +170,31 @@ def line_derivative(
     initial_step: float = INITIAL_STEP,
     side: int = 0,
     f_at_x: np.ndarray | None = None,
+    levels: int = MAX_LEVELS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Extrapolated derivative of ``f(x + t d)`` at ``t = 0`` and its error estimate.
 
     ``side`` 0 takes central differences (error series in ``h^2``); +1 and -1 take
-    one-sided differences to the right and to the left (series in ``h``) and need
-    ``f_at_x``.  Where ``direction`` is a single coordinate, the width of each
-    difference is the distance between the points actually evaluated (``x_k +- h`` is
-    rounded).  Entries never finite give a NaN value with an infinite error.
+    one-sided differences to the right and to the left (series in ``h``).  ``f_at_x``
+    is required for one-sided ladders; given to a central one, it lets the ladder
+    watch the gap between the one-sided differences (see below).  Where ``direction``
+    is a single coordinate, the width of each difference is the distance between the
+    points actually evaluated (``x_k +- h`` is rounded).  Entries never finite give a
+    NaN value with an infinite error.
+
+    The rounding part of each difference's error is the larger of
+    :data:`ROUNDING_ULPS` ulps of the ``|f|`` nearby and :data:`NOISE_SIGMAS` times the
+    noise measured in ``f`` (``objective.noise``), when it has been.
+
+    A central ladder with ``f_at_x`` starts afresh whenever the gap
+    ``(f(x + h) - f(x)) / h - (f(x) - f(x - h)) / h``, which halves with ``h`` where
+    ``f`` is smooth, instead grows to :data:`GROWING_GAP` times itself beyond its
+    rounding: the steps are still longer than the scale on which ``f`` varies (a pole
+    ``1e-6`` away, an oscillation of period 6 at ``x = 1000`` where the first step is
+    100), and rows from there would only mislead the extrapolation.  So the steps
+    follow ``f``'s local scale, not only ``max(1, |x|)``.  With ``levels=2`` (the quick
+    stage of the oracle), a gap that does not shrink to :data:`SMOOTH_GAP_RATIO` of
+    itself makes the error estimate infinite.
     """
     (coordinates,) = np.nonzero(direction)
     single = coordinates[0] if coordinates.size == 1 else None
@@ -140,9 +204,12 @@ def line_derivative(
     # coordinates contribute about eps |D| max|x_i / d_i| each, sqrt(k) of them for k
     # moving coordinates whose terms add with random signs.
     leverage = math.sqrt(coordinates.size) * float(np.max(np.abs(x[coordinates] / direction[coordinates])))
+    noise = 0.0 if objective.noise is None else NOISE_SIGMAS * objective.noise
+    watch = side == 0 and f_at_x is not None
     tableau = Tableau(order=2 if side == 0 else 1)
     recent: deque[float] = deque(maxlen=WINDOW)
-    for i in range(MAX_LEVELS):
+    gap, smooth = None, True
+    for i in range(levels):
         h = initial_step / 2.0**i
         upper = x + h * direction if side >= 0 else x
         lower = x - h * direction if side <= 0 else x
@@ -161,11 +228,26 @@ def line_derivative(
         difference = (f_upper - f_lower) / width
         with np.errstate(invalid="ignore"):
             scale = size + leverage * np.where(np.isfinite(difference), np.abs(difference), 0.0)
-        if not tableau.add(difference, width, ROUNDING_ULPS * objective.eps * 2.0 * scale / width):
+        rounding = np.maximum(ROUNDING_ULPS * objective.eps * scale, noise)
+        if watch:
+            # Three values, each off by the rounding above, put the gap off by up to
+            # four of them over a one-sided step of width / 2.
+            previous, gap = gap, (f_upper - 2.0 * f_at_x + f_lower) / (width / 2.0)
+            slack = 8.0 * (rounding + ROUNDING_ULPS * objective.eps * np.abs(f_at_x)) / width
+            if previous is not None:
+                with np.errstate(invalid="ignore"):
+                    if np.any(np.abs(gap) > GROWING_GAP * np.abs(previous) + slack):
+                        tableau = Tableau(order=2)  # the earlier steps were too long
+                        smooth = False
+                    else:
+                        smooth = bool(np.all(np.abs(gap) <= SMOOTH_GAP_RATIO * np.abs(previous) + slack))
+        if not tableau.add(difference, width, 2.0 * rounding / width):
             break
     if tableau.best is None:
         size = int(np.prod(objective.shape, dtype=int))
         return np.full(size, math.nan), np.full(size, math.inf)
+    if levels == 2 and watch and not smooth:
+        return tableau.best, np.full_like(tableau.error, math.inf)
     return tableau.best, tableau.error
 
 
