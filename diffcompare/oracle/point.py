@@ -1,38 +1,50 @@
-"""The decision at one point: references, tolerances, votes, kinks and the two modes.
+"""The decision at one point: references, noise, tolerances, votes, kinks and the two modes.
 
 How a point is decided
 ----------------------
 References, each with an error estimate (:mod:`.references`):
 
-* ``richardson``: extrapolated central differences on a ladder of halving steps
-  relative to each coordinate's scale, always;
+* ``richardson``: extrapolated central differences, first a quick two-row ladder per
+  component (:data:`QUICK_STEP`, four evaluations of ``f``), then, for components in
+  dispute, a ladder of halving steps from a tenth of each coordinate's scale that starts
+  afresh while the steps are longer than the scale on which ``f`` varies;
 * ``complex_step``: when a black-box ``f`` accepts complex input and, along a random
   direction, agrees with the differences (``np.abs`` or ``np.maximum`` inside ``f``
-  break the complex step silently; that check catches them);
+  break the complex step silently; that check catches them); vetted when a component
+  is disputed;
 * ``tape``: reverse-mode AD when ``f`` is written as ``f(x, xp)``.
 
 Per component, the reference with the smallest error estimate judges the claimed value
-(:mod:`.tolerance`).  Then:
+(:mod:`.tolerance`).  A smooth, noise-free ``f`` is decided there.  Otherwise:
 
-* references that disagree get up to two more ladders with unshared steps; a unique
-  largest set of agreeing references (at least two) outvotes the rest (:meth:`PointCheck.vote`);
+* the noise of ``f`` is measured at ``x`` (:mod:`.noise`, Moré and Wild's difference
+  tables), and from then on every difference counts it in its error estimate: a noisy
+  ``f`` makes an agreeing claim "inconclusive" with the measured noise in the reason,
+  never a "fail" nor "a kink";
+* references that disagree get up to two more ladders starting on smaller scales; a
+  unique largest set of agreeing references (at least two) outvotes the rest, but never
+  an exact reference (the tape, the complex step): differences that share a flaw (a
+  pole inside their steps) can agree on a wrong value (:meth:`PointCheck.vote`);
 * if they still disagree, a claimed value that agrees with one of them is
   inconclusive, and one off all of them is a "fail";
-* a claimed value off the reference is tested for a kink with the one-sided
-  differences to the left and right of ``x``: if those disagree and the claim lies
-  between them, ``x`` sits on a kink and the component is inconclusive, never a false
-  "fail";
+* a claimed value off the reference, or references that split, are tested for a kink
+  with the one-sided differences to the left and right of ``x``: if those disagree and
+  the claim lies between them, ``x`` sits on a kink and the component is
+  inconclusive, never a false "fail";
 * a reference too uncertain to see a relative error of
-  :data:`~.tolerance.RESOLUTION` (more for an ``f`` computed in float32) first gets the
-  one-sided ladders (near a kink, the far side keeps large steps), and otherwise makes
-  an agreeing component inconclusive (a noisy ``f``).
+  :data:`~.tolerance.RESOLUTION` (more for an ``f`` computed in float32, whatever type
+  carries its values) first gets the one-sided ladders, and otherwise makes an
+  agreeing component inconclusive;
+* a component still off is measured against the rounding noise of the claim (and the
+  tape) near ``x``: a gradient that is zero up to the rounding of its terms, at an
+  optimum, passes (:meth:`PointCheck.excuse_rounding`).
 
-Modes: ``"full"`` computes every component's references.  ``"fast"`` checks the
-derivative along a few random directions (``O(1)`` evaluations of ``f``) and, if one
-fails, finds the wrong components by group tests (:mod:`.localise`); with the tape at
-hand every component is compared directly and the differences check the tape along
-random directions.  Where the references disagree along a direction, the point is
-checked in full mode instead.
+Modes: ``"full"`` compares every component.  ``"fast"`` checks the derivative along a
+few random directions (``O(1)`` evaluations of ``f``) and, if one fails, finds the
+wrong components by group tests (:mod:`.localise`); with the tape at hand every
+component is compared directly and the differences check the tape along random
+directions.  Where the references disagree along a direction, the point is checked in
+full mode instead.
 """
 
 from __future__ import annotations
@@ -273,7 +285,7 @@ class PointCheck:
         """Column ``k`` with the two-row ladder of :data:`QUICK_STEP`: four evaluations."""
         return self.along(self.unit(k), QUICK_STEP * self.scales[k], levels=2)
 
-    def measure_noise(self) -> None:
+    def measure_f_noise(self) -> None:
         """Measure the noise of ``f`` at ``x`` once, and vet the complex step.
 
         Called when a component is disputed, before the full ladders, whose error
@@ -398,7 +410,7 @@ class PointCheck:
         wrong value to 1e-12), and the entries of a noisy ``f`` can agree by chance
         within one ladder, but not on the same value in two.  Returns the first kink.
         """
-        self.measure_noise()
+        self.measure_f_noise()
         disputed = (entries.bad | entries.split | entries.uncertain).any(axis=0)
         ratio = np.where(entries.bad | entries.split, _ratio(entries), -1.0).max(axis=0)
         description = ""
@@ -541,7 +553,7 @@ class PointCheck:
         rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs])
         disputed = (entries.bad | entries.split | entries.uncertain).any(axis=0) | rough
         if disputed.any():
-            self.measure_noise()
+            self.measure_f_noise()
             refs = [self.column(int(k)) if disputed[j] else refs[j] for j, k in enumerate(columns)]
             entries = self.judge(columns, refs, _row_scale(refs))
         return entries, _row_scale(refs)
@@ -600,7 +612,7 @@ class PointCheck:
 
     def recheck(self, entries: Entries, row_scale: np.ndarray) -> Entries:
         """Judge the worst columns the tape found bad again with every reference."""
-        self.measure_noise()
+        self.measure_f_noise()
         ratio = np.where(entries.bad, _ratio(entries), 0.0).max(axis=0)
         worst = np.argsort(-ratio, kind="stable")[:CONFIRM]
         worst = worst[ratio[worst] > 0]
@@ -639,7 +651,7 @@ class PointCheck:
             bad, split, uncertain, value = self.directional_verdict(d, refs)
             if (bad | split | uncertain).any() and self.objective.noise is None:
                 # Noise, once measured, widens the ladders' error estimates: look again.
-                self.measure_noise()
+                self.measure_f_noise()
                 refs = self.along(d)
                 bad, split, uncertain, value = self.directional_verdict(d, refs)
             magnitudes.append(np.abs(value) / np.sum(np.abs(d)))
