@@ -541,20 +541,34 @@ class PointCheck:
     def full(self, columns: np.ndarray) -> tuple[Entries, np.ndarray]:
         """Every component: the quick reference first, the full ladders where disputed.
 
-        A smooth, noise-free ``f`` costs four evaluations per component.  A component
-        whose quick reference is off the claim, off another reference or too uncertain
-        gets the noise of ``f`` measured and the full ladder (and, for a black box, the
-        complex step): the evidence decides when to pay more.
+        A smooth, noise-free ``f`` costs four evaluations per component.  Once any
+        component is disputed, the noise of ``f`` is measured and counted in the quick
+        references' error estimates; components whose references then split or stay
+        too uncertain (or whose quick steps straddled a kink or a pole) get the full
+        ladders and, for a black box, the complex step.  A claim off a quick reference
+        that is sound stays off: :meth:`confirm` re-examines the worst of those.
         """
         refs = [self.quick_column(int(k)) for k in columns]
         entries = self.judge(columns, refs, _row_scale(refs))
         # A quick ladder whose steps straddle a kink or a pole has an infinite error
         # estimate: it cannot disagree with anything, and settles nothing either.
-        rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs])
-        disputed = (entries.bad | entries.split | entries.uncertain).any(axis=0) | rough
-        if disputed.any():
-            self.measure_f_noise()
-            refs = [self.column(int(k)) if disputed[j] else refs[j] for j, k in enumerate(columns)]
+        rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs], dtype=bool)
+        if not ((entries.bad | entries.split | entries.uncertain).any() or rough.any()):
+            return entries, _row_scale(refs)
+        self.measure_f_noise()
+        if self.objective.noise is not None and np.any(self.objective.noise > 0):
+            # Each value off by up to NOISE_SIGMAS sigma puts the two differences (widths
+            # 2h and h) off by 3 sigma / h and 6 sigma / h, and (4 D(h/2) - D(h)) / 3 off
+            # by up to 9 sigma / h.
+            for j, k in enumerate(columns):
+                name, value, error = refs[j][0]
+                h = QUICK_STEP * self.scales[k]
+                floor = 3.0 * NOISE_SIGMAS * self.objective.noise / h
+                refs[j] = [(name, value, np.fmax(error, floor)), *refs[j][1:]]
+            entries = self.judge(columns, refs, _row_scale(refs))
+        escalate = (entries.split | entries.uncertain).any(axis=0) | rough
+        if escalate.any():
+            refs = [self.column(int(k)) if escalate[j] else refs[j] for j, k in enumerate(columns)]
             entries = self.judge(columns, refs, _row_scale(refs))
         return entries, _row_scale(refs)
 
