@@ -48,7 +48,8 @@ def check_grad(
         tolerance (a float32 gradient is judged as float32).  An array is accepted for a
         single point.
     x : array_like, optional
-        One point (shape ``(n,)``) or several (rows of a 2-d array).
+        One point (shape ``(n,)``, or ``(1, n)``) or several (rows of a 2-d array of
+        shape ``(n_points, n)``).  A column ``(n, 1)`` is refused: pass ``x.ravel()``.
     mode : {"auto", "full", "fast"}, optional
         "full" compares every component; "fast" checks random directional derivatives
         (a few dozen evaluations of ``f`` for any ``n``) and localises wrong components
@@ -82,8 +83,9 @@ def check_grad(
     TypeError
         If ``f`` or ``grad`` is of the wrong kind, or returns non-real values.
     ValueError
-        If ``x`` is not a finite vector (or matrix of points), ``f(x)`` is not a finite
-        scalar, ``grad`` returns the wrong shape, or an option is out of range.
+        If ``x`` is not a finite vector (or matrix of points), is a column ``(n, 1)``,
+        ``f(x)`` is not a finite scalar, ``grad`` returns the wrong shape, or an option
+        is out of range.
 
     Examples
     --------
@@ -183,6 +185,12 @@ def _points(x, box, n_points, seed: int) -> np.ndarray:
         if n_points is not None:
             raise ValueError("n_points needs box=(low, high)")
         array = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        if array.ndim == 2 and array.shape[0] > 1 and array.shape[1] == 1:
+            raise ValueError(
+                f"x has shape {array.shape}, a column, which would read as {array.shape[0]} points of "
+                f"dimension 1: pass x.ravel() to check one point of dimension {array.shape[0]}; "
+                "several points go in the rows of x, shape (n_points, n)"
+            )
         if array.ndim == 2:
             return np.array([as_point(row, f"x[{i}]") for i, row in enumerate(array)])
         return as_point(x)[None, :]
@@ -214,11 +222,11 @@ def _takes_namespace(f: Callable) -> bool:
 
 def _check(f, grad, x, scalar: bool, box, n_points, options: Options) -> GradCheckResult:
     check_callable(f, "f")
-    if not callable(grad) and grad is not None and (box is not None or np.ndim(x) == 2):
-        raise TypeError("grad must be a callable grad(x) when several points are checked")
     if grad is None:
         raise TypeError("grad must be a callable grad(x) or an array; got None")
     points = _points(x, box, n_points, options.seed)
+    if not callable(grad) and (box is not None or len(points) > 1):
+        raise TypeError("grad must be a callable grad(x) when several points are checked")
     xp_form = _takes_namespace(f)
     results = [
         PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)
