@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..validation import as_point, check_callable
+from .blocks import ParameterBlocks
 from .point import Options, PointCheck
 from .result import VERDICTS, GradCheckResult
 
@@ -34,6 +35,7 @@ def check_grad(
     n_points: int | None = None,
     complex_step: bool | str = "auto",
     directions: int = 2,
+    shapes=None,
 ) -> GradCheckResult:
     """Check a hand-written gradient against error-controlled references.
 
@@ -70,6 +72,12 @@ def check_grad(
         direction; True: require it).
     directions : int, optional
         Random directions checked in fast mode.
+    shapes : dict of str to tuple of int, optional
+        How ``x`` is laid out in named blocks, in order, each raveled in C order (``x``
+        is ``np.concatenate([W1.ravel(), b1, ...])`` for ``{"W1": (784, 128), "b1":
+        (128,), ...}``; ``()`` is a scalar).  Components are then named in the reason,
+        the message and ``Mismatch.name`` (``"W1[3, 17]"``); ``Mismatch.index`` stays
+        the flat position, and the repro line the flat ``x``.
 
     Returns
     -------
@@ -81,11 +89,12 @@ def check_grad(
     Raises
     ------
     TypeError
-        If ``f`` or ``grad`` is of the wrong kind, or returns non-real values.
+        If ``f`` or ``grad`` is of the wrong kind, or returns non-real values, or
+        ``shapes`` is not a dict of str names to tuples of ints.
     ValueError
         If ``x`` is not a finite vector (or matrix of points), is a column ``(n, 1)``,
-        ``f(x)`` is not a finite scalar, ``grad`` returns the wrong shape, or an option
-        is out of range.
+        ``f(x)`` is not a finite scalar, ``grad`` returns the wrong shape, an option is
+        out of range, or the sizes in ``shapes`` do not sum to ``x``'s length.
 
     Examples
     --------
@@ -96,8 +105,21 @@ def check_grad(
     >>> wrong = check_grad(f, lambda x: np.cos(x) * x - np.sin(x), [0.5, 2.0])
     >>> wrong.verdict, wrong.index
     ('fail', 1)
+
+    With ``x = np.concatenate([W.ravel(), b])``, components are named by their block:
+
+    >>> def wrong(x):
+    ...     g = x**2
+    ...     g[5] += 1.0  # a bug in W[1, 2]
+    ...     return g
+    >>> result = check_grad(lambda x: np.sum(x**3) / 3, wrong, np.linspace(0.5, 2.0, 9),
+    ...                     shapes={"W": (2, 3), "b": (3,)})
+    >>> result.index, result.name
+    (5, 'W[1, 2]')
     """
-    return _check(f, grad, x, True, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions))
+    return _check(
+        f, grad, x, True, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions), shapes
+    )
 
 
 def check_jacobian(
@@ -113,11 +135,13 @@ def check_jacobian(
     n_points: int | None = None,
     complex_step: bool | str = "auto",
     directions: int = 2,
+    shapes=None,
 ) -> GradCheckResult:
     """Check a hand-written Jacobian of a vector-valued ``f``; as :func:`check_grad`.
 
     ``f(x)`` (or ``f(x, xp)``) returns shape ``(m,)`` and ``jac(x)`` shape ``(m, n)``;
-    components are indexed ``(row, column)``.
+    components are indexed ``(row, column)``.  With ``shapes=``, ``Mismatch.name``
+    names the column (``"W1[3, 17]"``) and messages show ``(row, W1[3, 17])``.
 
     Examples
     --------
@@ -127,7 +151,9 @@ def check_jacobian(
     >>> check_jacobian(f, jac, [1.0, 2.0]).verdict
     'pass'
     """
-    return _check(f, jac, x, False, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions))
+    return _check(
+        f, jac, x, False, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions), shapes
+    )
 
 
 def assert_grad_correct(f: Callable, grad, x=None, *, allow_inconclusive: bool = False, **options) -> None:
@@ -177,6 +203,10 @@ def _options(mode, rtol, atol, seed, complex_step, directions) -> Options:
     return Options(mode, rtol, atol, int(seed), complex_step, int(directions))
 
 
+def _blocks(shapes, points: np.ndarray) -> ParameterBlocks | None:
+    return None if shapes is None else ParameterBlocks.from_shapes(shapes, size=points.shape[1])
+
+
 def _points(x, box, n_points, seed: int) -> np.ndarray:
     """The points to check, as rows of a 2-d float64 array."""
     if box is None:
@@ -220,13 +250,14 @@ def _takes_namespace(f: Callable) -> bool:
     return len(required) >= 2
 
 
-def _check(f, grad, x, scalar: bool, box, n_points, options: Options) -> GradCheckResult:
+def _check(f, grad, x, scalar: bool, box, n_points, options: Options, shapes) -> GradCheckResult:
     check_callable(f, "f")
     if grad is None:
         raise TypeError("grad must be a callable grad(x) or an array; got None")
     points = _points(x, box, n_points, options.seed)
     if not callable(grad) and (box is not None or len(points) > 1):
         raise TypeError("grad must be a callable grad(x) when several points are checked")
+    options = replace(options, blocks=_blocks(shapes, points))
     xp_form = _takes_namespace(f)
     results = [
         PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)

@@ -44,6 +44,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..ops.numpy_namespace import numpy_namespace
+from .blocks import ParameterBlocks
 from .localise import localise
 from .references import (
     INITIAL_STEP,
@@ -84,6 +85,7 @@ class Options:
     seed: int
     complex_step: bool | str
     directions: int
+    blocks: ParameterBlocks | None = None  # names the components in what users read
 
 
 @dataclass
@@ -538,7 +540,8 @@ class PointCheck:
         claimed, reference = float(entries.claimed[row, j]), float(entries.value[row, j])
         abs_error = abs(claimed - reference)
         tolerance = float(entries.tolerance[row, j])
-        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference), tolerance)
+        name = None if self.options.blocks is None else self.options.blocks.name(k)
+        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference), tolerance, name)
 
 
 def _ratio(entries: Entries) -> np.ndarray:
