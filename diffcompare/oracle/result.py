@@ -168,7 +168,13 @@ class GradCheckResult:
                 if points:
                     lines.append(f"Points with verdict {verdict}: {points} of {len(self.per_point)}")
         if self.mismatches:
-            lines.append(f"Mismatched components: {len(self.mismatches)} / {self.checked or '?'}")
+            if self.mode == "fast":  # only the components the search isolated were compared
+                lines.append(
+                    f"Mismatched components: {len(self.mismatches)} of {self.checked} compared one by one; "
+                    f"x has {self.point.size} components"
+                )
+            else:
+                lines.append(f"Mismatched components: {len(self.mismatches)} / {self.checked or '?'}")
             shown = self.mismatches[:SHOWN]
             width = max(12, *(len(m.label) for m in shown))
             lines.append(
