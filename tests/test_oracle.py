@@ -262,8 +262,8 @@ def test_localise_finds_exactly_the_wrong_set(n, data):
         calls.append(group.size)
         return bool(wrong.intersection(group.tolist()))
 
-    found, lost = localise(failing, n, limit=8)
-    assert found == sorted(wrong) and lost == []
+    found, lost, pending = localise(failing, n, limit=8)
+    assert found == sorted(wrong) and lost == [] and pending == []
     assert len(calls) <= 2 * len(wrong) * math.ceil(math.log2(n))
 
 
@@ -443,3 +443,38 @@ def test_an_xp_function_the_tape_cannot_trace_is_checked_without_it(f, why):
     assert any(why in note for note in result.notes)
     wrong = check_grad(f, lambda x: grad(x) * [1.0, 1.001], [0.5, 1.5])
     assert wrong.verdict == "fail" and wrong.index == 1
+
+
+# -- the shape of x --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("check", [check_grad, check_jacobian])
+def test_a_column_is_refused_with_what_to_pass(check):
+    column = POINT[:, None]
+    with pytest.raises(ValueError) as caught:
+        check(sin_x, sin_x_grad, column)
+    assert str(caught.value) == (
+        "x has shape (3, 1), a column, which would read as 3 points of dimension 1: pass x.ravel() "
+        "to check one point of dimension 3; several points go in the rows of x, shape (n_points, n)"
+    )
+    with pytest.raises(ValueError, match="a column"):  # before the array gradient is looked at
+        check_grad(sin_x, sin_x_grad(POINT), column)
+    with pytest.raises(ValueError, match="a column"):
+        check_grad(sin_x, sin_x_grad, column.tolist())
+
+
+def test_a_row_is_one_point():
+    row = check_grad(sin_x, with_error(sin_x_grad, 1, 1e-3), POINT[None, :])
+    flat = check_grad(sin_x, with_error(sin_x_grad, 1, 1e-3), POINT)
+    assert row.point_index is None and row.per_point == ()
+    assert (row.verdict, row.index, row.claimed, row.reference) == (
+        flat.verdict,
+        flat.index,
+        flat.claimed,
+        flat.reference,
+    )
+    np.testing.assert_array_equal(row.point, POINT)
+    assert check_grad(sin_x, sin_x_grad(POINT), POINT[None, :]).passed  # an array gradient too
+    assert check_grad(sin_x, sin_x_grad, [[0.5]]).passed  # (1, 1): one point of dimension 1
+    several = check_grad(sin_x, sin_x_grad, np.array([POINT, -POINT]))
+    assert len(several.per_point) == 2 and several.passed

@@ -13,6 +13,7 @@ from ..lazy import lazy_attributes
 _PUBLIC = {
     "GradCheckResult": "result",
     "Mismatch": "result",
+    "ParameterBlocks": "blocks",
     "assert_grad_correct": "check",
     "assert_jacobian_correct": "check",
     "check_grad": "check",

@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..validation import as_point, check_callable
+from .blocks import ParameterBlocks
 from .point import Options, PointCheck
 from .result import VERDICTS, GradCheckResult
 
@@ -34,6 +35,7 @@ def check_grad(
     n_points: int | None = None,
     complex_step: bool | str = "auto",
     directions: int = 2,
+    shapes=None,
 ) -> GradCheckResult:
     """Check a hand-written gradient against error-controlled references.
 
@@ -48,7 +50,8 @@ def check_grad(
         tolerance (a float32 gradient is judged as float32).  An array is accepted for a
         single point.
     x : array_like, optional
-        One point (shape ``(n,)``) or several (rows of a 2-d array).
+        One point (shape ``(n,)``, or ``(1, n)``) or several (rows of a 2-d array of
+        shape ``(n_points, n)``).  A column ``(n, 1)`` is refused: pass ``x.ravel()``.
     mode : {"auto", "full", "fast"}, optional
         "full" compares every component; "fast" checks random directional derivatives
         (a few dozen evaluations of ``f`` for any ``n``) and localises wrong components
@@ -69,6 +72,12 @@ def check_grad(
         direction; True: require it).
     directions : int, optional
         Random directions checked in fast mode.
+    shapes : dict of str to tuple of int, optional
+        How ``x`` is laid out in named blocks, in order, each raveled in C order (``x``
+        is ``np.concatenate([W1.ravel(), b1, ...])`` for ``{"W1": (784, 128), "b1":
+        (128,), ...}``; ``()`` is a scalar).  Components are then named in the reason,
+        the message and ``Mismatch.name`` (``"W1[3, 17]"``); ``Mismatch.index`` stays
+        the flat position, and the repro line the flat ``x``.
 
     Returns
     -------
@@ -80,10 +89,12 @@ def check_grad(
     Raises
     ------
     TypeError
-        If ``f`` or ``grad`` is of the wrong kind, or returns non-real values.
+        If ``f`` or ``grad`` is of the wrong kind, or returns non-real values, or
+        ``shapes`` is not a dict of str names to tuples of ints.
     ValueError
-        If ``x`` is not a finite vector (or matrix of points), ``f(x)`` is not a finite
-        scalar, ``grad`` returns the wrong shape, or an option is out of range.
+        If ``x`` is not a finite vector (or matrix of points), is a column ``(n, 1)``,
+        ``f(x)`` is not a finite scalar, ``grad`` returns the wrong shape, an option is
+        out of range, or the sizes in ``shapes`` do not sum to ``x``'s length.
 
     Examples
     --------
@@ -94,8 +105,21 @@ def check_grad(
     >>> wrong = check_grad(f, lambda x: np.cos(x) * x - np.sin(x), [0.5, 2.0])
     >>> wrong.verdict, wrong.index
     ('fail', 1)
+
+    With ``x = np.concatenate([W.ravel(), b])``, components are named by their block:
+
+    >>> def wrong(x):
+    ...     g = x**2
+    ...     g[5] += 1.0  # a bug in W[1, 2]
+    ...     return g
+    >>> result = check_grad(lambda x: np.sum(x**3) / 3, wrong, np.linspace(0.5, 2.0, 9),
+    ...                     shapes={"W": (2, 3), "b": (3,)})
+    >>> result.index, result.name
+    (5, 'W[1, 2]')
     """
-    return _check(f, grad, x, True, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions))
+    return _check(
+        f, grad, x, True, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions), shapes
+    )
 
 
 def check_jacobian(
@@ -111,11 +135,13 @@ def check_jacobian(
     n_points: int | None = None,
     complex_step: bool | str = "auto",
     directions: int = 2,
+    shapes=None,
 ) -> GradCheckResult:
     """Check a hand-written Jacobian of a vector-valued ``f``; as :func:`check_grad`.
 
     ``f(x)`` (or ``f(x, xp)``) returns shape ``(m,)`` and ``jac(x)`` shape ``(m, n)``;
-    components are indexed ``(row, column)``.
+    components are indexed ``(row, column)``.  With ``shapes=``, ``Mismatch.name``
+    names the column (``"W1[3, 17]"``) and messages show ``(row, W1[3, 17])``.
 
     Examples
     --------
@@ -125,7 +151,9 @@ def check_jacobian(
     >>> check_jacobian(f, jac, [1.0, 2.0]).verdict
     'pass'
     """
-    return _check(f, jac, x, False, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions))
+    return _check(
+        f, jac, x, False, box, n_points, _options(mode, rtol, atol, seed, complex_step, directions), shapes
+    )
 
 
 def assert_grad_correct(f: Callable, grad, x=None, *, allow_inconclusive: bool = False, **options) -> None:
@@ -175,6 +203,10 @@ def _options(mode, rtol, atol, seed, complex_step, directions) -> Options:
     return Options(mode, rtol, atol, int(seed), complex_step, int(directions))
 
 
+def _blocks(shapes, points: np.ndarray) -> ParameterBlocks | None:
+    return None if shapes is None else ParameterBlocks.from_shapes(shapes, size=points.shape[1])
+
+
 def _points(x, box, n_points, seed: int) -> np.ndarray:
     """The points to check, as rows of a 2-d float64 array."""
     if box is None:
@@ -183,6 +215,12 @@ def _points(x, box, n_points, seed: int) -> np.ndarray:
         if n_points is not None:
             raise ValueError("n_points needs box=(low, high)")
         array = np.asarray(x) if not isinstance(x, np.ndarray) else x
+        if array.ndim == 2 and array.shape[0] > 1 and array.shape[1] == 1:
+            raise ValueError(
+                f"x has shape {array.shape}, a column, which would read as {array.shape[0]} points of "
+                f"dimension 1: pass x.ravel() to check one point of dimension {array.shape[0]}; "
+                "several points go in the rows of x, shape (n_points, n)"
+            )
         if array.ndim == 2:
             return np.array([as_point(row, f"x[{i}]") for i, row in enumerate(array)])
         return as_point(x)[None, :]
@@ -212,13 +250,14 @@ def _takes_namespace(f: Callable) -> bool:
     return len(required) >= 2
 
 
-def _check(f, grad, x, scalar: bool, box, n_points, options: Options) -> GradCheckResult:
+def _check(f, grad, x, scalar: bool, box, n_points, options: Options, shapes) -> GradCheckResult:
     check_callable(f, "f")
-    if not callable(grad) and grad is not None and (box is not None or np.ndim(x) == 2):
-        raise TypeError("grad must be a callable grad(x) when several points are checked")
     if grad is None:
         raise TypeError("grad must be a callable grad(x) or an array; got None")
     points = _points(x, box, n_points, options.seed)
+    if not callable(grad) and (box is not None or len(points) > 1):
+        raise TypeError("grad must be a callable grad(x) when several points are checked")
+    options = replace(options, blocks=_blocks(shapes, points))
     xp_form = _takes_namespace(f)
     results = [
         PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)

@@ -18,7 +18,9 @@ import numpy as np
 __all__ = ["localise"]
 
 
-def localise(failing: Callable[[np.ndarray], bool], n: int, limit: int) -> tuple[list[int], list[np.ndarray]]:
+def localise(
+    failing: Callable[[np.ndarray], bool], n: int, limit: int
+) -> tuple[list[int], list[np.ndarray], list[np.ndarray]]:
     """Components whose group tests fail, found by bisection from the failing set ``0..n-1``.
 
     Parameters
@@ -37,12 +39,19 @@ def localise(failing: Callable[[np.ndarray], bool], n: int, limit: int) -> tuple
     unresolved : list of numpy.ndarray
         Groups that failed while both of their halves passed (errors that cancel, or
         a group test on the edge of its tolerance).
+    pending : list of numpy.ndarray
+        Groups that failed their test but were left unsearched because ``limit`` was
+        reached: more wrong components lie there.  Empty when the search finished;
+        then ``found`` and ``unresolved`` hold every component that fails.
 
     Examples
     --------
     >>> wrong = {3, 11}
     >>> localise(lambda group: bool(wrong.intersection(group.tolist())), 16, limit=8)
-    ([3, 11], [])
+    ([3, 11], [], [])
+    >>> found, _, pending = localise(lambda group: True, 16, limit=2)
+    >>> found, [group.tolist() for group in pending]
+    ([0, 1], [[2, 3], [4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15]])
     """
     found: list[int] = []
     unresolved: list[np.ndarray] = []
@@ -56,4 +65,4 @@ def localise(failing: Callable[[np.ndarray], bool], n: int, limit: int) -> tuple
         if not halves:
             unresolved.append(group)
         stack.extend(reversed(halves))  # the left half is examined first
-    return sorted(found), unresolved
+    return sorted(found), unresolved, stack[::-1]

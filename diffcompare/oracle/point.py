@@ -56,6 +56,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..ops.numpy_namespace import numpy_namespace
+from .blocks import ParameterBlocks
+from .diagnose import RELATIVE, common_factor, describe_factor
 from .localise import localise
 from .noise import measure_noise
 from .references import (
@@ -69,7 +71,7 @@ from .references import (
     line_derivative,
 )
 from .result import GradCheckResult, Mismatch, relative
-from .tolerance import CLAIMED_RTOL, Tolerance, disagree, mismatch, resolution, unresolved
+from .tolerance import CLAIMED_RTOL, SAFETY, Tolerance, disagree, mismatch, resolution, unresolved
 
 __all__ = ["Options", "PointCheck", "AUTO_FULL_LIMIT", "CONFIRM", "EXTRA_LADDERS", "QUICK_STEP", "NOISY"]
 
@@ -123,6 +125,7 @@ class Options:
     seed: int
     complex_step: bool | str
     directions: int
+    blocks: ParameterBlocks | None = None  # names the components in what users read
 
 
 @dataclass
@@ -168,6 +171,12 @@ def _direction(rng: np.random.Generator, scales: np.ndarray) -> np.ndarray:
 
 class PointCheck:
     """The references and judgements at one point."""
+
+    # Set by fast_search for the verdict: (claimed, reference, its error, the claim's
+    # allowance) along each random direction, and how many components the group tests
+    # had isolated if they stopped early.
+    directional: tuple[tuple, ...] = ()
+    stopped_at: int | None = None
 
     def __init__(self, f, xp_form, grad, x, scalar, options: Options, point_index: int):
         self.x = x
@@ -671,6 +680,9 @@ class PointCheck:
             magnitudes.append(np.abs(value) / np.sum(np.abs(d)))
             if split.any():
                 return None
+            error = min(refs, key=lambda r: np.max(r[2]))[2]  # of the reference directional_verdict used
+            allowance = self.tolerance.directional(self.claimed, d, value)
+            self.directional += ((self.claimed @ d, value, error, allowance),)
             if bad.any():
                 failed = d if failed is None else failed
             elif uncertain.any():
@@ -678,7 +690,10 @@ class PointCheck:
         row_scale = np.max(magnitudes, axis=0)[:, None]
         columns = np.array([], dtype=int)
         if failed is not None:
-            found, lost = localise(lambda group: self.group_fails(failed, group), self.x.size, CONFIRM)
+            found, lost, pending = localise(
+                lambda group: self.group_fails(failed, group), self.x.size, CONFIRM
+            )
+            self.stopped_at = len(found) if pending else None
             if lost:
                 # A group that fails while both halves pass: errors that cancel within
                 # it, or a line whose differences missed a kink (see run).  Its
@@ -722,9 +737,22 @@ class PointCheck:
         checked = entries.bad.size
         if failing.any():
             verdict = "fail"
-            reason = f"{int(failing.sum())} of {checked} components mismatch"
-            if self.mode == "fast" and self.tape is None:
-                reason = f"group tests isolated {int(failing.sum())} mismatching components"
+            count = int(failing.sum())
+            reason = (
+                f"all {checked} components mismatch"
+                if count == checked
+                else f"{count} of {checked} components mismatch"
+            )
+            if self.mode == "fast" and self.tape is None:  # group tests chose the components compared
+                total = self.claimed.size
+                if self.stopped_at is None:
+                    reason = f"{count} of {total} components mismatch (isolated by group tests)"
+                else:
+                    stopped = f"(the search stopped at {self.stopped_at})"
+                    reason = f"at least {count} of {total} components mismatch {stopped}"
+            factor = self.common_factor(entries)
+            if factor is not None:
+                reason += f"; {describe_factor(factor)}"
             pick = np.where(failing, ratio, -1.0)
         elif doubtful.any() or causes or kink:
             verdict = "inconclusive"
@@ -786,7 +814,29 @@ class PointCheck:
         claimed, reference = float(entries.claimed[row, j]), float(entries.value[row, j])
         abs_error = abs(claimed - reference)
         tolerance = float(entries.tolerance[row, j])
-        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference), tolerance)
+        name = None if self.options.blocks is None else self.options.blocks.name(k)
+        return Mismatch(index, claimed, reference, abs_error, relative(abs_error, reference), tolerance, name)
+
+    def common_factor(self, entries: Entries) -> float | None:
+        """A factor between the claim and the references over all the evidence (:mod:`.diagnose`).
+
+        The evidence is every judged entry and, in fast mode, the random directional
+        derivatives, each with the tolerance it was judged with (on the reference's
+        scale) plus :data:`~.diagnose.RELATIVE` of the reference.
+        """
+        claimed, reference, tolerance = [entries.claimed], [entries.value], [entries.tolerance]
+        for along_claimed, along_reference, error, allowance in self.directional:
+            # The claim's allowance along d is taken from the claim's own terms; if the
+            # claim is c times the truth, |reference / claimed| = 1/|c| brings it to the
+            # reference's scale, where the entries' tolerances already are.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rescale = np.abs(along_reference / along_claimed)
+            claimed.append(along_claimed)
+            reference.append(along_reference)
+            tolerance.append(SAFETY * error + np.where(np.isfinite(rescale), rescale, 1.0) * allowance)
+        reference = np.concatenate([np.ravel(v) for v in reference])
+        tolerance = np.concatenate([np.ravel(v) for v in tolerance]) + RELATIVE * np.abs(reference)
+        return common_factor(np.concatenate([np.ravel(v) for v in claimed]), reference, tolerance)
 
 
 def _ratio(entries: Entries) -> np.ndarray:

@@ -18,7 +18,19 @@ SHOWN = 10
 
 @dataclass(frozen=True)
 class Mismatch:
-    """One component of the claimed derivative that is off the reference."""
+    """One component of the claimed derivative that is off the reference.
+
+    Attributes
+    ----------
+    index : int or tuple of int
+        The flat position in ``x`` (``(row, column)`` for a Jacobian, the column flat in
+        ``x``): always numbers, for programs.
+    claimed, reference : float
+    abs_error, rel_error, tolerance : float
+    name : str or None
+        With ``shapes=``, the component of ``x`` as its block names it, ``"W1[3, 17]"``
+        (for a Jacobian, the column's name; the row stays in ``index[0]``); else None.
+    """
 
     index: int | tuple[int, int]
     claimed: float
@@ -26,6 +38,14 @@ class Mismatch:
     abs_error: float
     rel_error: float
     tolerance: float
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The index as messages show it: ``W1[3, 17]`` (``(2, W1[3, 17])`` for a Jacobian) or ``2705``."""
+        if self.name is None:
+            return str(self.index)
+        return f"({self.index[0]}, {self.name})" if isinstance(self.index, tuple) else self.name
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,8 @@ class GradCheckResult:
         fields are also attributes of the result: ``index`` (``(row, column)`` for a
         Jacobian), ``claimed``, ``reference``, ``abs_error``, ``rel_error`` (relative
         to ``|reference|``) and ``tolerance`` (None or NaN without a worst component).
+        With ``shapes=``, ``name`` is the component's name (``"W1[3, 17]"``) and
+        ``index`` stays the flat position.
     reference_error : float
         The reference's own error estimate at the worst component.
     references : tuple of str
@@ -88,6 +110,10 @@ class GradCheckResult:
         return None if self.worst is None else self.worst.index
 
     @property
+    def name(self) -> str | None:
+        return None if self.worst is None else self.worst.name
+
+    @property
     def claimed(self) -> float:
         return math.nan if self.worst is None else self.worst.claimed
 
@@ -115,10 +141,10 @@ class GradCheckResult:
     def __str__(self) -> str:
         where = "" if self.point_index is None else f" at point {self.point_index}"
         lines = [f"gradient check: {self.verdict.upper()}{where}: {self.reason}"]
-        if self.index is not None:
+        if self.worst is not None:
             lines += [
-                f"  worst component {self.index}: claimed {self.claimed!r}, reference {self.reference!r} "
-                f"(+- {self.reference_error:.2g})",
+                f"  worst component {self.worst.label}: claimed {self.claimed!r}, "
+                f"reference {self.reference!r} (+- {self.reference_error:.2g})",
                 f"  abs error {self.abs_error:.3g}, rel error {self.rel_error:.3g}, "
                 f"tolerance {self.tolerance:.3g}",
             ]
@@ -142,17 +168,25 @@ class GradCheckResult:
                 if points:
                     lines.append(f"Points with verdict {verdict}: {points} of {len(self.per_point)}")
         if self.mismatches:
-            lines.append(f"Mismatched components: {len(self.mismatches)} / {self.checked or '?'}")
+            if self.mode == "fast":  # only the components the search isolated were compared
+                lines.append(
+                    f"Mismatched components: {len(self.mismatches)} of {self.checked} compared one by one; "
+                    f"x has {self.point.size} components"
+                )
+            else:
+                lines.append(f"Mismatched components: {len(self.mismatches)} / {self.checked or '?'}")
+            shown = self.mismatches[:SHOWN]
+            width = max(12, *(len(m.label) for m in shown))
             lines.append(
-                f"{'index':>12} {'claimed':>24} {'reference':>24} {'abs error':>10} {'rel error':>10}"
+                f"{'index':>{width}} {'claimed':>24} {'reference':>24} {'abs error':>10} {'rel error':>10}"
             )
             lines += [
-                f"{str(m.index):>12} {m.claimed!r:>24} {m.reference!r:>24} "
+                f"{m.label:>{width}} {m.claimed!r:>24} {m.reference!r:>24} "
                 f"{m.abs_error:10.3g} {m.rel_error:10.3g}"
-                for m in self.mismatches[:SHOWN]
+                for m in shown
             ]
             if len(self.mismatches) > SHOWN:
-                lines.append(f"{'':>12} ... {len(self.mismatches) - SHOWN} more")
+                lines.append(f"{'':>{width}} ... {len(self.mismatches) - SHOWN} more")
         lines.append(str(self).split("\n", 1)[1] if "\n" in str(self) else "")
         lines.append(f"Repro: x = {_point_repr(self.point)}, seed = {self.seed}")
         return "\n".join(line for line in lines if line)
