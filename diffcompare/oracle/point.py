@@ -71,7 +71,16 @@ from .references import (
     line_derivative,
 )
 from .result import GradCheckResult, Mismatch, relative
-from .tolerance import CLAIMED_RTOL, SAFETY, Tolerance, disagree, mismatch, resolution, unresolved
+from .tolerance import (
+    CLAIMED_RTOL,
+    SAFETY,
+    SIGNIFICANT,
+    Tolerance,
+    disagree,
+    mismatch,
+    resolution,
+    unresolved,
+)
 
 __all__ = ["Options", "PointCheck", "AUTO_FULL_LIMIT", "CONFIRM", "EXTRA_LADDERS", "QUICK_STEP", "NOISY"]
 
@@ -303,7 +312,16 @@ class PointCheck:
         if self.objective.noise is not None:
             return
         d = _direction(self.rng, self.scales)
-        self.objective.noise, status = measure_noise(self.objective, self.x, d, self.f_at_x)
+        floor = NOISY * self.objective.eps * np.abs(self.f_at_x)
+        noise, status = measure_noise(self.objective, self.x, d, self.f_at_x, floor)
+        if np.any(status == "too_large"):
+            # Exact steps keep the rounding of a polynomial nearly the same from sample
+            # to sample (rosen at 1 + 1e-10): rounded ones vary it, at the price of the
+            # arguments' rounding, which only matters next to a pole.
+            again, again_status = measure_noise(self.objective, self.x, d, self.f_at_x, floor, exact=False)
+            retry = (status == "too_large") & (again_status == "ok")
+            noise, status = np.where(retry, again, noise), np.where(retry, again_status, status)
+        self.objective.noise = noise
         self.noise_settled = bool(np.all(status == "ok"))
         self._columns.clear()
         self._sides.clear()
@@ -394,10 +412,14 @@ class PointCheck:
         error = np.take_along_axis(errors, pick, axis=0)[0]
         allowance = self.tolerance.components(value, row_scale)
         split = np.zeros(value.shape, dtype=bool)
+        # A ladder vets an exact reference to the check's resolution (see agree).
+        vetting = self.resolution * np.fmax(np.abs(value), SIGNIFICANT * row_scale)
         for a in range(len(names)):
             for b in range(a + 1, len(names)):
                 both = np.isfinite(values[a]) & np.isfinite(values[b])
-                split |= both & disagree(values[a], errors[a], values[b], errors[b], allowance)
+                mixed = (names[a] in EXACT) != (names[b] in EXACT)
+                pair = np.fmax(allowance, vetting) if mixed else allowance
+                split |= both & disagree(values[a], errors[a], values[b], errors[b], pair)
         claimed = self.claimed[:, columns]
         bad, tolerance = mismatch(claimed, value, error, allowance)
         # References that disagree leave the claim undecided only if it agrees with one
@@ -461,6 +483,22 @@ class PointCheck:
             winners = self.majority(k, refs, row_scale)
             if winners is not None:
                 return winners
+        exact = [ref for ref in refs if ref[0] in EXACT]
+        ladders = [ref for ref in refs if ref[0] not in EXACT]
+        if (
+            exact
+            and all(self.agree(a, b, row_scale) for a, b in itertools.combinations(exact, 2))
+            and not any(self.agree(a, b, row_scale) for a, b in itertools.combinations(ladders, 2))
+        ):
+            # Ladders from different scales that agree with nothing, not even one
+            # another, are off by more than they estimate: f rounds on the scale of
+            # terms that cancel (rosen 1e-9 from its minimum, where f ~ 1e-16 is made
+            # of squares of terms rounded to 1e-16), which no difference can see.
+            self.notes.append(
+                f"at component {k}, the difference ladders disagree with each other beyond their "
+                f"estimates; {', '.join(ref[0] for ref in exact)} judged alone"
+            )
+            return exact
         return refs
 
     def majority(self, k: int, refs: list[tuple], row_scale: np.ndarray) -> list[tuple] | None:
@@ -501,9 +539,20 @@ class PointCheck:
         sides = [("richardson_right", *right), ("richardson_left", *left)]
         return self.majority(k, [*refs, *sides], row_scale) or refs
 
-    @staticmethod
-    def agree(a: tuple, b: tuple, row_scale: np.ndarray) -> bool:
-        allowance = _ROUNDING * np.fmax(np.fmax(np.abs(a[1]), np.abs(b[1])), row_scale[:, 0])
+    def agree(self, a: tuple, b: tuple, row_scale: np.ndarray) -> bool:
+        """Whether two references agree within their errors and the rounding of a sum.
+
+        A ladder vets an exact reference only to the resolution the check promises:
+        where ``f`` rounds on the scale of terms that cancel (rosen 1e-9 from its
+        minimum: ``f ~ 1e-16`` made of terms rounded to 1e-16), differences are off
+        by far more than they estimate, 1e-7 of the derivative, while the complex
+        step is good to its last digits and then judges the claim alone.
+        """
+        magnitude = np.fmax(np.abs(a[1]), np.abs(b[1]))
+        allowance = _ROUNDING * np.fmax(magnitude, row_scale[:, 0])
+        if (a[0] in EXACT) != (b[0] in EXACT):
+            scale = np.fmax(magnitude, SIGNIFICANT * row_scale[:, 0])
+            allowance = np.fmax(allowance, self.resolution * scale)
         return not np.any(disagree(a[1], a[2], b[1], b[2], allowance))
 
     # -- the two modes -------------------------------------------------------------------
@@ -605,11 +654,11 @@ class PointCheck:
         # Only noise that settled counts: an upper bound (a claim that jumps between
         # the samples, at a kink of f) excuses nothing.
         noise, status = measure_noise(
-            lambda z: _claimed(self.grad, z, shape, self.scalar)[0], self.x, d, self.claimed
+            lambda z: _claimed(self.grad, z, shape, self.scalar)[0], self.x, d, self.claimed, exact=False
         )
         noise = np.where(status == "ok", noise, 0.0).reshape(shape)
         if self.tape is not None:
-            tape_noise, status = measure_noise(self.tape_at, self.x, d, self.tape)
+            tape_noise, status = measure_noise(self.tape_at, self.x, d, self.tape, exact=False)
             noise = noise + np.where(status == "ok", tape_noise, 0.0).reshape(shape)
         # One estimate per component from nine samples is itself uncertain by a factor
         # of two or more, and components computed from the same terms share their

@@ -36,7 +36,6 @@ __all__ = [
     "COMPLEX_STEP",
     "ROUNDING_ULPS",
     "NOISE_SIGMAS",
-    "GROWING_GAP",
 ]
 
 #: First step along a line, in units of the direction, which is scaled per coordinate
@@ -67,16 +66,11 @@ WINDOW = 3
 #: kink next to terms of size 6 has an estimated uncertainty of 2.6e-7.
 ROUNDING_ULPS = 4.0
 
-#: Standard deviations of measured noise counted as the rounding of one value of ``f``:
-#: a ladder picks the entry with the smallest estimate among a dozen, so an estimate of
-#: one sigma would be beaten by chance.
-NOISE_SIGMAS = 3.0
-
-#: Growth of the one-sided differences' gap from one step to the next, beyond its
-#: rounding, at which a central ladder starts afresh (see :func:`line_derivative`): the
-#: gap halves where ``f`` is smooth, keeps its size across a kink (the jump in slope)
-#: and doubles across a pole or an oscillation much shorter than the step.
-GROWING_GAP = 1.5
+#: Standard deviations of measured noise counted as the rounding of one value of ``f``.
+#: A ladder picks the entry with the smallest estimate among a dozen, so one sigma
+#: would be beaten by chance; and the measured sigma, from nine samples, is itself low
+#: by up to a factor of 1.9 in 1 table of 20.  5 sigma-hat covers 2.6 true sigma then.
+NOISE_SIGMAS = 5.0
 
 #: Imaginary step of the complex step, relative to the direction (see
 #: :mod:`diffcompare.methods.complex_step.step`: any value from ~1e-150 to ~1e-20 gives the same
@@ -186,15 +180,19 @@ def line_derivative(
     :data:`ROUNDING_ULPS` ulps of the ``|f|`` nearby and :data:`NOISE_SIGMAS` times the
     noise measured in ``f`` (``objective.noise``), when it has been.
 
-    A central ladder with ``f_at_x`` starts afresh whenever the gap
-    ``(f(x + h) - f(x)) / h - (f(x) - f(x - h)) / h``, which halves with ``h`` where
-    ``f`` is smooth, instead grows to :data:`GROWING_GAP` times itself beyond its
-    rounding: the steps are still longer than the scale on which ``f`` varies (a pole
-    ``1e-6`` away, an oscillation of period 6 at ``x = 1000`` where the first step is
-    100), and rows from there would only mislead the extrapolation.  So the steps
-    follow ``f``'s local scale, not only ``max(1, |x|)``.  With ``levels=2`` (the quick
-    stage of the oracle), a gap that does not shrink to :data:`SMOOTH_GAP_RATIO` of
-    itself makes the error estimate infinite.
+    With ``f_at_x``, the ladder watches the gap between one-sided differences,
+    ``(f(x + h) - 2 f(x) + f(x - h)) / h`` (central) or ``(f(x + 2h) - 2 f(x + h) +
+    f(x)) / h`` (one-sided), which halves with ``h`` where ``f`` is smooth.  Where it
+    does not shrink to :data:`~diffcompare.methods.richardson.ladder.SMOOTH_GAP_RATIO`
+    of itself beyond its rounding, the steps are still longer than the scale on which
+    ``f`` varies (a pole 1e-6 away, a kink 1e-9 away, an oscillation of period 6 at
+    ``x = 1000`` where the first step is 100): a second tableau of the same rows
+    starts afresh there, and its value is taken once it settles.  So the steps follow
+    ``f``'s local scale, not only ``max(1, |x|)``, at no extra evaluation.  Where it
+    never settles (a kink at ``x`` itself, whose gap keeps its size at every step) the
+    tableau of all rows is taken: central differences then see the mean of the two
+    slopes.  With ``levels=2`` (the quick stage of the oracle) a gap that does not
+    shrink makes the error estimate infinite.
     """
     (coordinates,) = np.nonzero(direction)
     single = coordinates[0] if coordinates.size == 1 else None
@@ -205,10 +203,14 @@ def line_derivative(
     # moving coordinates whose terms add with random signs.
     leverage = math.sqrt(coordinates.size) * float(np.max(np.abs(x[coordinates] / direction[coordinates])))
     noise = 0.0 if objective.noise is None else NOISE_SIGMAS * objective.noise
-    watch = side == 0 and f_at_x is not None
-    tableau = Tableau(order=2 if side == 0 else 1)
+    watch = f_at_x is not None
+    order = 2 if side == 0 else 1
+    # Two tableaux of the same rows: ``plain`` keeps them all, ``local`` starts afresh
+    # whenever the gap does not shrink, so that it holds only rows where f is smooth.
+    plain, local = Tableau(order), Tableau(order)
+    plain_going = True
     recent: deque[float] = deque(maxlen=WINDOW)
-    gap, smooth = None, True
+    gap, smooth, far, last_width = None, True, None, math.inf
     for i in range(levels):
         h = initial_step / 2.0**i
         upper = x + h * direction if side >= 0 else x
@@ -217,8 +219,9 @@ def line_derivative(
             width = float(upper[single] - lower[single]) / direction[single]
         else:
             width = h * (2.0 if side == 0 else 1.0)
-        if not tableau.accepts(width):
+        if not 0 < width < last_width:
             break  # x + h d no longer moves, or not to a distinct step
+        last_width = width
         f_upper = objective(upper) if side >= 0 else f_at_x
         f_lower = objective(lower) if side <= 0 else f_at_x
         # Values from outside f's domain (NaN) say nothing about its rounding scale.
@@ -231,24 +234,48 @@ def line_derivative(
         rounding = np.maximum(ROUNDING_ULPS * objective.eps * scale, noise)
         if watch:
             # Three values, each off by the rounding above, put the gap off by up to
-            # four of them over a one-sided step of width / 2.
-            previous, gap = gap, (f_upper - 2.0 * f_at_x + f_lower) / (width / 2.0)
+            # four of them over a one-sided step of width / 2 (central), or of width
+            # (one-sided, from f(x), f(x +- h) and f(x +- 2h) of the row before).
+            near = f_upper if side > 0 else f_lower
+            previous = gap
+            if side == 0:
+                gap = (f_upper - 2.0 * f_at_x + f_lower) / (width / 2.0)
+            elif far is not None:
+                gap = (far - 2.0 * near + f_at_x) / width
+            far = near
             slack = 8.0 * (rounding + ROUNDING_ULPS * objective.eps * np.abs(f_at_x)) / width
             if previous is not None:
                 with np.errstate(invalid="ignore"):
-                    if np.any(np.abs(gap) > GROWING_GAP * np.abs(previous) + slack):
-                        tableau = Tableau(order=2)  # the earlier steps were too long
-                        smooth = False
-                    else:
-                        smooth = bool(np.all(np.abs(gap) <= SMOOTH_GAP_RATIO * np.abs(previous) + slack))
-        if not tableau.add(difference, width, 2.0 * rounding / width):
+                    smooth = bool(np.all(np.abs(gap) <= SMOOTH_GAP_RATIO * np.abs(previous) + slack))
+                if not smooth:
+                    local = Tableau(order)  # the earlier steps were longer than f's scale
+        if plain_going:
+            plain_going = plain.add(difference, width, 2.0 * rounding / width)
+        local_going = local.add(difference, width, 2.0 * rounding / width)
+        if not local_going and (_settled(local) or not plain_going):
             break
+    # The local tableau once it has settled (an extrapolated entry since its last
+    # start), unless the plain one agrees with it more precisely: on a kink at x,
+    # whose gap keeps its size at every step, the local one starts afresh until
+    # rounding hides the gap and settles on the same mean of the two slopes that the
+    # plain one found at long steps, far less precisely.
+    tableau = plain
+    if _settled(local):
+        with np.errstate(invalid="ignore"):
+            same = np.abs(local.best - plain.best) <= 2.0 * (local.error + plain.error)
+        if not (np.all(same) and np.all(plain.error < local.error)):
+            tableau = local
     if tableau.best is None:
         size = int(np.prod(objective.shape, dtype=int))
         return np.full(size, math.nan), np.full(size, math.inf)
     if levels == 2 and watch and not smooth:
         return tableau.best, np.full_like(tableau.error, math.inf)
     return tableau.best, tableau.error
+
+
+def _settled(tableau: Tableau) -> bool:
+    """Whether every output has an extrapolated entry with a finite error estimate."""
+    return tableau.best is not None and bool(np.all(np.isfinite(tableau.error)))
 
 
 def complex_derivative(
