@@ -228,3 +228,15 @@ def test_shapes_with_several_points_and_a_box():
     assert result.verdict == "fail" and all(r.name == "b" for r in result.per_point)
     with pytest.raises(ValueError, match="x has 5 components"):
         check_grad(cube_sum, wrong_at(4), np.ones((3, 5)), shapes={"W": (2, 2), "b": (2,)})
+
+
+def test_inconclusive_reasons_name_the_block():
+    def f(x):
+        return np.sum(np.abs(x)) + np.sum(x**2)
+
+    def right_derivative(x):  # a one-sided derivative at the kink of a[0]
+        return np.where(x >= 0, 1.0, -1.0) + 2 * x
+
+    x = np.array([0.0, 2.0, 1.0, 1.0])
+    result = check_grad(f, right_derivative, x, shapes={"a": (2,), "W": (1, 2)})
+    assert result.verdict == "inconclusive" and "kink in coordinate a[0]" in result.reason

@@ -464,7 +464,7 @@ class PointCheck:
             split, detail = self.kink(k, entries.claimed[:, j], entries.tolerance[:, j])
             entries.kink[:, j] = split & judged
             if split.any() and not description:
-                description = f"x sits on a kink in coordinate {k}: {detail}"
+                description = f"x sits on a kink in coordinate {self.label(k)}: {detail}"
         return description
 
     def vote(self, k: int, refs: list[tuple], row_scale: np.ndarray) -> list[tuple]:
@@ -495,7 +495,7 @@ class PointCheck:
             # terms that cancel (rosen 1e-9 from its minimum, where f ~ 1e-16 is made
             # of squares of terms rounded to 1e-16), which no difference can see.
             self.notes.append(
-                f"at component {k}, the difference ladders disagree with each other beyond their "
+                f"at component {self.label(k)}, the difference ladders disagree with each other beyond their "
                 f"estimates; {', '.join(ref[0] for ref in exact)} judged alone"
             )
             return exact
@@ -522,7 +522,8 @@ class PointCheck:
                 outvoted = [refs[i][0] for i in range(len(refs)) if i not in sets[0]]
                 if outvoted:
                     self.notes.append(
-                        f"at component {k}, {', '.join(outvoted)} outvoted by the other references"
+                        f"at component {self.label(k)}, {', '.join(outvoted)} outvoted by the other "
+                        "references"
                     )
                 return [refs[i] for i in sets[0]]
         return None
@@ -673,7 +674,7 @@ class PointCheck:
             self.notes.append(
                 f"{int(excused.sum())} components differ from the reference by no more than the "
                 f"rounding noise of the claim{' and the tape' if self.tape is not None else ''} "
-                f"(~{noise[row].max():.1g}; first at component {int(entries.columns[j])}), "
+                f"(~{noise[row].max():.1g}; first at component {self.label(int(entries.columns[j]))}), "
                 "measured at nearby points: zero up to the rounding of the terms"
             )
         entries.tolerance = np.where(excused, entries.tolerance + extra, entries.tolerance)
@@ -845,9 +846,9 @@ class PointCheck:
         row, j = (int(i[0]) for i in np.nonzero(doubtful))
         k = int(entries.columns[j])
         if entries.split[row, j]:
-            return f"the references disagree with each other at component {k}"
+            return f"the references disagree with each other at component {self.label(k)}"
         uncertainty = (
-            f"the reference at component {k} is known to +- {entries.error[row, j]:.2g} only (on "
+            f"the reference at component {self.label(k)} is known to +- {entries.error[row, j]:.2g} only (on "
             f"{float(entries.value[row, j])!r}), too uncertain to resolve a relative error of "
             f"{self.resolution:g}"
         )
@@ -856,6 +857,10 @@ class PointCheck:
         if self.objective.carrier:
             return f"{self.objective.carrier}: {uncertainty}"
         return f"{uncertainty}: is f noisy or low-precision?"
+
+    def label(self, k: int) -> str:
+        """Component ``k`` as the user names it (``W1[3, 17]`` with ``shapes=``)."""
+        return str(k) if self.options.blocks is None else self.options.blocks.name(k)
 
     def mismatch_record(self, entries: Entries, row: int, j: int) -> Mismatch:
         k = int(entries.columns[j])
