@@ -229,6 +229,10 @@ def summary_table(results: pd.DataFrame) -> pd.DataFrame:
                 "errors": int(np.sum(group["verdict"] == "error")),
                 "median_ms": 1e3 * float(group["seconds"].median()),
                 "median_evaluations": float(group["evaluations"].median()),
+                # per component of x, on the correct gradients: the cost of a pass
+                "median_evaluations_per_component_correct": float(
+                    (correct["evaluations"] / correct["dim"]).median()
+                ),
             }
         )
     return pd.DataFrame(rows)

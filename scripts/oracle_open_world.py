@@ -147,8 +147,10 @@ def _case_rows(case: OpenCase, checkers, quick: bool) -> list[dict]:
     }
     for kind, points in kinds.items():
         for i, x in enumerate(points):
-            variants = {"correct": problem.grad} | mistakes(case, problem, x, point_seed(case, kind, i))
             label = case.awkward[i] if kind == "awkward" else str(i)
+            # where the shipped gradient itself is measurably off, it is a mistake too
+            shipped = "inaccurate" if kind == "awkward" and label in case.inaccurate else "correct"
+            variants = {shipped: problem.grad} | mistakes(case, problem, x, point_seed(case, kind, i))
             for variant, claimed in variants.items():
                 for checker in checkers:
                     f, calls = counted(problem.f)

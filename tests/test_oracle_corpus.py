@@ -248,7 +248,9 @@ def test_sign_flip_on_a_tiny_loss_is_visible():
 # --- the oracle on the corpus ----------------------------------------------------------
 
 
-def allowed_verdicts(case, kind) -> set[str]:
+def allowed_verdicts(case, kind, i) -> set[str]:
+    if kind == "awkward" and case.awkward[i] in case.inaccurate:
+        return {"fail", "inconclusive"}  # the shipped gradient is off here: no "pass"
     if kind == "awkward" or case.noise >= INCONCLUSIVE_NOISE:
         return {"pass", "inconclusive"}
     return {"pass"}
@@ -258,7 +260,7 @@ def allowed_verdicts(case, kind) -> set[str]:
 def test_a_correct_gradient_is_never_failed(case, kind, i):
     p, x = point(case, kind, i)
     result = diffcompare.check_grad(p.f, p.grad, x, seed=check_seed(case, kind, i))
-    assert result.verdict in allowed_verdicts(case, kind), result.message()
+    assert result.verdict in allowed_verdicts(case, kind, i), result.message()
     if result.verdict == "inconclusive":
         assert result.reason
 

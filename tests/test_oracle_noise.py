@@ -194,12 +194,15 @@ def test_a_random_gradient_is_not_excused_as_rounding():
     optimize = pytest.importorskip("scipy.optimize")
     x = np.ones(4) + 1e-9 * np.arange(4)
 
-    def jittery(z):  # a gradient that changes from call to call
-        return optimize.rosen_der(z) + 1e-10 * rng.standard_normal(4)
+    def jittery(z):  # a gradient that changes from call to call, by what rounding could
+        return optimize.rosen_der(z) + 3e-13 * rng.standard_normal(4)
 
     result = check_grad(optimize.rosen, jittery, x)
     assert result.verdict == "fail"
     assert any("different values on two calls" in note for note in result.notes)
+    # a gross error costs no look at the claim's rounding at all
+    flipped = check_grad(optimize.rosen, lambda z: -optimize.rosen_der(z), x + 0.5)
+    assert flipped.verdict == "fail" and not flipped.notes
 
 
 def test_smooth_full_check_costs_four_evaluations_per_component():

@@ -131,6 +131,11 @@ class OpenCase:
         plus what is special (``"noise"``, ``"float32"``, ``"pole"``, ...).
     holdout : bool
         Kept out of tuning; reported separately.
+    inaccurate : tuple of str
+        Awkward points where the shipped gradient is measurably off the derivative of
+        the shipped ``f``: a checker that resolves it rightly says "fail".  At
+        NegativeBinomial's ``alpha = 1e-6`` the alpha score is 68.93084 against
+        68.93703 from 60-digit arithmetic (9e-5 relative, lost to digamma cancellation).
     """
 
     name: str
@@ -144,6 +149,7 @@ class OpenCase:
     noise: float = 0.0
     tags: tuple[str, ...] = ()
     holdout: bool = False
+    inaccurate: tuple[str, ...] = ()
 
 
 def build(case: OpenCase) -> Problem:
@@ -912,7 +918,8 @@ CORPUS: tuple[OpenCase, ...] = (
     _C("statsmodels_glm_gamma", "statsmodels GLM(Gamma, log link).loglike / score at a fixed scale",
        _STATSMODELS, _statsmodels_glm_gamma, 3, ("mle", "large"), 1 / _N, tags=("statsmodels",)),
     _C("statsmodels_negbin", "statsmodels NegativeBinomial (NB2).loglike / score", _STATSMODELS,
-       _statsmodels_negbin, 3, ("mle", "near_poisson"), 1 / _N, tags=("statsmodels",), holdout=True),
+       _statsmodels_negbin, 3, ("mle", "near_poisson"), 1 / _N, tags=("statsmodels",), holdout=True,
+       inaccurate=("near_poisson",)),
     _C("statsmodels_mnlogit", "statsmodels MNLogit.loglike / score", _STATSMODELS, _statsmodels_mnlogit, 3,
        ("mle", "large"), 1 / _N, block_shape=(2, 3), tags=("statsmodels", "matrix")),
     _C("scipy_gammaln", "scipy.special gammaln / psi", _SCIPY, _scipy_gammaln, 3,
