@@ -444,7 +444,6 @@ class PointCheck:
         wrong value to 1e-12), and the entries of a noisy ``f`` can agree by chance
         within one ladder, but not on the same value in two.  Returns the first kink.
         """
-        self.measure_f_noise()
         disputed = (entries.bad | entries.split | entries.uncertain).any(axis=0)
         ratio = np.where(entries.bad | entries.split, _ratio(entries), -1.0).max(axis=0)
         description = ""
@@ -454,6 +453,7 @@ class PointCheck:
             k = int(entries.columns[j])
             if self.confirmed_by_exact(entries, j, row_scale):
                 continue
+            self.measure_f_noise()
             refs = self.vote(k, self.column(k), row_scale)
             again = self.judge(entries.columns[j : j + 1], [refs], row_scale)
             if again.uncertain.any() and not again.bad.any():
@@ -730,12 +730,24 @@ class PointCheck:
         return [("tape", self.tape[:, k], ROUNDING_ULPS * _EPS * np.abs(self.tape[:, k]))]
 
     def recheck(self, entries: Entries, row_scale: np.ndarray) -> Entries:
-        """Judge the worst columns the tape found bad again with every reference."""
-        self.measure_f_noise()
+        """Judge the worst columns the tape found bad again with every reference.
+
+        The quick ladder first: where it agrees with the tape, two references put the
+        claim off (see :meth:`confirmed_by_exact`); the others get the noise of ``f``
+        measured and the full ladders.
+        """
         ratio = np.where(entries.bad, _ratio(entries), 0.0).max(axis=0)
         worst = np.argsort(-ratio, kind="stable")[:CONFIRM]
         worst = worst[ratio[worst] > 0]
-        again = self.judge(entries.columns[worst], [self.column(int(k)) for k in worst], row_scale)
+        refs = [self.quick_column(int(k)) for k in worst]
+        again = self.judge(entries.columns[worst], refs, row_scale)
+        rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs], dtype=bool)
+        escalate = (again.split | again.uncertain).any(axis=0) | rough
+        self._sound.update({int(k): refs[j] for j, k in enumerate(worst) if not escalate[j]})
+        if escalate.any():
+            self.measure_f_noise()
+            refs = [self.column(int(k)) if escalate[j] else refs[j] for j, k in enumerate(worst)]
+            again = self.judge(entries.columns[worst], refs, row_scale)
         for field in ("value", "error", "tolerance", "bad", "split", "uncertain"):
             getattr(entries, field)[:, worst] = getattr(again, field)
         return entries
@@ -768,7 +780,7 @@ class PointCheck:
                 d = _direction(self.rng, self.scales)
                 refs = self.along(d)
             bad, split, uncertain, value = self.directional_verdict(d, refs)
-            if (bad | split | uncertain).any() and self.objective.noise is None:
+            if (split | uncertain).any() and self.objective.noise is None:
                 # Noise, once measured, widens the ladders' error estimates: look again.
                 self.measure_f_noise()
                 refs = self.along(d)
