@@ -215,3 +215,29 @@ def test_smooth_full_check_costs_four_evaluations_per_component():
 
     result = check_grad(xp_form, tanh_squares_grad, x)
     assert result.verdict == "pass" and result.evaluations == 4 * x.size + 2  # and the tape's pass
+
+
+def test_logistic_regression_at_its_maximum_likelihood_passes():
+    # At the MLE the gradient is a sum of terms of size 1 that cancel to ~1e-15: no
+    # relative resolution of it means anything, and a claim that agrees with the
+    # reference to the precision of f is right.
+    rng = np.random.default_rng(12)
+    features = rng.standard_normal((60, 3))
+    labels = (features @ [1.0, -2.0, 0.5] + rng.standard_normal(60) > 0).astype(float)
+
+    def loss(w):
+        z = features @ w
+        return np.sum(np.logaddexp(0.0, z) - labels * z)
+
+    def loss_grad(w):
+        return features.T @ (1.0 / (1.0 + np.exp(-(features @ w))) - labels)
+
+    w = np.zeros(3)
+    for _ in range(30):  # Newton's method to the maximum likelihood
+        p = 1.0 / (1.0 + np.exp(-(features @ w)))
+        w = w - np.linalg.solve(features.T @ (features * (p * (1 - p))[:, None]), loss_grad(w))
+    assert np.max(np.abs(loss_grad(w))) < 1e-12
+    result = check_grad(loss, loss_grad, w)
+    assert result.verdict == "pass", str(result)
+    wrong = check_grad(loss, lambda v: loss_grad(v) + 1e-6, w)  # off by what f can resolve
+    assert wrong.verdict == "fail", str(wrong)

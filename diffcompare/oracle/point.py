@@ -432,6 +432,20 @@ class PointCheck:
             off_all &= ~np.isfinite(values[a]) | mismatch(claimed, values[a], errors[a], allowance)[0]
         split &= ~off_all
         uncertain = unresolved(value, error, allowance, self.resolution, row_scale)
+        # At an optimum (the whole gradient below sqrt(eps) |f| per unit of the
+        # coordinate) no relative resolution of the gradient means anything: a claim
+        # that agrees with a reference known to that absolute precision is zero to the
+        # precision of f.
+        floor = math.sqrt(_EPS) * np.abs(self.f_at_x)[:, None] / self.scales[columns]
+        with np.errstate(invalid="ignore"):
+            optimum = (row_scale <= floor) & (SAFETY * error <= floor) & ~bad
+        if np.any(uncertain & optimum) and not any("zero to the precision of f" in n for n in self.notes):
+            self.notes.append(
+                "the gradient is zero to the precision of f: its largest component, "
+                f"{float(row_scale.max()):.2g}, is below sqrt(eps) |f| = {float(floor.max()):.2g} per unit "
+                "of x, and the claim agrees"
+            )
+        uncertain &= ~optimum
         return Entries(columns, claimed, value, error, tolerance, bad, split, uncertain, np.zeros_like(bad))
 
     def confirm(self, entries: Entries, row_scale: np.ndarray) -> str:
