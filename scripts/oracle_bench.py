@@ -23,6 +23,7 @@ first point of each case and no n = 5,000 case).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,25 @@ class Checker:
     name: str
     run: Callable[[GradCase, Callable, np.ndarray, int], Outcome]
     note: str
+
+
+def torch_gradcheck(f: Callable, claimed: Callable, x: np.ndarray) -> bool:
+    """``torch.autograd.gradcheck`` (float64) on ``f`` whose backward is the claimed gradient."""
+    import torch
+
+    class Claimed(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return torch.tensor(float(f(t.detach().numpy())), dtype=torch.float64)
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * torch.from_numpy(np.asarray(claimed(t.detach().numpy()), dtype=np.float64))
+
+    point = torch.tensor(np.array(x), dtype=torch.float64, requires_grad=True)
+    return bool(torch.autograd.gradcheck(Claimed.apply, (point,), raise_exception=False))
 
 
 def black_box(case: GradCase) -> Callable[[np.ndarray], float]:
@@ -131,28 +151,12 @@ def _autograd(case, claimed, x, seed):
 
 
 def _torch_checker() -> Checker | None:
-    try:
-        import torch
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         return None
 
     def run(case, claimed, x, seed):
         f, calls = counted(black_box(case))
-
-        class Claimed(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, t):
-                ctx.save_for_backward(t)
-                return torch.tensor(float(f(t.detach().numpy())), dtype=torch.float64)
-
-            @staticmethod
-            def backward(ctx, g):
-                (t,) = ctx.saved_tensors
-                return g * torch.from_numpy(np.asarray(claimed(t.detach().numpy()), dtype=np.float64))
-
-        point = torch.tensor(np.array(x), dtype=torch.float64, requires_grad=True)
-        passed = torch.autograd.gradcheck(Claimed.apply, (point,), raise_exception=False)
-        return Outcome("pass" if passed else "fail", calls())
+        return Outcome("pass" if torch_gradcheck(f, claimed, x) else "fail", calls())
 
     return Checker("torch gradcheck", run, "torch.autograd.gradcheck, default tolerances")
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.optimize
-from oracle_bench import DETAIL_CHARS, SCIPY_RTOL, Outcome, counted, markdown_table
+from oracle_bench import DETAIL_CHARS, SCIPY_RTOL, Outcome, counted, markdown_table, torch_gradcheck
 from threadpoolctl import threadpool_limits
 
 import diffcompare
@@ -105,20 +105,7 @@ def _torch_checker() -> Checker | None:
     torch.set_num_threads(1)
 
     def run(f, claimed, x, seed):
-        class Claimed(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, t):
-                ctx.save_for_backward(t)
-                return torch.tensor(float(f(t.detach().numpy())), dtype=torch.float64)
-
-            @staticmethod
-            def backward(ctx, g):
-                (t,) = ctx.saved_tensors
-                return g * torch.from_numpy(np.asarray(claimed(t.detach().numpy()), dtype=np.float64))
-
-        point = torch.tensor(np.array(x), dtype=torch.float64, requires_grad=True)
-        passed = torch.autograd.gradcheck(Claimed.apply, (point,), raise_exception=False)
-        return Outcome("pass" if passed else "fail", -1)
+        return Outcome("pass" if torch_gradcheck(f, claimed, x) else "fail", -1)
 
     return Checker("torch gradcheck", run, "torch.autograd.gradcheck, float64, default eps/atol/rtol")
 
