@@ -646,8 +646,8 @@ class PointCheck:
         result = self.verdict(entries, causes, kink)
         return replace(result, seconds=time.perf_counter() - start)
 
-    def full(self, columns: np.ndarray) -> tuple[Entries, np.ndarray]:
-        """Every component: the quick reference first, the full ladders where disputed.
+    def full(self, columns: np.ndarray, floor: np.ndarray | float = 0.0) -> tuple[Entries, np.ndarray]:
+        """The given components (all of them in full mode): quick references first.
 
         A smooth, noise-free ``f`` costs four evaluations per component.  Once any
         component is disputed, the noise of ``f`` is measured and counted in the quick
@@ -655,14 +655,20 @@ class PointCheck:
         too uncertain (or whose quick steps straddled a kink or a pole) get the full
         ladders and, for a black box, the complex step.  A claim off a quick reference
         that is sound stays off: :meth:`confirm` re-examines the worst of those.
+        ``floor`` bounds each row's scale from below (fast mode knows it from the
+        random directions).  Returns the judged entries and the rows' scales.
         """
+
+        def scale(refs):
+            return np.fmax(_row_scale(refs), floor) if refs else np.broadcast_to(floor, (self.f_at_x.size, 1))
+
         refs = [self.quick_column(int(k)) for k in columns]
-        entries = self.judge(columns, refs, _row_scale(refs))
+        entries = self.judge(columns, refs, scale(refs))
         # A quick ladder whose steps straddle a kink or a pole has an infinite error
         # estimate: it cannot disagree with anything, and settles nothing either.
         rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs], dtype=bool)
         if not ((entries.bad | entries.split | entries.uncertain).any() or rough.any()):
-            return entries, _row_scale(refs)
+            return entries, scale(refs)
         self.measure_f_noise()
         if self.objective.noise is not None and np.any(self.objective.noise > 0):
             # Each value off by up to NOISE_SIGMAS sigma puts the two differences (widths
@@ -671,15 +677,15 @@ class PointCheck:
             for j, k in enumerate(columns):
                 name, value, error = refs[j][0]
                 h = QUICK_STEP * self.scales[k]
-                floor = 3.0 * NOISE_SIGMAS * self.objective.noise / h
-                refs[j] = [(name, value, np.fmax(error, floor)), *refs[j][1:]]
-            entries = self.judge(columns, refs, _row_scale(refs))
+                widened = 3.0 * NOISE_SIGMAS * self.objective.noise / h
+                refs[j] = [(name, value, np.fmax(error, widened)), *refs[j][1:]]
+            entries = self.judge(columns, refs, scale(refs))
         escalate = (entries.split | entries.uncertain).any(axis=0) | rough
         self._sound = {int(k): refs[j] for j, k in enumerate(columns) if not escalate[j]}
         if escalate.any():
             refs = [self.column(int(k)) if escalate[j] else refs[j] for j, k in enumerate(columns)]
-            entries = self.judge(columns, refs, _row_scale(refs))
-        return entries, _row_scale(refs)
+            entries = self.judge(columns, refs, scale(refs))
+        return entries, scale(refs)
 
     def excuse_rounding(self, entries: Entries, row_scale: np.ndarray) -> None:
         """Count the rounding noise of the claim and of the tape in failing entries.
@@ -826,10 +832,8 @@ class PointCheck:
                     "separate were checked one by one"
                 )
             columns = np.array(found, dtype=int)
-        refs = [self.column(int(k)) for k in columns]
-        if refs:
-            row_scale = np.fmax(row_scale, _row_scale(refs))
-        return self.judge(columns, refs, row_scale), row_scale, causes
+        entries, row_scale = self.full(columns, row_scale)
+        return entries, row_scale, causes
 
     def directional_verdict(self, d, refs):
         names = [name for name, _, _ in refs]
