@@ -851,9 +851,14 @@ class PointCheck:
         return bad, split, unresolved(value, error, allowance, self.resolution, 0.0), value
 
     def group_fails(self, d: np.ndarray, group: np.ndarray) -> bool:
+        """The group test: the quick two-row ladder along ``d`` restricted to ``group``
+        (and the exact references), the full ladder only where that one is unsure."""
         restricted = np.zeros_like(d)
         restricted[group] = d[group]
-        bad, _, _, _ = self.directional_verdict(restricted, self.along(restricted))
+        refs = self.along(restricted, QUICK_STEP, levels=2)
+        bad, split, uncertain, _ = self.directional_verdict(restricted, refs)
+        if split.any() or uncertain.any() or not np.all(np.isfinite(refs[0][2])):
+            bad, _, _, _ = self.directional_verdict(restricted, self.along(restricted))
         return bool(bad.any())
 
     def verdict(self, entries: Entries, causes: list[str], kink: str) -> GradCheckResult:
