@@ -311,13 +311,17 @@ def main(argv=None) -> int:
     cases = [case for case in CASES if not (args.quick and "large" in case.tags)]
     with threadpool_limits(1):
         results = run_bench(checkers, cases, args.quick)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv = atomic_write(out / "oracle_bench.csv", results.to_csv(index=False, float_format="%.6g"))
-    md = atomic_write(out / "oracle_bench.md", report_markdown(results, checkers, args.quick))
-    print(f"\nwrote {csv} ({len(results)} rows) and {md}\n")
+    write_outputs(Path(args.out), "oracle_bench", results, report_markdown(results, checkers, args.quick))
     print(summary_table(results).to_string(index=False))
     return 0
+
+
+def write_outputs(out: Path, stem: str, results: pd.DataFrame, markdown: str) -> None:
+    """``<stem>.csv`` (every row) and ``<stem>.md`` in ``out``, each written atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    csv = atomic_write(out / f"{stem}.csv", results.to_csv(index=False, float_format="%.6g"))
+    md = atomic_write(out / f"{stem}.md", markdown)
+    print(f"\nwrote {csv} ({len(results)} rows) and {md}\n")
 
 
 if __name__ == "__main__":

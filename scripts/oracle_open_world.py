@@ -37,11 +37,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.optimize
-from oracle_bench import DETAIL_CHARS, SCIPY_RTOL, Outcome, counted, markdown_table, torch_gradcheck
+from oracle_bench import (
+    DETAIL_CHARS,
+    SCIPY_RTOL,
+    Outcome,
+    counted,
+    markdown_table,
+    torch_gradcheck,
+    write_outputs,
+)
 from threadpoolctl import threadpool_limits
 
 import diffcompare
-from diffcompare.harness.report import atomic_write
 from diffcompare.oracle.corpus import CORPUS, OpenCase, build, check_seed, mistakes, point_seed
 from diffcompare.suite.records import SEED
 
@@ -320,11 +327,7 @@ def main(argv=None) -> int:
         warnings.simplefilter("ignore")
         found = checkers()
         results = run_corpus(found, args.quick)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    csv = atomic_write(out / "oracle_open_world.csv", results.to_csv(index=False, float_format="%.6g"))
-    md = atomic_write(out / "oracle_open_world.md", report_markdown(results, found, args.quick))
-    print(f"\nwrote {csv} ({len(results)} rows) and {md}\n")
+    write_outputs(Path(args.out), "oracle_open_world", results, report_markdown(results, found, args.quick))
     print(summary_table(results).to_string(index=False))
     return 0
 
