@@ -364,7 +364,7 @@ class PointCheck:
         if not self.noise_settled:
             return (
                 f"noise at most ~{noise[row]:.1g}{relative}: it could not be told apart from "
-                "the change of f at the smallest spacing tried"
+                "the change of f at the smallest spacing tried, or f is not finite nearby"
             )
         return f"measured noise ~{noise[row]:.1g}{relative} (Moré-Wild difference table at x)"
 
