@@ -39,6 +39,7 @@ _PUBLIC = {
     "central_difference": "methods.central.difference",
     "check_grad": "oracle.check",
     "check_jacobian": "oracle.check",
+    "compare": "harness.compare",
     "complex_step": "methods.complex_step.step",
     "grad": "gradient",
     "gradient_error": "truth.accuracy",
@@ -50,6 +51,7 @@ _PUBLIC = {
     "suite": "suite.records",
     "symbolic_gradient": "methods.symbolic.gradient",
     "ulp_error": "truth.accuracy",
+    "write_reports": "harness.report",
 }
 
 __all__ = sorted(_PUBLIC)
