@@ -8,7 +8,14 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ["DifferenceMethod", "ExactMethod", "FAMILIES", "GradientMethod", "PreparedGradient"]
+__all__ = [
+    "ClosedFormMethod",
+    "DifferenceMethod",
+    "ExactMethod",
+    "FAMILIES",
+    "GradientMethod",
+    "PreparedGradient",
+]
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,13 @@ class ExactMethod:
     # Rounding only: a few ulps of the largest component after a few dozen operations.
     accuracy = 1e-14
     requires: str | None = None
+
+
+class ClosedFormMethod(ExactMethod):
+    """An exact method that compiles a closed-form gradient: ``f`` is not called per gradient."""
+
+    def evaluations(self, dim: int) -> int:
+        return 0
 
 
 class DifferenceMethod:

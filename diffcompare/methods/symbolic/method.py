@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from ..base import ExactMethod, PreparedGradient
+from ..base import ClosedFormMethod, PreparedGradient
 
 
-class SymbolicMethod(ExactMethod):
+class SymbolicMethod(ClosedFormMethod):
     name = "symbolic"
-
-    def evaluations(self, dim):
-        return 0  # a compiled closed form: f is not called
 
     def prepare(self, f, dim):
         from .gradient import symbolic_gradient  # SymPy: imported when first used

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from ..base import ExactMethod, PreparedGradient
+from ..base import ClosedFormMethod, PreparedGradient
 
 
-class SymEngineMethod(ExactMethod):
+class SymEngineMethod(ClosedFormMethod):
     name = "symengine"
     requires = "symengine"
-
-    def evaluations(self, dim):
-        return 0  # a compiled closed form: f is not called
 
     def prepare(self, f, dim):
         from .gradient import symengine_gradient  # SymPy: imported when first used
