@@ -280,15 +280,20 @@ class PointCheck:
         ladder = line_derivative(self.objective, self.x, d, initial_step, f_at_x=self.f_at_x, levels=levels)
         refs = [("richardson", *ladder)]
         if self.complex_ok:
-            complex_ref = complex_derivative(self.objective, self.x, d)
-            if not isinstance(complex_ref, str):
-                value, error = complex_ref
-                error = np.fmax(error, NOISE_SIGMAS * self.complex_noise * np.abs(value))
-                refs.append(("complex_step", value, error))
+            refs += self.complex_along(d)
         if self.tape is not None:
             value = self.tape @ d
             refs.append(("tape", value, ROUNDING_ULPS * _EPS * (np.abs(self.tape) @ np.abs(d))))
         return refs
+
+    def complex_along(self, d: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The complex step along ``d`` with its error widened by its measured noise, as a
+        one-reference list; empty where ``f`` refuses it at this point."""
+        complex_ref = complex_derivative(self.objective, self.x, d)
+        if isinstance(complex_ref, str):
+            return []
+        value, error = complex_ref
+        return [("complex_step", value, np.fmax(error, NOISE_SIGMAS * self.complex_noise * np.abs(value)))]
 
     def unit(self, k: int) -> np.ndarray:
         """The direction of coordinate ``k``."""
@@ -415,13 +420,10 @@ class PointCheck:
         error = np.take_along_axis(errors, pick, axis=0)[0]
         allowance = self.tolerance.components(value, row_scale)
         split = np.zeros(value.shape, dtype=bool)
-        # A ladder vets an exact reference to the check's resolution (see agree).
-        vetting = self.resolution * np.fmax(np.abs(value), SIGNIFICANT * row_scale)
         for a in range(len(names)):
             for b in range(a + 1, len(names)):
                 both = np.isfinite(values[a]) & np.isfinite(values[b])
-                mixed = (names[a] in EXACT) != (names[b] in EXACT)
-                pair = np.fmax(allowance, vetting) if mixed else allowance
+                pair = self.pair_allowance(names[a], names[b], allowance, np.abs(value), row_scale)
                 split |= both & disagree(values[a], errors[a], values[b], errors[b], pair)
         claimed = self.claimed[:, columns]
         bad, tolerance = mismatch(claimed, value, error, allowance)
@@ -500,13 +502,7 @@ class PointCheck:
             return False
         refs = list(quick)
         if self.tape is None and self.complex_ok:
-            complex_ref = complex_derivative(self.objective, self.x, self.unit(k))
-            if isinstance(complex_ref, str):
-                return False
-            value, error = complex_ref
-            refs.append(
-                ("complex_step", value, np.fmax(error, NOISE_SIGMAS * self.complex_noise * np.abs(value)))
-            )
+            refs += self.complex_along(self.unit(k))
         if not any(name in EXACT for name, _, _ in refs):
             return False
         again = self.judge(entries.columns[j : j + 1], [refs], row_scale)
@@ -590,7 +586,14 @@ class PointCheck:
         return self.majority(k, [*refs, *sides], row_scale) or refs
 
     def agree(self, a: tuple, b: tuple, row_scale: np.ndarray) -> bool:
-        """Whether two references agree within their errors and the rounding of a sum.
+        """Whether two references agree within their errors and the rounding of a sum."""
+        magnitude = np.fmax(np.abs(a[1]), np.abs(b[1]))
+        allowance = _ROUNDING * np.fmax(magnitude, row_scale[:, 0])
+        allowance = self.pair_allowance(a[0], b[0], allowance, magnitude, row_scale[:, 0])
+        return not np.any(disagree(a[1], a[2], b[1], b[2], allowance))
+
+    def pair_allowance(self, a: str, b: str, allowance, magnitude, row_scale):
+        """The allowance between references ``a`` and ``b`` (names).
 
         A ladder vets an exact reference only to the resolution the check promises:
         where ``f`` rounds on the scale of terms that cancel (rosen 1e-9 from its
@@ -598,12 +601,9 @@ class PointCheck:
         by far more than they estimate, 1e-7 of the derivative, while the complex
         step is good to its last digits and then judges the claim alone.
         """
-        magnitude = np.fmax(np.abs(a[1]), np.abs(b[1]))
-        allowance = _ROUNDING * np.fmax(magnitude, row_scale[:, 0])
-        if (a[0] in EXACT) != (b[0] in EXACT):
-            scale = np.fmax(magnitude, SIGNIFICANT * row_scale[:, 0])
-            allowance = np.fmax(allowance, self.resolution * scale)
-        return not np.any(disagree(a[1], a[2], b[1], b[2], allowance))
+        if (a in EXACT) == (b in EXACT):
+            return allowance
+        return np.fmax(allowance, self.resolution * np.fmax(magnitude, SIGNIFICANT * row_scale))
 
     # -- the two modes -------------------------------------------------------------------
 
@@ -665,8 +665,8 @@ class PointCheck:
         refs = [self.quick_column(int(k)) for k in columns]
         entries = self.judge(columns, refs, scale(refs))
         # A quick ladder whose steps straddle a kink or a pole has an infinite error
-        # estimate: it cannot disagree with anything, and settles nothing either.
-        rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs], dtype=bool)
+        # estimate (see _rough): it cannot disagree with anything, and settles nothing.
+        rough = _rough(refs)
         if not ((entries.bad | entries.split | entries.uncertain).any() or rough.any()):
             return entries, scale(refs)
         self.measure_f_noise()
@@ -761,7 +761,7 @@ class PointCheck:
         worst = worst[ratio[worst] > 0]
         refs = [self.quick_column(int(k)) for k in worst]
         again = self.judge(entries.columns[worst], refs, row_scale)
-        rough = np.array([not np.all(np.isfinite(column[0][2])) for column in refs], dtype=bool)
+        rough = _rough(refs)
         escalate = (again.split | again.uncertain).any(axis=0) | rough
         self._sound.update({int(k): refs[j] for j, k in enumerate(worst) if not escalate[j]})
         if escalate.any():
@@ -978,6 +978,12 @@ def _ratio(entries: Entries) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.abs(entries.claimed - entries.value) / entries.tolerance
     return np.where(np.isnan(ratio), np.inf, ratio)
+
+
+def _rough(refs: list[list[tuple]]) -> np.ndarray:
+    """Per column, whether its ladder (the first reference) has an infinite error
+    estimate: a quick ladder whose steps straddled a kink or a pole."""
+    return np.array([not np.all(np.isfinite(column[0][2])) for column in refs], dtype=bool)
 
 
 def _row_scale(refs: list[list[tuple]]) -> np.ndarray:
