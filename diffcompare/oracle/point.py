@@ -438,7 +438,7 @@ class PointCheck:
         # coordinate) no relative resolution of the gradient means anything: a claim
         # that agrees with a reference known to that absolute precision is zero to the
         # precision of f.
-        floor = math.sqrt(_EPS) * np.abs(self.f_at_x)[:, None] / self.scales[columns]
+        floor = self.optimum_scale(columns)
         with np.errstate(invalid="ignore"):
             optimum = (row_scale <= floor) & (SAFETY * error <= floor) & ~bad
         if np.any(uncertain & optimum) and not any("zero to the precision of f" in n for n in self.notes):
@@ -592,6 +592,11 @@ class PointCheck:
         allowance = self.pair_allowance(a[0], b[0], allowance, magnitude, row_scale[:, 0])
         return not np.any(disagree(a[1], a[2], b[1], b[2], allowance))
 
+    def optimum_scale(self, columns: np.ndarray) -> np.ndarray:
+        """``sqrt(eps) |f|`` per unit of each column's coordinate, shape (m, k): a gradient
+        wholly below it is at an optimum, where no relative resolution means anything."""
+        return math.sqrt(_EPS) * np.abs(self.f_at_x)[:, None] / self.scales[columns]
+
     def pair_allowance(self, a: str, b: str, allowance, magnitude, row_scale):
         """The allowance between references ``a`` and ``b`` (names).
 
@@ -707,9 +712,7 @@ class PointCheck:
             return
         with np.errstate(invalid="ignore"):
             small = np.abs(entries.claimed - entries.value) <= RESOLUTION * row_scale
-            optimum = (
-                row_scale * self.scales[entries.columns] <= math.sqrt(_EPS) * np.abs(self.f_at_x)[:, None]
-            )
+            optimum = row_scale <= self.optimum_scale(entries.columns)
         if not np.any(failing & (small | optimum)):
             return
         shape = self.claimed.shape
