@@ -92,9 +92,9 @@ def test_an_operation_without_a_rule_names_itself():
 
 def test_unknown_namespace_operations_raise_not_implemented_naming_them():
     def f(x, xp):
-        return xp.linalg.norm(x)
+        return xp.linalg.qr(x)[1][0, 0]
 
-    with pytest.raises(NotImplementedError, match="'linalg'"):
+    with pytest.raises(NotImplementedError, match="'linalg.qr'"):
         diffcompare.grad(f, "tape")([1.0, 2.0])
 
 

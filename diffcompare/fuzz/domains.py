@@ -44,6 +44,7 @@ __all__ = [
     "MAX_SIZE",
     "WIDENING",
     "FUZZ_DOMAINS",
+    "NOT_FUZZED",
     "ENCLOSURES",
     "WRAPPERS",
     "Wrapper",
@@ -112,6 +113,11 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
     "stack":       (None,) * MAX_SIZE,
 }
 # fmt: on
+
+
+#: Operations the expression generator does not draw, with the reason; every other
+#: operation of OPS has a fuzz domain and an enclosure.
+NOT_FUZZED: dict[str, str] = {}
 
 
 def inside(interval: Interval, domain: Interval | None) -> bool:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ops.table import OPS
-from .domains import MAX_SIZE
+from .domains import FUZZ_DOMAINS, MAX_SIZE
 from .expression import Expression
 from .fit import as_tuples, fit_domains
 
@@ -304,7 +304,7 @@ def _grow(rng, dim: int, depth: int) -> list[_Draft]:
         )
         form = None
         if wants_operation:
-            names = [op for op in OPS if _can_produce(op, shape)]
+            names = [op for op in FUZZ_DOMAINS if _can_produce(op, shape)]
             odds = TENSOR_WEIGHTS if len(shape) == 3 else OPERATION_WEIGHTS
             weights = np.array([odds.get(op, 1.0) for op in names])
             op = names[rng.choice(len(names), p=weights / weights.sum())]

@@ -13,7 +13,11 @@ from typing import Any
 
 from .table import ALIASES, CONSTANTS, CONSTRUCTORS, DERIVED, OPS, canonical_name
 
-__all__ = ["Namespace", "UnsupportedOperationError"]
+__all__ = ["EXTENSIONS", "Namespace", "UnsupportedOperationError", "refusal"]
+
+#: The Array API's extension modules: an operation named ``"linalg.solve"`` in
+#: :data:`~diffcompare.ops.OPS` is ``xp.linalg.solve``.
+EXTENSIONS: tuple[str, ...] = ("linalg",)
 
 
 class UnsupportedOperationError(NotImplementedError, AttributeError):
@@ -71,6 +75,13 @@ class Namespace:
         # plain attribute lookup, and __getattr__ runs only for unknown names.
         vars(self).update(members)
         vars(self).update({alias: members[name] for alias, name in ALIASES.items() if name in members})
+        for extension in EXTENSIONS:
+            prefix = extension + "."
+            vars(self)[extension] = _Extension(
+                backend,
+                extension,
+                {name[len(prefix) :]: fn for name, fn in vars(self).items() if name.startswith(prefix)},
+            )
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -85,3 +96,48 @@ class Namespace:
 
     def __repr__(self) -> str:
         return f"<diffcompare namespace {self.backend!r}>"
+
+
+class _Extension:
+    """An extension module of a namespace (``xp.linalg``): its operations as attributes."""
+
+    def __init__(self, backend: str, extension: str, members: Mapping[str, Callable[..., Any]]) -> None:
+        self._backend = backend
+        self._extension = extension
+        vars(self).update(members)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise UnsupportedOperationError(
+            f"the {self._backend} namespace has no operation '{self._extension}.{name}'; supported: "
+            + (", ".join(sorted(n for n in OPS if n.startswith(self._extension + "."))) or "none")
+        )
+
+    def __dir__(self) -> list[str]:
+        return sorted(n for n in vars(self) if not n.startswith("_"))
+
+    def __repr__(self) -> str:
+        return f"<diffcompare namespace {self._backend!r}, module {self._extension!r}>"
+
+
+def refusal(method: str, op: str, reason: str) -> Callable[..., Any]:
+    """An entry for operation ``op`` in a backend that cannot provide it.
+
+    Calling it raises :class:`UnsupportedOperationError` naming the method, the
+    operation and ``reason``, so that a method refuses by name instead of returning a
+    wrong number.
+
+    Examples
+    --------
+    >>> refusal("symengine", "sort", "no closed form")(None)
+    Traceback (most recent call last):
+    ...
+    diffcompare.ops.namespace.UnsupportedOperationError: symengine does not support 'sort': no closed form
+    """
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise UnsupportedOperationError(f"{method} does not support {op!r}: {reason}")
+
+    refuse.__name__ = op.rsplit(".", 1)[-1]
+    return refuse

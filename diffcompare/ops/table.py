@@ -36,6 +36,7 @@ __all__ = [
     "MINUS_ONE",
     "Over",
     "canonical_name",
+    "numpy_function_name",
     "operation",
 ]
 
@@ -256,6 +257,19 @@ CONSTANTS: dict[str, float] = {"pi": 3.141592653589793, "e": 2.718281828459045}
 def canonical_name(name: str) -> str:
     """Return the canonical operation name for ``name`` (resolving aliases)."""
     return ALIASES.get(name, name)
+
+
+def numpy_function_name(func: Callable) -> str | None:
+    """The operation name of a numpy function (``numpy.linalg.solve`` is ``"linalg.solve"``).
+
+    ``None`` for a function outside numpy and its ``linalg`` module.
+    """
+    module = getattr(func, "__module__", None) or ""
+    if module == "numpy.linalg":
+        return "linalg." + func.__name__
+    if module.startswith("numpy"):
+        return func.__name__
+    return None
 
 
 def operation(functions: Mapping[str, Callable], name: str) -> Callable | None:

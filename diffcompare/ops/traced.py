@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .namespace import UnsupportedOperationError
-from .table import canonical_name, operation
+from .table import canonical_name, numpy_function_name, operation
 
 __all__ = ["TracedArray", "value_of"]
 
@@ -95,8 +95,9 @@ class TracedArray:
             return _SHAPE_QUERIES[name](*map(value_of, args), **kwargs)
         if func.__module__ == "numpy" and name in _AS_METHODS:
             return _AS_METHODS[name](*args, **kwargs)
-        function = operation(self.functions, name)
-        if function is None or not func.__module__.startswith("numpy"):
+        op = numpy_function_name(func)
+        function = None if op is None else operation(self.functions, op)
+        if function is None:
             raise NotImplementedError(
                 f"{self.engine} has no derivative rule for {func.__module__}.{func.__name__}; "
                 "write f with the operations of xp (see diffcompare.ops)"

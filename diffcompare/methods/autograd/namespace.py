@@ -26,7 +26,7 @@ from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
 from ...ops.namespace import Namespace, UnsupportedOperationError
-from ...ops.table import operation
+from ...ops.table import numpy_function_name, operation
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
 
@@ -88,8 +88,9 @@ class TracedArrayBox(ArrayBox):
             return func(*map(getval, args), **kwargs)
         if func.__module__ == "numpy" and name in _AS_METHODS:
             return _AS_METHODS[name](*args, **kwargs)
-        function = operation(_FUNCTIONS, name)
-        if function is None or not func.__module__.startswith("numpy"):
+        op = numpy_function_name(func)
+        function = None if op is None else operation(_FUNCTIONS, op)
+        if function is None:
             raise NotImplementedError(
                 f"the autograd method does not differentiate {func.__module__}.{name}: it is no "
                 "operation of xp; write f with the operations of xp (see diffcompare.ops)"
