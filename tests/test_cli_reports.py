@@ -16,32 +16,41 @@ FAST = ["--quick", "--quiet", "--repeats", "1"]
 
 
 def test_compare_writes_every_report(tmp_path):
-    status = main(
-        ["compare", *FAST, "--functions", "booth", "tanh_sum", "--sizes", "2", "10", "--out", str(tmp_path)]
-    )
-    assert status == 0
+    # functions and methods of the scaling, step and MLP studies, so that those run
+    functions = ["booth", "rosenbrock", "mlp_loss", "exp_log"]
+    methods = ["symbolic", "autograd", "tape", "central"]
+    args = ["--functions", *functions, "--methods", *methods, "--sizes", "2", "10"]
+    assert main(["compare", *FAST, *args, "--out", str(tmp_path)]) == 0
     names = {p.name for p in tmp_path.iterdir()}
     expected = {
         "results.csv",
         "summary.csv",
         "scaling.csv",
-        "swell.csv",
         "step_study.csv",
         "mlp_layers.csv",
         "meta.json",
         "summary.md",
     }
     assert expected <= names
-    assert {"error_by_method.png", "time_vs_n.png", "step_study.png", "expression_swell.png"} <= names
+    assert {"error_by_method.png", "time_vs_n.png", "step_study.png"} <= names
     assert not [n for n in names if n.startswith(".")]  # no temporary left behind
     results = pd.read_csv(tmp_path / "results.csv")
     assert list(results.columns) == COLUMNS
-    assert set(results["function"]) == {"booth", "tanh_sum"}
+    assert set(results["function"]) == set(functions)
     scaling = pd.read_csv(tmp_path / "scaling.csv")
     assert set(scaling.loc[scaling["study"] == "rosenbrock", "dim"]) == {2, 10}
+    assert set(scaling["method"]) == set(methods)
+    assert set(pd.read_csv(tmp_path / "step_study.csv")["function"]) == {"rosenbrock", "exp_log"}
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert {"versions", "platform", "blas_threads", "seed", "command", "date"} <= set(meta)
     assert meta["interrupted"] is False
+    # the swell study's function is not in the suite: with --functions it is skipped, and said so
+    assert "swell.csv" not in names and "expression_swell.png" not in names
+    assert meta["studies"]["swell"]["status"] == "skipped"
+    assert "not a suite function" in meta["studies"]["swell"]["reason"]
+    assert {meta["studies"][s]["status"] for s in ("scaling", "steps", "mlp_layers")} == {"done"}
+    # the manifest lists exactly the files of the run
+    assert set(meta["files"]) == names and meta["removed_stale"] == []
     assert "## Summary per method" in (tmp_path / "summary.md").read_text()
     layers = pd.read_csv(tmp_path / "mlp_layers.csv")
     assert set(layers["network"]) == {"4-8-3", "5-7-6-3"}
@@ -78,8 +87,12 @@ def test_jobs_option(tmp_path):
 
 
 def test_unknown_function_exits_2(tmp_path, capsys):
-    assert main(["compare", "--functions", "nope", "--out", str(tmp_path)]) == 2
-    assert "unknown suite functions" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_status:
+        main(["compare", "--functions", "nope", "--out", str(tmp_path / "out")])
+    assert exit_status.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("diffcompare compare: error: --functions: unknown suite functions ['nope']")
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_option_values_are_refused(capsys):

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata as package_metadata
 
 import pandas as pd
-from threadpoolctl import threadpool_info, threadpool_limits
 
+from ..harness.timing import one_blas_thread
 from .config import FULL, BenchConfig
 from .goals import evaluate_goals
 from .marginal import CHAIN_WORKLOAD, marginal_rows
@@ -45,11 +45,6 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _thread_settings() -> list[dict]:
-    keys = ("user_api", "internal_api", "num_threads", "version", "threading_layer", "prefix")
-    return [{key: info.get(key) for key in keys} for info in threadpool_info()]
-
-
 def run_benchmark(
     config: BenchConfig = FULL, progress: Callable[[str], None] | None = None, command: str = ""
 ) -> BenchRun:
@@ -75,10 +70,7 @@ def run_benchmark(
         count, the thread settings threadpoolctl reported inside the limit, the thread
         environment variables, config and date.
     """
-    # One BLAS thread: a matmul's time then does not depend on what else the machine
-    # runs, and numpy, autograd and the tape all call the same single-threaded kernels.
-    with threadpool_limits(limits=1):
-        threads = _thread_settings()
+    with one_blas_thread() as threads:
         cases = {name: workload_cases(name, config) for name in config.workloads}
         rows: list[dict] = []
         for name, workload in cases.items():

@@ -17,8 +17,9 @@ from ..methods import METHODS
 from ..suite.records import HardPoint, SuiteFunction
 from ..validation import as_point, check_callable
 from .run import HarnessOptions, run_suite
+from .timing import one_blas_thread
 
-__all__ = ["compare"]
+__all__ = ["caller_record", "compare"]
 
 
 def compare(
@@ -52,7 +53,10 @@ def compare(
     pandas.DataFrame
         The columns of ``results.csv``; ``point`` is ``point-0``, ``point-1``, ... in
         the order given, with ``kind`` ``"point"``.  A method that fails at a point is a
-        row with its status and message; the others are still measured.
+        row with its status and message; the others are still measured.  BLAS runs on
+        one thread during the comparison (as in the benchmark); ``table.attrs`` records
+        it (``threadpool_limits``, ``blas_threads``), and :func:`write_reports` copies it
+        into ``meta.json``.
 
     Raises
     ------
@@ -84,16 +88,44 @@ def compare(
     options = HarnessOptions(
         methods=chosen, timing=bool(timing), budget_s=budget_s, ordinary_points=0, hard_points=True
     )
-    low, high = rows.min(axis=0), rows.max(axis=0)
-    record = SuiteFunction(
+    with one_blas_thread() as threads:
+        table = run_suite([caller_record(f, rows, name)], options)
+    table.attrs.update(threadpool_limits=1, blas_threads=threads)
+    return table
+
+
+def caller_record(
+    f: Callable, points: np.ndarray, name: str, kind: str = "point", note: str = "given by the caller"
+) -> SuiteFunction:
+    """A caller's ``f`` and points as a record the harness runs like a suite function.
+
+    The points become the record's tagged points (``kind``; rows ``kind-0``, ``kind-1``,
+    ...), so a run with ``HarnessOptions(ordinary_points=0)`` evaluates exactly them;
+    the domain is their bounding box.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, xp)``.
+    points : numpy.ndarray
+        Finite float64 rows, shape ``(k, n)``.
+    name : str
+        The ``function`` column.
+    kind : str, optional
+        The ``kind`` column: ``"point"`` for given points, ``"ordinary"`` for points
+        drawn uniformly from a domain.
+    note : str, optional
+        Where the points come from.
+    """
+    low, high = points.min(axis=0), points.max(axis=0)
+    return SuiteFunction(
         name=name,
         f=f,
-        dim=rows.shape[1],
+        dim=points.shape[1],
         domain=tuple(zip(low.tolist(), np.where(high > low, high, low + 1.0).tolist(), strict=True)),
-        hard_points=tuple(HardPoint("point", tuple(row.tolist()), "given by the caller") for row in rows),
+        hard_points=tuple(HardPoint(kind, tuple(row.tolist()), note) for row in points),
         notes="a caller's function",
     )
-    return run_suite([record], options)
 
 
 def _rows(points) -> np.ndarray:

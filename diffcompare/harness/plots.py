@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["FLOOR", "plot_all"]
+__all__ = ["FLOOR", "PLOT_FILES", "plot_all"]
 
 #: Errors of exactly 0 are drawn at this value on log axes.
 FLOOR = 1e-18
@@ -104,24 +104,33 @@ def swell_curve(swell: pd.DataFrame, path: Path) -> Path:
     """SymPy derivative size with and without CSE, and tape nodes, against depth."""
     plt = _figure()
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.plot(swell["depth"], swell["expr_ops"], marker="o", label="SymPy derivative, operations")
-    ax.plot(swell["depth"], swell["cse_ops"], marker="o", label="after CSE")
-    ax.plot(swell["depth"], swell["tape_nodes"], marker="o", label="tape nodes")
+    curves = {"expr_ops": "SymPy derivative, operations", "cse_ops": "after CSE", "tape_nodes": "tape nodes"}
+    for column, label in curves.items():
+        if swell[column].notna().any():  # a study limited by --methods leaves a column empty
+            ax.plot(swell["depth"], swell[column], marker="o", label=label)
     _finish(ax, "nesting depth k", "size", "Expression swell: u_k = sin(u_{k-1}) u_{k-1} + x1", log_x=False)
     return _save(fig, path)
+
+
+#: The table each plot draws, its file and the function that draws it.
+_PLOTS = (
+    ("results", "error_by_method.png", error_by_method),
+    ("scaling", "time_vs_n.png", time_versus_n),
+    ("steps", "step_study.png", step_curve),
+    ("swell", "expression_swell.png", swell_curve),
+)
+
+#: Every file :func:`plot_all` can write.
+PLOT_FILES = tuple(name for _, name, _ in _PLOTS)
 
 
 def plot_all(folder: Path, results=None, scaling=None, steps=None, swell=None) -> list[Path]:
     """Draw every plot whose data is given; returns the files written."""
     folder = Path(folder)
+    tables = {"results": results, "scaling": scaling, "steps": steps, "swell": swell}
     drawn = []
-    if results is not None and len(results):
-        drawn.append(error_by_method(results, folder / "error_by_method.png"))
-    if scaling is not None and len(scaling):
-        drawn.append(time_versus_n(scaling, folder / "time_vs_n.png"))
-    if steps is not None and len(steps):
-        drawn.append(step_curve(steps, folder / "step_study.png"))
-    if swell is not None and len(swell):
-        drawn.append(swell_curve(swell, folder / "expression_swell.png"))
+    for table, name, draw in _PLOTS:
+        if tables[table] is not None and len(tables[table]):
+            drawn.append(draw(tables[table], folder / name))
     _figure().close("all")
     return drawn

@@ -2,7 +2,9 @@
 
 Every file is written atomically (to a temporary name in the same folder, then
 renamed), so an interrupted run never leaves half a file: a reader sees the previous
-version or the new one.
+version or the new one.  ``meta.json`` lists the files a run wrote (``files``); the next
+run into the same folder removes those of them it does not write again, so a folder
+never mixes two runs, and never touches a file it did not write.
 """
 
 from __future__ import annotations
@@ -22,8 +24,29 @@ import pandas as pd
 from .. import __version__
 from ..suite.records import SEED
 from . import plots
+from .timing import blas_thread_settings
 
-__all__ = ["atomic_write", "mlp_timing_table", "run_metadata", "summarise", "write_reports"]
+__all__ = [
+    "REPORT_FILES",
+    "atomic_write",
+    "mlp_timing_table",
+    "run_metadata",
+    "summarise",
+    "write_reports",
+]
+
+#: Each table :func:`write_reports` writes and its file.
+_TABLES = (
+    ("results", "results.csv"),
+    ("summary", "summary.csv"),
+    ("scaling", "scaling.csv"),
+    ("swell", "swell.csv"),
+    ("steps", "step_study.csv"),
+    ("mlp_layers", "mlp_layers.csv"),
+)
+
+#: Every file :func:`write_reports` can write: the only names a later run may remove.
+REPORT_FILES = (*(name for _, name in _TABLES), "summary.md", *plots.PLOT_FILES, "meta.json")
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -42,8 +65,13 @@ def atomic_write(path: Path, text: str) -> Path:
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per kind of point (ordinary or hard) and method: counts, accuracy and speed."""
-    results = results.assign(kind=np.where(results["kind"] == "ordinary", "ordinary", "hard"))
+    """Per kind of point and method: counts, accuracy and speed.
+
+    The kinds are ``ordinary`` (drawn from the domain), ``point`` (given by the caller)
+    and ``hard`` (every tagged hard point).
+    """
+    kind = results["kind"]
+    results = results.assign(kind=np.where(kind.isin(["ordinary", "point"]), kind, "hard"))
     keys = ["kind", "method"]
     counts = results.groupby(keys, sort=False).agg(
         rows=("status", "size"), ok=("status", lambda s: int(np.sum(s == "ok")))
@@ -80,29 +108,18 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _blas_threads() -> object:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    return [
-        {
-            "library": info.get("internal_api"),
-            "threads": info.get("num_threads"),
-            "version": info.get("version"),
-        }
-        for info in threadpool_info()
-    ]
-
-
 def run_metadata(argv: Sequence[str], seed: int | None, **extra) -> dict:
-    """Versions, platform, BLAS threads, seed, command line and date of a run."""
+    """Versions, platform, BLAS threads, seed, command line and date of a run.
+
+    ``blas_threads`` is what threadpoolctl reports where this is called: inside
+    :func:`~diffcompare.harness.timing.one_blas_thread`, one thread per pool.
+    """
     return {
         "versions": _versions(),
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
-        "blas_threads": _blas_threads(),
+        "blas_threads": blas_thread_settings(),
         "seed": SEED if seed is None else seed,
         "command": " ".join(["diffcompare", *argv]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -169,6 +186,15 @@ def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _previous_files(folder: Path) -> list[str]:
+    """The files the previous run listed in ``folder/meta.json`` (none if unreadable)."""
+    try:
+        listed = json.loads((folder / "meta.json").read_text()).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
+
+
 def write_reports(
     folder: str | os.PathLike,
     results: pd.DataFrame | None = None,
@@ -181,34 +207,61 @@ def write_reports(
 ) -> list[Path]:
     """Write every report whose data is given into ``folder``; return the paths written.
 
-    Files: ``results.csv``, ``summary.csv``, ``scaling.csv``, ``swell.csv``,
-    ``step_study.csv``, ``mlp_layers.csv``, ``meta.json``, ``summary.md`` and PNG plots.
+    Parameters
+    ----------
+    folder : str or path
+        Created if missing.
+    results, scaling, swell, steps, mlp_layers : pandas.DataFrame, optional
+        The tables of a run (``results`` as from :func:`~diffcompare.compare`).
+    meta : dict, optional
+        The run's metadata (:func:`run_metadata`); without it, what ``results.attrs``
+        holds (:func:`~diffcompare.compare` records its BLAS threads there).
+    draw : bool, optional
+        Draw the PNG plots.
+
+    Returns
+    -------
+    list of Path
+        ``results.csv``, ``summary.csv``, ``scaling.csv``, ``swell.csv``,
+        ``step_study.csv``, ``mlp_layers.csv``, ``summary.md`` and the PNG plots, as far
+        as their data is given, then ``meta.json``.
+
+    Notes
+    -----
+    ``meta.json`` is written last and lists the files written (``files``) and the files
+    of the previous run in ``folder`` that this one did not write again
+    (``removed_stale``): those are then deleted.  Only names of :data:`REPORT_FILES`
+    that the previous ``meta.json`` listed are ever deleted.
     """
     from .studies import best_steps
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    meta = {} if meta is None else meta
-    written = []
-
-    def csv(name, frame):
-        written.append(atomic_write(folder / name, frame.to_csv(index=False, float_format="%.6g")))
-
+    previous = _previous_files(folder)
+    if meta is None:
+        meta = dict(results.attrs) if results is not None else {}
+    tables = {
+        "results": results,
+        "summary": summarise(results) if results is not None else None,
+        "scaling": scaling,
+        "swell": swell,
+        "steps": steps,
+        "mlp_layers": mlp_layers,
+    }
+    written = [
+        atomic_write(folder / name, tables[table].to_csv(index=False, float_format="%.6g"))
+        for table, name in _TABLES
+        if tables[table] is not None
+    ]
     best = best_steps(steps) if steps is not None and len(steps) else None
-    if results is not None:
-        csv("results.csv", results)
-        csv("summary.csv", summarise(results))
-    if scaling is not None:
-        csv("scaling.csv", scaling)
-    if swell is not None:
-        csv("swell.csv", swell)
-    if steps is not None:
-        csv("step_study.csv", steps)
-    if mlp_layers is not None:
-        csv("mlp_layers.csv", mlp_layers)
-    written.append(atomic_write(folder / "meta.json", json.dumps(meta, indent=2, default=str) + "\n"))
     text = _markdown(results, scaling, swell, steps, best, mlp_layers, meta)
     written.append(atomic_write(folder / "summary.md", text))
     if draw:
         written += plots.plot_all(folder, results=results, scaling=scaling, steps=steps, swell=swell)
+    names = [path.name for path in written] + ["meta.json"]
+    stale = [name for name in dict.fromkeys(previous) if name in REPORT_FILES and name not in names]
+    meta = {**meta, "files": names, "removed_stale": stale}
+    written.append(atomic_write(folder / "meta.json", json.dumps(meta, indent=2, default=str) + "\n"))
+    for name in stale:
+        (folder / name).unlink(missing_ok=True)
     return written

@@ -1,7 +1,10 @@
 """Studies beyond the suite table: scaling with n, expression swell, finite-difference steps.
 
 Each study returns a tidy DataFrame; :mod:`diffcompare.harness.report` writes them and
-:mod:`diffcompare.harness.plots` draws them.
+:mod:`diffcompare.harness.plots` draws them.  :data:`STUDIES` says which suite functions
+and methods each study draws on, and :func:`plan_studies` restricts them to a run's
+``--functions`` and ``--methods``: a study left with nothing to measure is skipped, with
+the reason.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,10 @@ from .run import COLUMNS, HarnessOptions, _Case, _failure, _points, run_function
 from .timing import measure, time_once
 
 __all__ = [
+    "STUDIES",
+    "StudyNeeds",
+    "StudyPlan",
+    "plan_studies",
     "ROSENBROCK_SIZES",
     "MLP_SIZES",
     "mlp_record",
@@ -56,6 +63,115 @@ MLP_SIZES = (((2, 3, 1), 4), ((4, 8, 3), 8), ((16, 16, 4), 16), ((64, 32, 10), 6
 STEP_STUDY_FUNCTIONS = ("rosenbrock", "exp_log", "trigonometric", "sigmoid_sum", "goldstein_price")
 
 Progress = Callable[[str], None] | None
+
+#: The methods the per-layer MLP comparison can measure, by the name of its rows.
+MLP_LAYER_METHODS = {"symbolic_rules": "symbolic", "autograd": "autograd", "tape": "tape"}
+
+
+@dataclass(frozen=True)
+class StudyNeeds:
+    """What a study draws on.
+
+    Attributes
+    ----------
+    functions : tuple of str or None
+        The suite functions it measures; ``None`` for a study with a function of its own
+        (not in the suite), which runs only when ``--functions`` does not restrict the
+        suite.
+    methods : tuple of str or None
+        The methods it can measure (``None``: any).
+    timing : bool
+        Whether it measures times (so it is skipped in an accuracy-only run).
+    least_methods : int
+        How many of its methods it needs (a comparison between methods needs two).
+    """
+
+    functions: tuple[str, ...] | None
+    methods: tuple[str, ...] | None
+    timing: bool
+    least_methods: int = 1
+
+
+# The scaling study times Rosenbrock at growing n and MLP losses of growing width (the
+# family of the suite's mlp_loss); the per-layer MLP comparison measures the SymPy-derived
+# layer rules ("symbolic") against autograd and the tape.
+# fmt: off
+STUDIES = {
+    "scaling":    StudyNeeds(("rosenbrock", "mlp_loss"), None, timing=True),
+    "swell":      StudyNeeds(None, ("symbolic", "tape"), timing=False),
+    "steps":      StudyNeeds(STEP_STUDY_FUNCTIONS, ("central",), timing=False),
+    "mlp_layers": StudyNeeds(("mlp_loss",), tuple(MLP_LAYER_METHODS.values()), timing=True, least_methods=2),
+}
+# fmt: on
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """One study of a run: the functions and methods it measures, or why it is skipped."""
+
+    name: str
+    functions: tuple[str, ...]
+    methods: tuple[str, ...]
+    skipped: str = ""
+
+    @property
+    def runs(self) -> bool:
+        """True unless the study is skipped."""
+        return not self.skipped
+
+
+def plan_studies(
+    functions: Sequence[str] | None, methods: Sequence[str], timing: bool = True
+) -> dict[str, StudyPlan]:
+    """Every study of :data:`STUDIES`, restricted to a run's functions and methods.
+
+    Parameters
+    ----------
+    functions : sequence of str or None
+        The run's suite functions (``None``: the whole suite, unrestricted).
+    methods : sequence of str
+        The run's methods.
+    timing : bool, optional
+        False for an accuracy-only run: the studies that time are skipped.
+
+    Returns
+    -------
+    dict
+        Study name -> :class:`StudyPlan`, in the order of :data:`STUDIES`.
+
+    Examples
+    --------
+    >>> plans = plan_studies(["rosenbrock", "booth"], ["tape", "central"])
+    >>> plans["steps"].functions, plans["steps"].methods
+    (('rosenbrock',), ('central',))
+    >>> plans["mlp_layers"].skipped
+    'none of its functions (mlp_loss) is among the suite functions of this run'
+    """
+    plans = {}
+    for name, needs in STUDIES.items():
+        if needs.functions is None:
+            chosen_functions = ()
+        elif functions is None:
+            chosen_functions = needs.functions
+        else:
+            chosen_functions = tuple(f for f in needs.functions if f in functions)
+        chosen_methods = tuple(m for m in (needs.methods or methods) if m in methods)
+        if needs.timing and not timing:
+            skipped = "it measures times and this run is accuracy only (--no-timing)"
+        elif needs.functions is None and functions is not None:
+            skipped = "its function is not a suite function: it runs only when the whole suite does"
+        elif needs.functions is not None and not chosen_functions:
+            listed = ", ".join(needs.functions)
+            skipped = f"none of its functions ({listed}) is among the suite functions of this run"
+        elif len(chosen_methods) < needs.least_methods:
+            listed = ", ".join(needs.methods or METHODS)
+            skipped = (
+                f"it needs {needs.least_methods} of the methods {listed}; this run has {len(chosen_methods)}"
+            )
+        else:
+            skipped = ""
+        plans[name] = StudyPlan(name, chosen_functions, chosen_methods, skipped)
+    return plans
 
 
 def mlp_record(layers: tuple[int, ...], batch: int) -> SuiteFunction:
@@ -124,22 +240,32 @@ def swell_function(depth: int) -> Callable:
 
 
 def swell_study(
-    depths: Sequence[int] = range(1, 13), budget_s: float | None = 30.0, progress: Progress = None
+    depths: Sequence[int] = range(1, 13),
+    budget_s: float | None = 30.0,
+    progress: Progress = None,
+    methods: Sequence[str] = ("symbolic", "tape"),
 ):
-    """SymPy's derivative size with and without CSE, and the tape's size, against depth."""
+    """SymPy's derivative size with and without CSE, and the tape's size, against depth.
+
+    ``methods`` chooses the columns: ``"symbolic"`` the SymPy sizes and setup time,
+    ``"tape"`` the tape's nodes (the other columns stay NaN).
+    """
     point = np.array([0.7, 0.3])
     rows = []
     for depth in depths:
         if progress is not None:
             progress(f"swell depth {depth}")
         f = swell_function(depth)
-        row = {"depth": depth, "status": "ok", "message": "", "tape_nodes": tape_size(f, point)}
-        try:
-            with time_budget(budget_s):
-                compiled, setup_s = time_once(lambda f=f: symbolic_gradient(f, 2))
-            row.update(expr_ops=compiled.ops, cse_ops=compiled.cse_ops, setup_s=setup_s)
-        except Exception as error:
-            row["status"], row["message"] = _failure(error)
+        row = {"depth": depth, "status": "ok", "message": ""}
+        if "tape" in methods:
+            row["tape_nodes"] = tape_size(f, point)
+        if "symbolic" in methods:
+            try:
+                with time_budget(budget_s):
+                    compiled, setup_s = time_once(lambda f=f: symbolic_gradient(f, 2))
+                row.update(expr_ops=compiled.ops, cse_ops=compiled.cse_ops, setup_s=setup_s)
+            except Exception as error:
+                row["status"], row["message"] = _failure(error)
         rows.append(row)
     columns = ["depth", "status", "expr_ops", "cse_ops", "tape_nodes", "setup_s", "message"]
     return pd.DataFrame(rows, columns=columns)
@@ -202,8 +328,12 @@ def mlp_layer_study(
     repeats: int = 5,
     min_run_time: float = 0.05,
     progress: Progress = None,
+    methods: Sequence[str] = ("symbolic", "autograd", "tape"),
 ) -> pd.DataFrame:
     """The SymPy-derived backpropagation rules against autograd and the tape, per layer.
+
+    ``methods`` chooses among ``"symbolic"`` (the rows' ``symbolic_rules``),
+    ``"autograd"`` and ``"tape"``; each chosen one is compared with every other.
 
     For each network, activation and loss (data ``MLP.random(..., seed=0)``, parameters
     ``random_parameters(seed=1)``): one row per (layer, parameter block, method, other
@@ -218,11 +348,12 @@ def mlp_layer_study(
         if progress is not None:
             progress(f"mlp layers {network} {activation} {loss}")
         x = net.random_parameters(seed=1)
-        functions = {
-            "symbolic_rules": lambda x, net=net: backprop_gradient(net, x),
-            "autograd": METHODS["autograd"].prepare(net.f, net.dim).gradient,
-            "tape": METHODS["tape"].prepare(net.f, net.dim).gradient,
-        }
+        functions = {}
+        if "symbolic" in methods:
+            functions["symbolic_rules"] = lambda point, net=net: backprop_gradient(net, point)
+        for method in ("autograd", "tape"):
+            if method in methods:
+                functions[method] = METHODS[method].prepare(net.f, net.dim).gradient
         gradients = {name: fn(x) for name, fn in functions.items()}
         times = {
             name: measure(lambda fn=fn, x=x: fn(x), repeats=repeats, min_run_time=min_run_time).median

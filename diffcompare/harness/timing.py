@@ -11,6 +11,7 @@ fake clock instead of waiting.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import statistics
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any, TypeVar
 
-__all__ = ["Timing", "measure", "time_once"]
+__all__ = ["Timing", "blas_thread_settings", "measure", "one_blas_thread", "time_once"]
 
 T = TypeVar("T")
 
@@ -233,3 +234,40 @@ def time_once(fn: Callable[[], T], clock: Callable[[], float] = time.perf_counte
     start = clock()
     result = fn()
     return result, clock() - start
+
+
+def blas_thread_settings() -> list[dict]:
+    """The thread pools (BLAS, OpenMP) loaded in this process, as threadpoolctl reports them.
+
+    Returns
+    -------
+    list of dict
+        One entry per pool: ``user_api``, ``internal_api``, ``num_threads``, ``version``,
+        ``threading_layer`` and ``prefix`` (``None`` where threadpoolctl has no value).
+    """
+    from threadpoolctl import threadpool_info
+
+    keys = ("user_api", "internal_api", "num_threads", "version", "threading_layer", "prefix")
+    return [{key: info.get(key) for key in keys} for info in threadpool_info()]
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[list[dict]]:
+    """Pin BLAS and OpenMP to one thread inside the block; yield the settings reported there.
+
+    A matmul on several threads takes a time that depends on what else the machine runs,
+    and a multi-threaded reduction may sum in another order from run to run.  On one
+    thread numpy, autograd and the tape call the same single-threaded kernels, so their
+    times compare and their last bits repeat.  Every timed run (the benchmark, the
+    harness, :func:`diffcompare.compare`) goes through this one helper.
+
+    Examples
+    --------
+    >>> with one_blas_thread() as threads:
+    ...     all(pool["num_threads"] == 1 for pool in threads)
+    True
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield blas_thread_settings()

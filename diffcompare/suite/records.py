@@ -96,13 +96,19 @@ class SuiteFunction:
         """Ordinary points, shape ``(3, dim)``, drawn with :data:`SEED`, the name and dim."""
         return self.points_for(SEED)
 
-    def points_for(self, seed: int) -> np.ndarray:
-        """Ordinary points drawn with another ``seed`` (the same seed gives the same points)."""
+    def points_for(self, seed: int, count: int = ORDINARY_POINTS) -> np.ndarray:
+        """``count`` ordinary points drawn with ``seed``, shape ``(count, dim)``.
+
+        One random stream per (seed, name, dim): the same seed gives the same points, and
+        the first points of a longer draw are the points of a shorter one.
+        """
         if not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        if not isinstance(count, (int, np.integer)) or count < 0:
+            raise ValueError(f"count must be a non-negative integer; got {count!r}")
         rng = np.random.default_rng([int(seed), zlib.crc32(self.name.encode()), self.dim])
         low, high = self.bounds()
-        return rng.uniform(low, high, size=(ORDINARY_POINTS, self.dim))
+        return rng.uniform(low, high, size=(int(count), self.dim))
 
     def resized(self, dim: int) -> SuiteFunction:
         """The same function at another dimension (scalable functions only).
