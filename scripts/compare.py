@@ -1,4 +1,4 @@
-"""Produce the comparison reports in reports/ (same as ``diffcompare compare``)."""
+"""The comparison, the same as ``diffcompare compare`` (``--out reports`` rewrites the committed reports)."""
 
 import sys
 

@@ -52,7 +52,9 @@ def test_compare_writes_every_report(tmp_path):
     assert {meta["studies"][s]["status"] for s in ("scaling", "steps", "mlp_layers")} == {"done"}
     # the manifest lists exactly the files of the run
     assert set(meta["files"]) == names and meta["removed_stale"] == []
-    assert "## Summary per method" in (tmp_path / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Summary per method" in summary
+    assert "## Studies not run\n\n- swell: its function is not a suite function" in summary
     layers = pd.read_csv(tmp_path / "mlp_layers.csv")
     assert set(layers["network"]) == {"4-8-3", "5-7-6-3"}
     # (2 + 3 layers) x (W, b) x 3 activations x 2 losses x 6 ordered pairs of methods

@@ -151,6 +151,8 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "compare",
         help="measure every method's accuracy and speed; write reports",
         description="Measure every method on the suite and on your own f(x, xp); write reports.",
+        epilog="The studies (scaling, swell, steps, mlp_layers) measure only the functions and methods "
+        "of the run; one left with none is skipped, and meta.json says why.",
     )
     compare._negative_number_matcher = _NEGATIVE_NUMBER
     compare.add_argument("--functions", nargs="+", metavar="NAME", help="suite functions (default: all)")

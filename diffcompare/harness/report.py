@@ -164,6 +164,12 @@ def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
                 "## Rows that are not ok",
                 _markdown_table(failed[["function", "point", "method", "status", "message"]]),
             ]
+    skipped = {name: study for name, study in meta.get("studies", {}).items() if study["status"] != "done"}
+    if skipped:
+        parts += [
+            "## Studies not run",
+            "\n".join(f"- {name}: {study.get('reason', study['status'])}" for name, study in skipped.items()),
+        ]
     if scaling is not None:
         view = scaling[
             ["study", "function", "dim", "method", "status", "setup_s", "eval_s", "ratio_to_forward"]
