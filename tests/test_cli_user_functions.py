@@ -176,6 +176,10 @@ def three(x, xp):
         (["--function", "{file}:NOT_CALLABLE", "--dim", "2", "--point", "1", "2"], "is not callable"),
         (["--function", "{file}:plain", "--dim", "2", "--point", "1", "2"], "diffcompare needs f(x, xp)"),
         (["--function", "{file}", "--dim", "2", "--point", "1", "2"], "must be FILE.py:NAME"),
+        (
+            ["--function", "{dir}/raising.py:f", "--dim", "2", "--point", "1", "2"],
+            "raised RuntimeError: boom",
+        ),
         (["--function", "no_such_package.mod:f", "--dim", "2", "--point", "1", "2"], "cannot import"),
         (["--function", "{file}:three", "--point", "1", "2"], "needs --dim N"),
         (
@@ -207,6 +211,7 @@ def three(x, xp):
 def test_a_bad_function_option_is_refused_before_any_work(tmp_path, capsys, monkeypatch, options, message):
     source = tmp_path / "bad.py"
     source.write_text(BAD_SOURCE)
+    (tmp_path / "raising.py").write_text("raise RuntimeError('boom')\n")
     _refuse_any_work(monkeypatch)
     argv = [o.format(dir=tmp_path, file=source) for o in options]
     with pytest.raises(SystemExit) as exit_status:
