@@ -120,7 +120,10 @@ def test_peer_tests_are_named_by_file_and_test():
             assert file in yardstick.PEER_FILES.values() and test.startswith("test_"), test_id
 
 
-@pytest.mark.skipif(not PEER_REPOSITORY.exists(), reason="set AUTOGRAD_SOURCE to a clone of autograd to check the table against it")
+@pytest.mark.skipif(
+    not PEER_REPOSITORY.exists(),
+    reason="set AUTOGRAD_SOURCE to a clone of autograd to check the table against it",
+)
 def test_peer_tests_exist_at_the_recorded_commit():
     for file in yardstick.PEER_FILES.values():
         source = subprocess.run(
