@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..budget import BudgetExceeded, time_budget
 from ..methods import METHODS
-from ..ops.numpy_namespace import numpy_namespace
+from ..ops.fallback import numpy_fallback
 from ..suite.records import SuiteFunction
 from ..truth.accuracy import gradient_error
 from ..truth.reference import PreparedReference, ReferenceGradient
@@ -217,7 +217,7 @@ def _forward_time(record: SuiteFunction, point: np.ndarray, options: HarnessOpti
     """Median time of the plain numpy forward pass; NaN if f fails (its rows say why)."""
 
     def forward():
-        return record.f(point, numpy_namespace)
+        return record.f(point, numpy_fallback)
 
     try:
         timing = _quietly(
