@@ -104,7 +104,7 @@ def agreement(gradients: Mapping[str, np.ndarray], exact: frozenset[str] | set[s
     members = _largest_agreeing_group([m for m in names if m in exact and m in finite], close)
     if members:
         consensus = np.median(np.stack([gradients[m] for m in members]), axis=0)
-        distance = {m: normwise_relative_error(gradients[m], consensus) for m in names}
+        distance = {m: float(normwise_relative_error(gradients[m], consensus)) for m in names}
     else:
         distance = dict.fromkeys(names, float("nan"))
     return Agreement(members, distance, agrees_with)
