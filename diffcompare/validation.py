@@ -68,8 +68,12 @@ def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
     return array.astype(np.float64)
 
 
-def check_finite_value(f: Callable, x: np.ndarray) -> float:
+def check_finite_value(f: Callable, x: np.ndarray) -> float | None:
     """Return ``f(x, numpy)`` as a float if it is a finite real scalar, else raise.
+
+    ``xp`` is numpy's op table, then numpy itself for other names (``xp.linalg.qr``);
+    where ``f`` asks for a name numpy lacks too, the check is left to the method, which
+    refuses it by name, and ``None`` is returned.
 
     No gradient exists where ``f`` itself is infinite or NaN (log 0, 1/0, outside the
     domain), but every method would still return numbers there, some of them finite
@@ -83,10 +87,14 @@ def check_finite_value(f: Callable, x: np.ndarray) -> float:
     TypeError
         If ``f(x)`` is not a real number.
     """
-    from .ops.numpy_namespace import numpy_namespace  # the backends import this module
+    from .ops.fallback import numpy_fallback  # the backends import this module
+    from .ops.namespace import UnsupportedOperationError
 
-    with np.errstate(all="ignore"):
-        value = check_scalar_output(f(x, numpy_namespace), "numpy")
+    try:
+        with np.errstate(all="ignore"):
+            value = check_scalar_output(f(x, numpy_fallback), "numpy")
+    except UnsupportedOperationError:
+        return None  # numpy cannot evaluate f either: the method refuses it by name
     if not np.isfinite(value):
         where = x.tolist() if x.size <= 8 else f"<{x.size} values>"
         raise ValueError(

@@ -80,7 +80,7 @@ def test_python_control_flow_on_symbols_is_a_clear_not_implemented():
 
 @pytest.mark.parametrize("method", ALL_METHODS)
 def test_unknown_operation_names_the_operation(method):
-    with pytest.raises(NotImplementedError, match="no operation 'erfc'"):
+    with pytest.raises(NotImplementedError, match=f"{method} does not support 'erfc'"):
         diffcompare.grad(lambda x, xp: xp.sum(xp.erfc(x)), method)(np.array([1.0, 2.0]))
 
 
@@ -351,7 +351,7 @@ def test_text_in_place_of_a_function_is_refused_unevaluated(call, tmp_path):
     ("f", "message"),
     [
         (lambda x, xp: x[0] ** 2 if x[0] > 0 else -x[0], "Python control flow.*xp.where"),
-        (lambda x, xp: xp.sum(xp.erfc(x)), "no operation 'erfc'"),
+        (lambda x, xp: xp.sum(xp.erfc(x)), "symbolic does not support 'erfc'"),
         (lambda x, xp: xp.sum(x) + np.inf, "f must return a finite value"),
     ],
     ids=["python if", "unknown operation", "constant inf"],

@@ -41,10 +41,13 @@ def test_a_function_no_tracer_can_follow_gives_rows_with_reasons():
 
     table = diffcompare.compare(with_python_branch, POINTS[0], methods=["symbolic", "central"], timing=False)
     messages = dict(zip(table["method"], table["message"], strict=True))
-    assert list(table["status"]) == ["error", "error"]
+    assert list(table["status"]) == ["error", "no_reference"]
     assert "converted a traced value to a Python float" in messages["symbolic"]
-    # central differences ran, but without a reference there is nothing to score them by
-    assert messages["central"].startswith("no reference: SymPy could not trace")
+    # central differences ran, but without a reference there is nothing to score them by,
+    # and no exact method to agree with
+    assert messages["central"].startswith("no reference: agreement only; SymPy could not trace")
+    assert messages["central"].endswith("no consensus: fewer than two exact methods agree within 1e-06")
+    assert table["max_rel_err"].isna().all() and table["consensus_dist"].isna().all()
 
 
 @pytest.mark.parametrize(
@@ -92,3 +95,22 @@ def test_the_error_plot_draws_a_callers_points_and_an_empty_table(tmp_path):
     nothing = diffcompare.compare(untraceable, POINTS[0], methods=["tape"], timing=False)
     assert set(nothing["status"]) == {"error"}
     assert (tmp_path / "b" / "error_by_method.png") in diffcompare.write_reports(tmp_path / "b", nothing)
+
+
+def _with_python_branch(x, xp):
+    return xp.sum(xp.sin(x) * x) if x[0] > 0 else xp.sum(x)
+
+
+def test_reports_keep_rows_without_a_reference_apart_from_the_errors(tmp_path):
+    table = diffcompare.compare(
+        _with_python_branch, POINTS, methods=["tape", "forward", "central"], timing=False
+    )
+    diffcompare.write_reports(tmp_path, table, draw=False)
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index("method")
+    assert (summary["no_reference"] == 2).all() and (summary["ok"] == 0).all()
+    assert summary["max_norm_rel_err"].isna().all()  # no error figure from agreement
+    assert summary.loc["central", "max_consensus_dist"] < 1e-8
+    text = (tmp_path / "summary.md").read_text()
+    assert "## Rows without a reference: agreement only" in text
+    assert "Agreement is not accuracy" in text
+    assert "## Rows that are not ok" not in text

@@ -8,6 +8,7 @@ import pytest
 
 import diffcompare
 from diffcompare.harness.run import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
+from diffcompare.methods import METHODS, PreparedGradient
 from diffcompare.methods.symbolic.namespace import SymbolicArray
 from diffcompare.suite.records import HardPoint, SuiteFunction
 
@@ -151,7 +152,8 @@ def test_a_sympy_blow_up_is_a_timeout_row():
     # the reference timed out too, so the tape's rows say there is no truth to score against
     tape = table[table["method"] == "tape"]
     assert len(tape) == 3
-    assert (tape["status"] == "error").all() and tape["message"].str.contains("timeout").all()
+    assert (tape["status"] == "no_reference").all() and tape["message"].str.contains("timeout").all()
+    assert tape["max_rel_err"].isna().all()
 
 
 def test_missing_operation_is_unsupported():
@@ -159,7 +161,7 @@ def test_missing_operation_is_unsupported():
     table = run_suite([record], HarnessOptions(methods=("tape", "central"), timing=False))
     assert len(table) == 6
     assert (table["status"] == "unsupported").all()
-    assert table["message"].str.contains("has no operation 'erf'").all()
+    assert table["message"].str.contains("does not support 'erf'").all()
 
 
 def test_too_large_for_the_reference_still_has_timings():
@@ -168,7 +170,7 @@ def test_too_large_for_the_reference_still_has_timings():
         methods=("tape",), repeats=2, min_run_time=0.0, ordinary_points=1, hard_points=False
     )
     (row,) = run_function(rosenbrock.resized(300), options)
-    assert row["status"] == "unsupported"
+    assert row["status"] == "no_reference"
     assert "exceeds" in row["message"]
     assert row["eval_s"] > 0
 
@@ -247,3 +249,119 @@ def test_the_scaling_study_does_not_rerun_a_method_at_larger_sizes_after_a_timeo
     assert table.loc[(300, "symbolic"), "message"] == skipped
     assert (table.xs("tape", level="method")["status"] != "timeout").all()
     assert list(table.index.get_level_values("method")) == ["symbolic", "tape"] * 3
+
+
+# --- no reference: agreement only ------------------------------------------------------
+
+EXACT_RUNNING = ("tape", "forward", "autograd", "complex_step")
+
+
+def _branching(x, xp):
+    # Python control flow on a value: the tracers that see values follow it, SymPy cannot
+    if x[0] > 0:
+        return xp.sum(xp.sin(x) * x) + xp.logsumexp(x)
+    return xp.sum(x)
+
+
+def _branching_gradient(x):
+    softmax = np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)))
+    return np.cos(x) * x + np.sin(x) + softmax
+
+
+def test_without_a_reference_every_method_that_ran_keeps_its_gradient_and_agreement():
+    x = np.array([0.5, 1.0, -2.0])
+    table = diffcompare.compare(_branching, x, methods=[*EXACT_RUNNING, "central", "symbolic"], timing=False)
+    rows = table.set_index("method")
+    assert rows.loc["symbolic", "status"] == "unsupported"  # it failed itself: its own status
+    assert "Python control flow" in rows.loc["symbolic", "message"]
+    ran = rows.drop(index="symbolic")
+    assert (ran["status"] == "no_reference").all()
+    assert ran["message"].str.startswith("no reference: agreement only; SymPy could not trace").all()
+    assert (
+        ran["message"]
+        .str.endswith("consensus of tape, forward, autograd, complex_step (agreeing within 1e-06)")
+        .all()
+    )
+    assert ran[["max_rel_err", "norm_rel_err", "max_ulp_err"]].isna().all().all()  # no error figures
+    # the figures are finite and as small as each method's record says
+    assert (ran.loc[list(EXACT_RUNNING), "consensus_dist"] <= METHODS["tape"].accuracy).all()
+    assert ran.loc["central", "consensus_dist"] <= METHODS["central"].accuracy
+    assert ran["grad_max_abs"].to_numpy() == pytest.approx(np.max(np.abs(_branching_gradient(x))), rel=1e-8)
+    assert set(ran.loc["tape", "agrees_with"].split()) == {"forward", "autograd", "complex_step", "central"}
+
+
+def test_a_function_too_large_for_the_reference_is_compared_method_to_method():
+    (rosenbrock,) = diffcompare.suite(["rosenbrock"])
+    options = HarnessOptions(
+        methods=("tape", "forward", "central"), timing=False, ordinary_points=1, hard_points=False
+    )
+    rows = {row["method"]: row for row in run_function(rosenbrock.resized(300), options)}
+    assert {row["status"] for row in rows.values()} == {"no_reference"}
+    assert all("exceeds" in row["message"] for row in rows.values())
+    assert rows["tape"]["consensus_dist"] <= 1e-15 and rows["forward"]["consensus_dist"] <= 1e-15
+    assert 0 < rows["central"]["consensus_dist"] <= METHODS["central"].accuracy
+    assert rows["central"]["agrees_with"] == "tape forward"
+
+
+class _OffByAFactor:
+    """A deliberately broken exact method: the forward-mode gradient times 1.001."""
+
+    name, family, accuracy, requires = "forward", "exact", 1e-14, None
+
+    def evaluations(self, dim):
+        return 1
+
+    def prepare(self, f, dim):
+        prepared = METHODS_BEFORE["forward"].prepare(f, dim)
+        return PreparedGradient(lambda x: 1.001 * prepared.gradient(x))
+
+
+METHODS_BEFORE = dict(METHODS)
+
+
+def test_a_broken_method_shows_as_disagreeing(monkeypatch):
+    monkeypatch.setitem(METHODS, "forward", _OffByAFactor())
+    x = np.array([0.5, 1.0, -2.0])
+    table = diffcompare.compare(_branching, x, methods=[*EXACT_RUNNING, "central"], timing=False)
+    rows = table.set_index("method")
+    assert rows.loc["forward", "status"] == "no_reference"
+    assert rows.loc["forward", "consensus_dist"] == pytest.approx(1e-3, rel=1e-6)
+    assert rows.loc["forward", "agrees_with"] == ""
+    assert all("forward" not in rows.loc[m, "agrees_with"].split() for m in ("tape", "autograd", "central"))
+    assert (
+        rows["message"]
+        .str.endswith("consensus of tape, autograd, complex_step (agreeing within 1e-06)")
+        .all()
+    )
+
+
+def test_agreement_needs_two_exact_methods_and_one_largest_camp():
+    from diffcompare.harness.agreement import AGREEMENT_RTOL, agreement, gradient_distance
+
+    g = np.array([1.0, -2.0, 4.0])
+    near = g * (1.0 + 0.5 * AGREEMENT_RTOL)
+    far = g * (1.0 + 2.0 * AGREEMENT_RTOL)
+    assert gradient_distance(g, near) <= AGREEMENT_RTOL < gradient_distance(g, far)
+    camps = agreement(
+        {"tape": g, "forward": g, "autograd": -g, "symbolic": -g}, {"tape", "forward", "autograd", "symbolic"}
+    )
+    assert camps.consensus == () and np.isnan(camps.consensus_dist["tape"])
+    assert camps.agrees_with == {
+        "tape": ("forward",),
+        "forward": ("tape",),
+        "autograd": ("symbolic",),
+        "symbolic": ("autograd",),
+    }
+    alone = agreement({"tape": g, "central": near}, {"tape"})
+    assert alone.consensus == () and alone.agrees_with["central"] == ("tape",)
+    nan = agreement({"tape": g, "forward": g, "autograd": g * np.nan}, {"tape", "forward", "autograd"})
+    assert nan.consensus == ("tape", "forward") and nan.agrees_with["autograd"] == ()
+    assert nan.consensus_dist["autograd"] == np.inf
+
+
+def test_the_column_docs_cover_every_column_and_say_agreement_is_not_accuracy():
+    from diffcompare.harness.run import COLUMN_DOCS
+
+    assert list(COLUMN_DOCS) == COLUMNS
+    assert "agreement, not accuracy" in COLUMN_DOCS["consensus_dist"]
+    assert "no_reference" in COLUMN_DOCS["status"]

@@ -478,3 +478,44 @@ def test_a_row_is_one_point():
     assert check_grad(sin_x, sin_x_grad, [[0.5]]).passed  # (1, 1): one point of dimension 1
     several = check_grad(sin_x, sin_x_grad, np.array([POINT, -POINT]))
     assert len(several.per_point) == 2 and several.passed
+
+
+def _qr_energy(x, xp):
+    # (r00 r11)^2 = det(A)^2 through numpy's QR, which the tape has no rule for
+    _, r = xp.linalg.qr(xp.reshape(x, (2, 2)))
+    return (r[0, 0] * r[1, 1]) ** 2
+
+
+def _qr_energy_gradient(x):
+    a = x.reshape(2, 2)
+    return (2.0 * np.linalg.det(a) ** 2 * np.linalg.inv(a).T).ravel()
+
+
+def _dft_energy(x, xp):
+    return xp.sum(xp.fft.fft(x).real ** 2)
+
+
+def _dft_energy_gradient(x):
+    n = x.size
+    c = np.cos(2.0 * np.pi * np.outer(np.arange(n), np.arange(n)) / n)
+    return 2.0 * c.T @ (c @ x)
+
+
+@pytest.mark.parametrize(
+    ("f", "grad", "x", "op"),
+    [
+        (_qr_energy, _qr_energy_gradient, [1.5, -0.5, 0.25, 2.0], "linalg.qr"),
+        (_dft_energy, _dft_energy_gradient, [0.5, -1.0, 2.0, 0.25, 1.5], "fft"),
+    ],
+    ids=["qr", "fft"],
+)
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_an_xp_function_with_an_operation_the_tape_lacks_is_checked_as_a_black_box(f, grad, x, op, mode):
+    result = check_grad(f, grad, x, mode=mode)
+    assert result.verdict == "pass", result.reason
+    assert "tape" not in result.references
+    assert any(f"tape does not support '{op}'" in note and "black box" in note for note in result.notes)
+    wrong = check_grad(
+        f, lambda z: grad(z) * np.array([1.0, 1.0, 1.001, *[1.0] * (len(x) - 3)]), x, mode=mode
+    )
+    assert wrong.verdict == "fail" and wrong.index == 2

@@ -7,6 +7,7 @@ each give the expected gradient, which is the tape's, or refuse the construct by
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -46,19 +47,21 @@ def _logaddexp(x, xp):
     return xp.maximum(a, b) + xp.log1p(xp.exp(-xp.abs(a - b)))
 
 
-_VECTOR_CONDITION = r"cannot express 'greater': a comparison of traced values is a condition"
+_VECTOR_CONDITION = (
+    r"does not support 'greater': the vectorised form cannot express it: a comparison of traced values"
+)
 
 # fmt: off
 CONSTRUCTS = {
     "asarray of traced scalars": Construct(
         lambda x, xp: xp.sum(xp.sin(xp.asarray([x[0], x[1]]))) + x[2],
         (([0.5, 1.0, 2.0], [np.cos(0.5), np.cos(1.0), 1.0]),),
-        {"symbolic_vector": "cannot express 'asarray'"},
+        {"symbolic_vector": "does not support 'asarray': the vectorised form cannot express it"},
     ),
     "asarray of traced scalars and constants": Construct(
         lambda x, xp: xp.sum(xp.asarray([[x[0], 2.0], [x[1], x[0]]]) ** 2),
         (([3.0, 0.5], [12.0, 1.0]),),
-        {"symbolic_vector": "cannot express 'asarray'"},
+        {"symbolic_vector": "does not support 'asarray': the vectorised form cannot express it"},
     ),
     "constant boolean mask": Construct(
         lambda x, xp: xp.sum(np.array([True, False, True]) * x),
@@ -177,4 +180,6 @@ def test_the_reference_refuses_them_with_a_status_naming_them(name):
     f, op = NOT_OPERATIONS[name]
     result = diffcompare.reference_gradient(f, [1.0, 2.0, 3.0])
     assert result.status == "error" and result.value is None
-    assert "NotImplementedError" in result.message and op in result.message
+    # NotImplementedError, or its subclass UnsupportedOperationError naming the method
+    assert re.search(r"(NotImplementedError|UnsupportedOperationError): ", result.message)
+    assert op in result.message

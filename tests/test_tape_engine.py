@@ -92,10 +92,10 @@ def test_an_operation_without_a_rule_names_itself():
 
 def test_unknown_namespace_operations_raise_not_implemented_naming_them():
     def f(x, xp):
-        return xp.linalg.qr(x)[1][0, 0]
+        return xp.linalg.qr(xp.reshape(x, (2, 2)))[1][0, 0]
 
-    with pytest.raises(NotImplementedError, match="'linalg.qr'"):
-        diffcompare.grad(f, "tape")([1.0, 2.0])
+    with pytest.raises(NotImplementedError, match="tape does not support 'linalg.qr'"):
+        diffcompare.grad(f, "tape")([1.0, 2.0, 3.0, 4.0])
 
 
 def test_detaching_a_traced_value_is_refused():
@@ -151,7 +151,7 @@ def test_ravel_flatten_and_copy_keep_the_derivative(leaf):
 def test_array_methods_without_an_operation_are_refused_by_name(leaf):
     x = leaf(np.array([1.0, 2.0]))
     for call, name in [(lambda: x.prod(), "prod"), (lambda: x.cumsum(), "cumsum"), (lambda: x.real, "real")]:
-        with pytest.raises(NotImplementedError, match=f"array method '{name}' \\(numpy.ndarray.{name}\\)"):
+        with pytest.raises(NotImplementedError, match=f"does not support 'numpy.ndarray.{name}'"):
             call()
     assert not hasattr(x, "prod")  # still an AttributeError for hasattr
     with pytest.raises(AttributeError, match="no attribute 'not_a_method'") as caught:

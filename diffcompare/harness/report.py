@@ -68,26 +68,36 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     """Per kind of point and method: counts, accuracy and speed.
 
     The kinds are ``ordinary`` (drawn from the domain), ``point`` (given by the caller)
-    and ``hard`` (every tagged hard point).
+    and ``hard`` (every tagged hard point).  Accuracy comes from the ``ok`` rows only;
+    ``max_consensus_dist`` from the ``no_reference`` rows (agreement with the other
+    methods, not accuracy); times from both.
     """
     kind = results["kind"]
     results = results.assign(kind=np.where(kind.isin(["ordinary", "point"]), kind, "hard"))
     keys = ["kind", "method"]
     counts = results.groupby(keys, sort=False).agg(
-        rows=("status", "size"), ok=("status", lambda s: int(np.sum(s == "ok")))
+        rows=("status", "size"),
+        ok=("status", lambda s: int(np.sum(s == "ok"))),
+        no_reference=("status", lambda s: int(np.sum(s == "no_reference"))),
     )
     ok = results[results["status"] == "ok"]
-    stats = ok.groupby(keys, sort=False).agg(
+    accuracy = ok.groupby(keys, sort=False).agg(
         max_norm_rel_err=("norm_rel_err", "max"),
         median_norm_rel_err=("norm_rel_err", "median"),
         median_max_ulp_err=("max_ulp_err", "median"),
         share_within_4_ulp=("max_ulp_err", lambda s: float(np.mean(s <= 4))),
+    )
+    # Rows without a reference were timed too; their agreement is kept apart from the errors.
+    unscored = results[results["status"] == "no_reference"]
+    agreement = unscored.groupby(keys, sort=False).agg(max_consensus_dist=("consensus_dist", "max"))
+    timed = results[results["status"].isin(["ok", "no_reference"])]
+    speed = timed.groupby(keys, sort=False).agg(
         median_setup_s=("setup_s", "median"),
         median_eval_s=("eval_s", "median"),
         median_ratio_to_forward=("ratio_to_forward", "median"),
         median_f_evals=("f_evals", "median"),
     )
-    return counts.join(stats).reset_index()
+    return counts.join(accuracy).join(agreement).join(speed).reset_index()
 
 
 def mlp_timing_table(mlp_layers: pd.DataFrame, network: str = "784-128-10") -> pd.DataFrame:
@@ -158,7 +168,19 @@ def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
                 .reset_index()
             ),
         ]
-        failed = results[results["status"] != "ok"]
+        unscored = results[results["status"] == "no_reference"]
+        if len(unscored):
+            parts += [
+                "## Rows without a reference: agreement only",
+                "No 50-digit truth here (see the message), so no error is measured. "
+                "`consensus_dist` is max|g - c| / max|c| against the median c of the exact methods "
+                "that agree pairwise within 1e-6; `agrees_with` lists the methods within 1e-6 of "
+                "this one. Agreement is not accuracy: methods sharing a flaw agree on a wrong number.",
+                _markdown_table(
+                    unscored[["function", "point", "method", "grad_max_abs", "consensus_dist", "agrees_with"]]
+                ),
+            ]
+        failed = results[~results["status"].isin(["ok", "no_reference"])]
         if len(failed):
             parts += [
                 "## Rows that are not ok",

@@ -9,6 +9,12 @@ plain numpy forward pass with :func:`~diffcompare.harness.timing.measure`.
 Nothing that goes wrong in one case stops the run: it becomes a row whose ``status``
 says what happened (``error``, ``nonfinite``, ``timeout``, ``unsupported``) and whose
 ``message`` says why.  SymPy work and every evaluation run under a time budget.
+
+Where there is no certified reference (SymPy cannot trace ``f``, more than
+:data:`~diffcompare.truth.reference.MAX_REFERENCE_DIM` coordinates, an unstable or
+timed-out reference), every method that ran keeps its row with status
+``no_reference``: its gradient's size, its times, and how far it is from the other
+methods (:mod:`~diffcompare.harness.agreement`), never an error figure.
 """
 
 from __future__ import annotations
@@ -24,16 +30,17 @@ import pandas as pd
 
 from ..budget import BudgetExceeded, time_budget
 from ..methods import METHODS
-from ..ops.numpy_namespace import numpy_namespace
+from ..ops.fallback import numpy_fallback
 from ..suite.records import SuiteFunction
 from ..truth.accuracy import gradient_error
 from ..truth.reference import PreparedReference, ReferenceGradient
+from .agreement import AGREEMENT_RTOL, agreement
 from .timing import measure, time_once
 
-__all__ = ["COLUMNS", "STATUSES", "HarnessOptions", "run_function", "run_suite"]
+__all__ = ["COLUMNS", "COLUMN_DOCS", "STATUSES", "HarnessOptions", "run_function", "run_suite"]
 
 #: Row statuses, in the order a reader should worry about them.
-STATUSES = ("ok", "nonfinite", "error", "timeout", "unsupported")
+STATUSES = ("ok", "no_reference", "nonfinite", "error", "timeout", "unsupported")
 
 ACCURACY_COLUMNS = [
     "max_rel_err",
@@ -43,18 +50,63 @@ ACCURACY_COLUMNS = [
     "median_ulp_err",
     "max_abs_err",
 ]
+#: Cross-method agreement, filled only in ``no_reference`` rows (never an error: see COLUMN_DOCS).
+AGREEMENT_COLUMNS = ["consensus_dist", "agrees_with"]
 TIMING_COLUMNS = ["setup_s", "eval_s", "eval_spread", "eval_runs", "forward_s", "ratio_to_forward"]
 SIZE_COLUMNS = ["f_evals", "expr_ops", "cse_ops", "tape_nodes"]
 COLUMNS = [
     "function", "dim", "point", "kind", "method", "status",
-    *ACCURACY_COLUMNS, "err_estimate", *TIMING_COLUMNS, *SIZE_COLUMNS, "message", "x",
+    *ACCURACY_COLUMNS, "err_estimate", "grad_max_abs", *AGREEMENT_COLUMNS, *TIMING_COLUMNS,
+    *SIZE_COLUMNS, "message", "x",
 ]  # fmt: skip
 
+#: What each column of ``results.csv`` holds.
+# fmt: off
+COLUMN_DOCS = {
+    "function": "the test function's name",
+    "dim": "its number of coordinates n",
+    "point": "the point's label (ordinary-0, a hard point's tag, point-0 for compare())",
+    "kind": "ordinary, a hard point's tag, or point",
+    "method": "the differentiation method",
+    "status": f"one of {', '.join(STATUSES)}",
+    "max_rel_err": "largest componentwise |g - ref| / |ref| against the 50-digit reference",
+    "norm_rel_err": "max|g - ref| / max|ref| against the 50-digit reference",
+    "median_rel_err": "median componentwise relative error against the reference",
+    "max_ulp_err": "largest componentwise error in units of the reference's last place",
+    "median_ulp_err": "median componentwise error in ulps",
+    "max_abs_err": "largest componentwise |g - ref|",
+    "err_estimate": "the method's own error estimate, largest component (Richardson)",
+    "grad_max_abs": "max |g|, the size of the method's gradient (every row with a gradient)",
+    "consensus_dist": (
+        "no_reference rows only: max|g - c| / max|c|, c the componentwise median of the largest "
+        "group of exact methods agreeing pairwise within AGREEMENT_RTOL (NaN without one); "
+        "agreement, not accuracy"
+    ),
+    "agrees_with": (
+        "no_reference rows only: the other methods whose gradient is within AGREEMENT_RTOL "
+        "(max|a - b| <= 1e-6 max(max|a|, max|b|)) of this one, space-separated"
+    ),
+    "setup_s": "seconds to prepare the method (once per function)",
+    "eval_s": "median seconds per gradient",
+    "eval_spread": "spread of the timed runs",
+    "eval_runs": "gradients timed",
+    "forward_s": "median seconds of the plain numpy f(x)",
+    "ratio_to_forward": "eval_s / forward_s",
+    "f_evals": "evaluations of f per gradient (difference methods)",
+    "expr_ops": "operations of the symbolic derivative",
+    "cse_ops": "operations after common-subexpression elimination",
+    "tape_nodes": "nodes the tape records",
+    "message": "why a row is not ok, or notes on the method's own estimate",
+    "x": "the point",
+}
+# fmt: on
+
+#: The row status of a method that ran, by the reference's status (when not ``ok``).
 _REFERENCE_STATUS = {
     "nonfinite": "nonfinite",
-    "unstable": "error",
-    "too_large": "unsupported",
-    "error": "error",
+    "unstable": "no_reference",
+    "too_large": "no_reference",
+    "error": "no_reference",
 }
 
 
@@ -178,26 +230,46 @@ def _estimate_notes(value: np.ndarray, estimate: np.ndarray, truth: np.ndarray) 
 
 def _score(
     case: _Case, prepared, point: np.ndarray, truth: ReferenceGradient, budget_s: float | None
-) -> None:
+) -> np.ndarray:
+    """Compute the gradient, fill the row's accuracy (or say why not), return the gradient."""
     estimate = None
     if prepared.with_error is not None:
         value, estimate = _quietly(lambda: prepared.with_error(point), budget_s)
         case.row["err_estimate"] = float(np.max(np.abs(estimate)))
     else:
         value = _quietly(lambda: prepared.gradient(point), budget_s)
+    value = np.asarray(value, dtype=np.float64)
+    case.row["grad_max_abs"] = float(np.max(np.abs(value), initial=0.0))
     status, messages = "ok", []
     if not np.all(np.isfinite(value)):
         status = "nonfinite"
         messages.append("the gradient has inf or nan components")
     if truth.status != "ok":
         status = "nonfinite" if status == "nonfinite" else _REFERENCE_STATUS[truth.status]
-        messages.append(f"no reference: {truth.message}")
+        agreement_only = _REFERENCE_STATUS[truth.status] == "no_reference"
+        messages.append(f"no reference: {'agreement only; ' if agreement_only else ''}{truth.message}")
     else:
         case.row.update(vars(gradient_error(value, truth.value)))
         if estimate is not None:
             messages += _estimate_notes(value, estimate, truth.value)
     if messages:
         case.fail(status, "; ".join(messages))
+    return value
+
+
+def _agree(rows: dict[str, dict], gradients: dict[str, np.ndarray]) -> None:
+    """Fill the agreement columns of one point's rows, for want of a reference."""
+    found = agreement(gradients, {m for m in gradients if METHODS[m].family == "exact"})
+    if found.consensus:
+        note = f"consensus of {', '.join(found.consensus)} (agreeing within {AGREEMENT_RTOL:g})"
+    else:
+        note = f"no consensus: fewer than two exact methods agree within {AGREEMENT_RTOL:g}"
+    for method, row in rows.items():
+        if row["status"] != "no_reference":  # failed after its gradient (timing): counted, not filled
+            continue
+        row["consensus_dist"] = found.consensus_dist[method]
+        row["agrees_with"] = " ".join(found.agrees_with[method])
+        row["message"] = f"{row['message']}; {note}"
 
 
 def _time(case: _Case, prepared, point: np.ndarray, forward_s: float, options: HarnessOptions) -> None:
@@ -217,7 +289,7 @@ def _forward_time(record: SuiteFunction, point: np.ndarray, options: HarnessOpti
     """Median time of the plain numpy forward pass; NaN if f fails (its rows say why)."""
 
     def forward():
-        return record.f(point, numpy_namespace)
+        return record.f(point, numpy_fallback)
 
     try:
         timing = _quietly(
@@ -261,6 +333,7 @@ def run_function(
     rows = []
     for (label, kind, point), truth in zip(_points(record, options), references, strict=True):
         forward_s = _forward_time(record, point, options) if options.timing else np.nan
+        gradients, ran = {}, {}  # the methods that returned a gradient, for want of a reference
         for method in options.methods:
             case = _Case(record, label, kind, point, method)
             rows.append(case.row)
@@ -274,11 +347,14 @@ def run_function(
                 if prepared[method].graph_size is not None:
                     size = prepared[method].graph_size
                     case.row["tape_nodes"] = _quietly(lambda s=size, p=point: s(p), options.budget_s)
-                _score(case, prepared[method], point, truth, options.budget_s)
-                if options.timing and case.row["status"] in ("ok", "unsupported"):
+                gradients[method] = _score(case, prepared[method], point, truth, options.budget_s)
+                ran[method] = case.row
+                if options.timing and case.row["status"] in ("ok", "no_reference"):
                     _time(case, prepared[method], point, forward_s, options)
             except Exception as error:
                 case.fail(*_failure(error))
+        if _REFERENCE_STATUS.get(truth.status) == "no_reference" and gradients:
+            _agree(ran, gradients)
     return rows
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .table import ALIASES, CONSTANTS, CONSTRUCTORS, DERIVED, OPS, canonical_name
 
-__all__ = ["EXTENSIONS", "Namespace", "UnsupportedOperationError", "refusal"]
+__all__ = ["EXTENSIONS", "Namespace", "UnsupportedOperationError", "refusal", "unsupported"]
 
 #: The Array API's extension modules: an operation named ``"linalg.solve"`` in
 #: :data:`~diffcompare.ops.OPS` is ``xp.linalg.solve``.
@@ -24,8 +24,43 @@ class UnsupportedOperationError(NotImplementedError, AttributeError):
     """A function asked a backend for an operation it does not provide.
 
     It is a ``NotImplementedError`` (a missing rule) and also an ``AttributeError``,
-    so ``hasattr(xp, name)`` keeps working.
+    so ``hasattr(xp, name)`` keeps working.  Raised by :func:`unsupported`, it also
+    carries ``method``, ``op`` and ``reason`` (else they are ``None``).
     """
+
+    method: str | None = None
+    op: str | None = None
+    reason: str | None = None
+
+
+def unsupported(method: str, op: str, reason: str) -> UnsupportedOperationError:
+    """The error a method raises for an operation it cannot follow.
+
+    Every refusal reads ``"<method> does not support '<op>': <reason>"``, whichever
+    engine, namespace or numpy protocol meets the operation.
+
+    Parameters
+    ----------
+    method : str
+        The method (or backend) refusing, as registered (``"tape"``, ``"central"``).
+    op : str
+        The operation as ``f`` spelled it: ``"linalg.qr"`` for ``xp.linalg.qr``,
+        ``"numpy.polyval"`` for numpy's function called on a traced value.
+    reason : str
+        Why, and what to do instead.
+
+    Examples
+    --------
+    >>> str(unsupported("tape", "linalg.qr", "no derivative rule"))
+    "tape does not support 'linalg.qr': no derivative rule"
+    """
+    error = UnsupportedOperationError(f"{method} does not support {op!r}: {reason}")
+    error.method, error.op, error.reason = method, op, reason
+    return error
+
+
+#: Why a name is refused when it is no row of :data:`~diffcompare.ops.OPS`.
+NOT_AN_OPERATION = "it is no operation of xp; write f with the operations of xp (see diffcompare.ops)"
 
 
 class Namespace:
@@ -87,8 +122,8 @@ class Namespace:
         try:
             return self._members[canonical_name(name)]
         except KeyError:
-            raise UnsupportedOperationError(
-                f"the {self.backend} namespace has no operation {name!r}; supported: {', '.join(sorted(OPS))}"
+            raise unsupported(
+                self.backend, name, f"{NOT_AN_OPERATION}; supported: {', '.join(sorted(OPS))}"
             ) from None
 
     def __dir__(self) -> list[str]:
@@ -109,9 +144,9 @@ class _Extension:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        raise UnsupportedOperationError(
-            f"the {self._backend} namespace has no operation '{self._extension}.{name}'; supported: "
-            + (", ".join(sorted(n for n in OPS if n.startswith(self._extension + "."))) or "none")
+        supported = ", ".join(sorted(n for n in OPS if n.startswith(self._extension + "."))) or "none"
+        raise unsupported(
+            self._backend, f"{self._extension}.{name}", f"{NOT_AN_OPERATION}; supported: {supported}"
         )
 
     def __dir__(self) -> list[str]:
@@ -137,7 +172,7 @@ def refusal(method: str, op: str, reason: str) -> Callable[..., Any]:
     """
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise UnsupportedOperationError(f"{method} does not support {op!r}: {reason}")
+        raise unsupported(method, op, reason)
 
     refuse.__name__ = op.rsplit(".", 1)[-1]
     return refuse

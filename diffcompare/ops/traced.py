@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .namespace import UnsupportedOperationError
+from .namespace import NOT_AN_OPERATION, unsupported
 from .table import canonical_name, numpy_function_name, operation
 
 __all__ = ["TracedArray", "value_of"]
@@ -53,7 +53,7 @@ class TracedArray:
     Attributes
     ----------
     engine : str
-        The engine's name in error messages.
+        The method's registered name (``"tape"``, ``"forward"``), for error messages.
     loses : str
         What converting the value to a plain array would lose.
     rules : mapping
@@ -81,10 +81,8 @@ class TracedArray:
             op = canonical_name(ufunc.__name__)
             if op in self.rules:
                 return self.apply(op, *inputs)
-        raise NotImplementedError(
-            f"{self.engine} has no derivative rule for numpy.{ufunc.__name__} "
-            f"(method {method!r}); call the operation through xp"
-        )
+        called = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        raise unsupported(self.engine, called, NOT_AN_OPERATION)
 
     # np.sum(v), np.where(c, v, 0.0), np.concatenate([v, w]), np.dot(v, w): numpy
     # functions that have an xp twin are recorded as xp's; any other is refused by its
@@ -98,9 +96,10 @@ class TracedArray:
         op = numpy_function_name(func)
         function = None if op is None else operation(self.functions, op)
         if function is None:
-            raise NotImplementedError(
-                f"{self.engine} has no derivative rule for {func.__module__}.{func.__name__}; "
-                "write f with the operations of xp (see diffcompare.ops)"
+            raise unsupported(
+                self.engine,
+                f"{func.__module__}.{name}",
+                NOT_AN_OPERATION,
             )
         return function(*args, **kwargs)
 
@@ -129,10 +128,7 @@ class TracedArray:
         # operation of xp are refused by name, as a NotImplementedError that is also an
         # AttributeError (so hasattr() still answers False).
         if not name.startswith("_") and hasattr(np.ndarray, name):
-            raise UnsupportedOperationError(
-                f"{self.engine} has no derivative rule for the array method {name!r} "
-                f"(numpy.ndarray.{name}); write f with the operations of xp (see diffcompare.ops)"
-            )
+            raise unsupported(self.engine, f"numpy.ndarray.{name}", NOT_AN_OPERATION)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __iter__(self):

@@ -44,7 +44,9 @@ def check_grad(
     f : callable
         ``f(x)`` returning a float (a black box), or ``f(x, xp)`` written against an
         array namespace (two required positional parameters): then the tape's exact
-        gradient is a reference too.
+        gradient is a reference too.  An ``f(x, xp)`` the tape cannot follow (an
+        operation it lacks, such as ``xp.linalg.qr``) is checked as a black box, with
+        numpy's own functions for names outside the op table; the notes say so.
     grad : callable or array_like
         ``grad(x)`` returning the claimed gradient, shape ``(n,)``; its dtype sets the
         tolerance (a float32 gradient is judged as float32).  An array is accepted for a

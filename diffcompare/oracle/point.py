@@ -56,7 +56,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..ops.numpy_namespace import numpy_namespace
+from ..methods.complex_step.fallback import complex_step_namespace
+from ..methods.complex_step.namespace import real_ordered
+from ..ops.fallback import numpy_fallback
 from .blocks import ParameterBlocks
 from .diagnose import RELATIVE, common_factor, describe_factor
 from .localise import localise
@@ -196,7 +198,7 @@ class PointCheck:
         self.used: list[str] = ["richardson"]
         self.rng = np.random.default_rng([options.seed, point_index])
         self.scales = np.maximum(1.0, np.abs(x))
-        black = (lambda z: f(z, numpy_namespace)) if xp_form else f
+        black = _black_box(f) if xp_form else f
         self.objective, self.f_at_x = Objective.probe(black, x, scalar)
         m, n = self.f_at_x.size, x.size
         self.claimed, dtype = _claimed(grad, x, (m, n), scalar)
@@ -211,7 +213,9 @@ class PointCheck:
         self._sides: dict[int, tuple] = {}
         self._columns: dict[int, list[tuple]] = {}
         self._sound: dict[int, list[tuple]] = {}  # quick references of columns not escalated
-        self._complex_probed = xp_form or options.complex_step is False
+        # With the tape at hand the complex step adds nothing; an f(x, xp) the tape cannot
+        # follow is a black box like any other, and the complex step may vouch for it.
+        self._complex_probed = self.tape is not None or options.complex_step is False
         self.noise_settled = True
         self.complex_noise = 0.0  # relative noise of the complex step, once measured
         # The complex step costs a ladder along a random direction to vet; a full check
@@ -231,7 +235,10 @@ class PointCheck:
         try:
             jacobian = ad_jacobian(f, self.x, None if scalar else self.f_at_x.size)
         except Exception as error:  # an op without a rule, or code the tape cannot trace
-            self.notes.append(f"no tape reference ({type(error).__name__}: {error})")
+            self.notes.append(
+                f"no tape reference ({type(error).__name__}: {error}); f is checked as a black box, "
+                "evaluated with numpy (names outside xp's operations are numpy's own)"
+            )
             return None
         self.objective.evaluations += self.f_at_x.size
         if not np.all(np.isfinite(jacobian)):
@@ -994,3 +1001,18 @@ def _row_scale(refs: list[list[tuple]]) -> np.ndarray:
     magnitudes = [np.abs(value) for column in refs for _, value, _ in column]
     stacked = np.array(magnitudes)
     return np.max(np.where(np.isfinite(stacked), stacked, 0.0), axis=0)[:, None]
+
+
+def _black_box(f):
+    """``f(x, xp)`` as ``x -> f(x)``: numpy's op table, then numpy for any other name.
+
+    Complex input (the complex step) gets the complex step's namespace, which takes from
+    numpy only the functions that are analytic continuations and refuses the others.
+    """
+
+    def black_box(z):
+        if np.iscomplexobj(z):
+            return f(real_ordered(np.asarray(z)), complex_step_namespace)
+        return f(z, numpy_fallback)
+
+    return black_box

@@ -25,7 +25,7 @@ from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
-from ...ops.namespace import Namespace, UnsupportedOperationError
+from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
 from ...ops.table import numpy_function_name, operation
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
@@ -63,10 +63,7 @@ _AS_METHODS = {
 
 
 def _refuse_prod(box):
-    raise UnsupportedOperationError(
-        "the autograd method does not differentiate the array method 'prod' (numpy.ndarray.prod): "
-        "prod is no operation of xp; write f with the operations of xp (see diffcompare.ops)"
-    )
+    raise unsupported("autograd", "numpy.ndarray.prod", NOT_AN_OPERATION)
 
 
 class TracedArrayBox(ArrayBox):
@@ -91,9 +88,10 @@ class TracedArrayBox(ArrayBox):
         op = numpy_function_name(func)
         function = None if op is None else operation(_FUNCTIONS, op)
         if function is None:
-            raise NotImplementedError(
-                f"the autograd method does not differentiate {func.__module__}.{name}: it is no "
-                "operation of xp; write f with the operations of xp (see diffcompare.ops)"
+            raise unsupported(
+                "autograd",
+                f"{func.__module__}.{name}",
+                NOT_AN_OPERATION,
             )
         return function(*args, **kwargs)
 

@@ -6,12 +6,16 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ...ops.numpy_namespace import numpy_namespace
+from ...ops.fallback import numpy_fallback_namespace
 from ...validation import as_point, check_callable, check_positive, check_scalar_output
 
 __all__ = ["central_difference", "central_step"]
 
 _EPS = np.finfo(np.float64).eps
+
+
+#: The ``xp`` central evaluates ``f`` with: the op table, then numpy for every other name.
+central_namespace = numpy_fallback_namespace("central")
 
 
 def central_step(x: np.ndarray) -> np.ndarray:
@@ -28,7 +32,7 @@ def central_step(x: np.ndarray) -> np.ndarray:
     return np.cbrt(_EPS) * np.maximum(1.0, np.abs(x))
 
 
-def central_difference(f: Callable, x, xp=numpy_namespace, step: float | None = None) -> np.ndarray:
+def central_difference(f: Callable, x, xp=central_namespace, step: float | None = None) -> np.ndarray:
     """Gradient of ``f(x, xp)`` by central differences (2 n evaluations of ``f``).
 
     Parameters
@@ -38,7 +42,9 @@ def central_difference(f: Callable, x, xp=numpy_namespace, step: float | None = 
     x : array_like of float, shape (n,)
         The point.
     xp : Namespace, optional
-        The namespace ``f`` is evaluated with (numpy by default).
+        The namespace ``f`` is evaluated with; by default numpy's operations of
+        :mod:`diffcompare.ops`, then numpy itself for any other name
+        (``xp.linalg.qr``, ``xp.fft.fft``, ``xp.polyval``).
     step : float, optional
         A relative step, positive and finite: ``h_i = step * max(1, |x_i|)``
         (``TypeError`` if it is not a real number, ``ValueError`` if not positive and

@@ -52,7 +52,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ...ops.array_module import array_module_functions, make_logsumexp
-from ...ops.namespace import Namespace
+from ...ops.namespace import Namespace, unsupported
 from ...ops.table import make_sigmoid, make_softplus
 
 __all__ = ["COMPLEX_FUNCTIONS", "RealOrderedArray", "complex_namespace", "real_ordered"]
@@ -101,6 +101,19 @@ class RealOrderedArray(np.ndarray):
     def __ne__(self, other): return np.not_equal(self.real, np.real(other))
     __hash__ = None  # equality is elementwise, as for arrays
     # fmt: on
+
+    def __array_function__(self, func, types, args, kwargs):
+        # numpy.linalg.qr(z) and numpy.fft.fft(z) called on the step's values directly
+        # (not through xp) would return a wrong derivative without a word: refused as
+        # xp.linalg.qr is (see diffcompare.methods.complex_step.fallback).
+        module = getattr(func, "__module__", None)
+        if module in ("numpy.linalg", "numpy.fft"):
+            from .fallback import refusal_reason  # the tables import this module
+
+            reason = refusal_reason(f"{module[6:]}.{func.__name__}")
+            if reason is not None:
+                raise unsupported("complex_step", f"{module}.{func.__name__}", reason)
+        return super().__array_function__(func, types, args, kwargs)
 
     def max(self, axis=None, out=None, keepdims=False, **options):
         if out is not None or options:

@@ -56,7 +56,8 @@ import numpy as np
 from numpy.exceptions import ComplexWarning
 
 from ...validation import as_point, check_callable, check_positive, check_scalar_output
-from .namespace import complex_namespace, real_ordered
+from .fallback import complex_step_namespace
+from .namespace import real_ordered
 
 __all__ = ["complex_step"]
 
@@ -96,7 +97,7 @@ def _evaluate(f: Callable, z: np.ndarray, xp) -> complex | float:
     return float(array)
 
 
-def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> np.ndarray:
+def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_step_namespace) -> np.ndarray:
     """Gradient of ``f(x, xp)`` by the complex step (n + 1 evaluations of ``f``).
 
     Parameters
@@ -110,7 +111,10 @@ def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_namespace) -> 
         The imaginary step ``h``; any value from ~1e-150 to ~1e-20 gives the same
         digits up to the last few (there is no cancellation to balance against).
     xp : Namespace, optional
-        The namespace ``f`` is evaluated with; it must accept complex arrays.
+        The namespace ``f`` is evaluated with; it must accept complex arrays.  By
+        default the complex namespace, then the numpy functions known to be analytic
+        (:data:`~diffcompare.methods.complex_step.fallback.ANALYTIC`); any other name
+        is refused by name with the reason.
 
     Returns
     -------

@@ -74,7 +74,7 @@ class Dual(TracedArray):
         self.value = value
         self.tangent = tangent
 
-    engine, loses, rules = "forward mode", "drop its tangent", JVP_RULES
+    engine, loses, rules = "forward", "drop its tangent", JVP_RULES
 
     @staticmethod
     def apply(op, *args, **params):

@@ -78,7 +78,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ...ops.numpy_namespace import numpy_namespace
+from ...ops.fallback import numpy_fallback_namespace
 from ...validation import as_point, check_callable, check_positive, check_scalar_output
 
 __all__ = [
@@ -202,6 +202,10 @@ class Tableau:
         return not (i > 0 and np.all(new_rounding >= self.error))
 
 
+#: The ``xp`` richardson evaluates ``f`` with: the op table, then numpy for every other name.
+richardson_namespace = numpy_fallback_namespace("richardson")
+
+
 def _partial_derivative(
     f: Callable, x: np.ndarray, f_at_x: float, k: int, xp, initial_step: float, factor: float, levels: int
 ) -> tuple[float, float]:
@@ -243,7 +247,7 @@ def _partial_derivative(
 def richardson_difference(
     f: Callable,
     x,
-    xp=numpy_namespace,
+    xp=richardson_namespace,
     initial_step: float = DEFAULT_INITIAL_STEP,
     factor: float = DEFAULT_FACTOR,
     levels: int = DEFAULT_LEVELS,
@@ -257,7 +261,9 @@ def richardson_difference(
     x : array_like of float, shape (n,)
         The point.
     xp : Namespace, optional
-        The namespace ``f`` is evaluated with (numpy by default).
+        The namespace ``f`` is evaluated with; by default numpy's operations of
+        :mod:`diffcompare.ops`, then numpy itself for any other name
+        (``xp.linalg.qr``, ``xp.fft.fft``, ``xp.polyval``).
     initial_step : float, optional
         The first step relative to ``max(1, |x_k|)``.
     factor : float, optional

@@ -75,7 +75,7 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
         raise
     if isinstance(out, np.ndarray) and out.shape == ():
         out = out.item()
-    check_scalar_output(out, "sympy")
+    check_scalar_output(out, "symbolic")
     return symbols, sympy.sympify(out)
 
 

@@ -37,7 +37,7 @@ from functools import partial
 import numpy as np
 import sympy
 
-from ...ops.namespace import Namespace
+from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.table import OPS
 
@@ -245,10 +245,7 @@ class SymbolicArray(np.ndarray):
             # take xp's twin, or name the function xp does not have.
             twin = getattr(sympy_namespace, name, None)
             if kwargs or twin is None:
-                raise NotImplementedError(
-                    f"the sympy namespace has no rule for numpy.{name} (method {method!r}); "
-                    "write f with the operations of xp"
-                )
+                raise unsupported("symbolic", f"numpy.{name}", NOT_AN_OPERATION)
             return twin(*inputs)
         return _symbolic(getattr(ufunc, method)(*inputs, **kwargs))
 
@@ -288,9 +285,10 @@ def _reduction(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
     if function == "max" and defaults:
         return sympy_namespace.max(*inputs, axis=kwargs.get("axis"), keepdims=kwargs.get("keepdims", False))
     used = f" with {', '.join(options)}" if function == "max" else ""
-    raise NotImplementedError(
-        f"the sympy namespace has no rule for numpy.{function} (numpy.{name}.{method}{used}); "
-        "it is not an operation of xp: write f with the operations of xp (see diffcompare.ops)"
+    raise unsupported(
+        "symbolic",
+        f"numpy.{function}",
+        f"{NOT_AN_OPERATION} (numpy.{name}.{method}{used})",
     )
 
 
@@ -515,4 +513,6 @@ SYMPY_FUNCTIONS = {
 }
 # fmt: on
 
-sympy_namespace = Namespace("sympy", {name: _returning_symbolic(fn) for name, fn in SYMPY_FUNCTIONS.items()})
+sympy_namespace = Namespace(
+    "symbolic", {name: _returning_symbolic(fn) for name, fn in SYMPY_FUNCTIONS.items()}
+)

@@ -118,8 +118,8 @@ def trace_vector(f: Callable, dim: int) -> tuple[VectorTrace, sympy.Expr]:
             raise ValueError(
                 f"f must return a scalar; with the sympy_vector namespace it returned shape {out.shape}"
             )
-        return trace, check_scalar_output(out.expression, "sympy_vector")
-    check_scalar_output(out, "sympy_vector")
+        return trace, check_scalar_output(out.expression, "symbolic_vector")
+    check_scalar_output(out, "symbolic_vector")
     return trace, sympy.sympify(float(np.asarray(out)))
 
 

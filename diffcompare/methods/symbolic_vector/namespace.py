@@ -34,7 +34,7 @@ import numpy as np
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
-from ...ops.namespace import Namespace
+from ...ops.namespace import NOT_AN_OPERATION, Namespace, UnsupportedOperationError, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.table import CONSTRUCTORS, OPS, canonical_name
 from ..symbolic.namespace import CONSTANT_DIGITS, extremum, sympy_spelling
@@ -105,18 +105,17 @@ UNSUPPORTED: dict[str, str] = {
 _COMPARISONS = frozenset(("greater", "greater_equal", "less", "less_equal", "equal", "not_equal"))
 
 
-def _cannot(op: str, reason: str) -> NotImplementedError:
-    return NotImplementedError(
-        f"the vectorised symbolic form cannot express {op!r}: {reason}; "
-        "use method 'symbolic' (one symbol per coordinate) or 'tape'"
+def _cannot(op: str, reason: str) -> UnsupportedOperationError:
+    return unsupported(
+        "symbolic_vector",
+        op,
+        f"the vectorised form cannot express it: {reason}; "
+        "use method 'symbolic' (one symbol per coordinate) or 'tape'",
     )
 
 
-def _not_an_operation(function: str) -> NotImplementedError:
-    return NotImplementedError(
-        f"the vectorised symbolic form has no rule for {function}: it is not an operation of xp; "
-        "write f with the operations of xp (see diffcompare.ops)"
-    )
+def _not_an_operation(function: str) -> UnsupportedOperationError:
+    return unsupported("symbolic_vector", function, NOT_AN_OPERATION)
 
 
 @dataclass(frozen=True)
@@ -523,4 +522,4 @@ def _functions() -> dict[str, Callable]:
     return functions  # Namespace checks that the table covers exactly OPS and CONSTRUCTORS
 
 
-sympy_vector_namespace = Namespace("sympy_vector", _functions())
+sympy_vector_namespace = Namespace("symbolic_vector", _functions())

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
+from ...ops.namespace import UnsupportedOperationError, unsupported
 from ..symbolic.gradient import POWER_REWRITES, rewrite_outside_conditions, trace
 from ..symbolic.namespace import extremum
 
@@ -320,7 +321,13 @@ def symengine_gradient(f: Callable, dim: int, backend: str | None = None) -> Sym
             "cannot be interrupted); use 'symbolic_vector' or 'tape'"
         )
     name = getattr(f, "__name__", "f")
-    symbols, expression = trace(f, dim)
+    try:
+        symbols, expression = trace(f, dim)
+    except UnsupportedOperationError as error:
+        if error.op is None:
+            raise
+        # SymPy's trace is method "symbolic"'s: the refusal is this method's as well.
+        raise unsupported("symengine", error.op, error.reason) from None
     # kinks as Piecewise (kinks_as_piecewise) and powers with their limits at base 0
     # (diffcompare.methods.symbolic.gradient.powers_with_limits), in one walk
     expression = rewrite_outside_conditions(expression, {**KINK_REWRITES, **POWER_REWRITES})

@@ -42,7 +42,7 @@ class Node(TracedArray):
     """
 
     __slots__ = ("value", "parents", "vjp", "order")
-    engine, loses, rules = "the tape", "detach it from the tape", RULES
+    engine, loses, rules = "tape", "detach it from the tape", RULES
 
     def __init__(self, value: Any, parents: tuple[Node, ...] = (), vjp: Callable | None = None):
         self.value = value
