@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..methods import METHODS
 from ..suite.records import suite
+from .executors import check_parallel_options
 from .report import run_metadata, summarise, write_reports
 from .run import COLUMNS, HarnessOptions, run_suite
 from .studies import (
@@ -94,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", default="reports", help="output folder (default: reports)")
     compare.add_argument("--quick", action="store_true", help="fewer repeats and sizes (under a minute)")
     compare.add_argument("--jobs", type=_positive_int, default=1, help="processes for the accuracy-only work")
+    compare.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the accuracy-only work on a Dask cluster (tcp://host:8786; needs the dask extra; "
+        "not with --jobs)",
+    )
     compare.add_argument("--no-timing", action="store_true", help="accuracy only")
     compare.add_argument("--no-studies", action="store_true", help="skip scaling, swell and step studies")
     compare.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -124,6 +131,11 @@ def _compare(args, argv: Sequence[str]) -> int:
     except ValueError as error:
         print(f"diffcompare: {error}", file=sys.stderr)
         return 2
+    try:
+        check_parallel_options(args.jobs, args.scheduler)
+    except (ValueError, ImportError) as error:
+        print(f"diffcompare: {error}", file=sys.stderr)
+        return 2
     profile = QUICK if args.quick else FULL
     options = HarnessOptions(
         methods=tuple(args.methods),
@@ -139,7 +151,9 @@ def _compare(args, argv: Sequence[str]) -> int:
     studies: dict[str, pd.DataFrame] = {}
     interrupted = False
     try:
-        run_suite(records, options, jobs=args.jobs, progress=function_progress, rows=rows)
+        run_suite(
+            records, options, jobs=args.jobs, progress=function_progress, rows=rows, scheduler=args.scheduler
+        )
         if not args.no_studies:
             if options.timing:
                 sizes = tuple(args.sizes) if args.sizes else profile.rosenbrock_sizes
@@ -151,6 +165,9 @@ def _compare(args, argv: Sequence[str]) -> int:
                 studies["mlp_layers"] = mlp_layer_study(
                     profile.mlp_networks, repeats=repeats, min_run_time=min_time, progress=study_progress
                 )
+    except ConnectionError as error:
+        print(f"diffcompare: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         interrupted = True
         print("diffcompare: interrupted; writing what finished", file=sys.stderr)
@@ -160,6 +177,7 @@ def _compare(args, argv: Sequence[str]) -> int:
         args.seed,
         quick=args.quick,
         jobs=args.jobs,
+        scheduler=args.scheduler,
         options=vars(options),
         seconds=round(time.perf_counter() - started, 1),
         interrupted=interrupted,
