@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--n and --workers must be >= 1 and --seed >= 0")
     try:
         shard = parse_shard(args.shard) if args.shard is not None else None
-        check_parallel_options(args.workers or 1, args.scheduler)
+        check_parallel_options(args.workers or 1, args.scheduler, jobs_name="--workers")
     except (ValueError, ImportError) as error:
         return _fail(str(error))
     seeds = campaign.seeds if shard is None else shard_seeds(campaign.seeds, *shard)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..budget import BudgetExceeded, time_budget
-from ..harness.executors import open_executor, ordered_map
+from ..harness.executors import check_parallel_options, open_executor, ordered_map
 from ..methods import METHODS
 from ..truth.accuracy import normwise_relative_error
 from ..truth.reference import PreparedReference, ReferenceGradient
@@ -166,6 +166,7 @@ def run_fuzz(
         workers = 1 if scheduler is not None else 2
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    check_parallel_options(workers, scheduler, jobs_name="workers")
     tasks = [(int(seed), max_dim, max_depth) for seed in seeds]
     cases: list[FuzzCase] = []
     with open_executor(

@@ -132,7 +132,7 @@ def _compare(args, argv: Sequence[str]) -> int:
         print(f"diffcompare: {error}", file=sys.stderr)
         return 2
     try:
-        check_parallel_options(args.jobs, args.scheduler)
+        check_parallel_options(args.jobs, args.scheduler, jobs_name="--jobs")
     except (ValueError, ImportError) as error:
         print(f"diffcompare: {error}", file=sys.stderr)
         return 2

@@ -35,7 +35,7 @@ def _is_client(scheduler: Any) -> bool:
     return hasattr(scheduler, "get_executor") and hasattr(scheduler, "scheduler_info")
 
 
-def check_parallel_options(jobs: int = 1, scheduler: Any = None) -> None:
+def check_parallel_options(jobs: int = 1, scheduler: Any = None, *, jobs_name: str = "jobs") -> None:
     """Refuse a bad combination of local processes and a Dask scheduler, before any work.
 
     Parameters
@@ -44,6 +44,8 @@ def check_parallel_options(jobs: int = 1, scheduler: Any = None) -> None:
         Local worker processes (1: none, the caller's process does the work).
     scheduler : str, dask.distributed.Client or None
         The address of a Dask scheduler (``"tcp://host:8786"``), or a connected client.
+    jobs_name : str
+        What the caller calls ``jobs`` (``"workers"``, ``"--jobs"``), for the messages.
 
     Raises
     ------
@@ -64,9 +66,9 @@ def check_parallel_options(jobs: int = 1, scheduler: Any = None) -> None:
     ValueError: jobs=2 and a scheduler are exclusive (the cluster's workers are the parallelism)
     """
     if not isinstance(jobs, int) or isinstance(jobs, bool):
-        raise TypeError(f"jobs must be an integer >= 1; got {type(jobs).__name__}")
+        raise TypeError(f"{jobs_name} must be an integer >= 1; got {type(jobs).__name__}")
     if jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
+        raise ValueError(f"{jobs_name} must be an integer >= 1; got {jobs!r}")
     if scheduler is None:
         return
     if isinstance(scheduler, str):
@@ -77,7 +79,7 @@ def check_parallel_options(jobs: int = 1, scheduler: Any = None) -> None:
         raise TypeError(f"scheduler must be an address string or a dask.distributed.Client; got {kind}")
     if jobs > 1:
         why = "the cluster's workers are the parallelism"
-        raise ValueError(f"jobs={jobs} and a scheduler are exclusive ({why})")
+        raise ValueError(f"{jobs_name}={jobs} and a scheduler are exclusive ({why})")
     if importlib.util.find_spec("distributed") is None:
         raise ImportError(f"a Dask scheduler needs dask.distributed, which is not installed: {DASK_INSTALL}")
 
