@@ -430,7 +430,7 @@ def test_default_fuzz_finds_no_rule_bug(default_cases):
 def test_default_fuzz_rows_and_summary(default_cases):
     rows = disagreement_rows(default_cases)
     assert rows and all(tuple(row) == CSV_COLUMNS for row in rows)
-    summary = summary_markdown(default_cases, 1.0, {"seeds": "test"})
+    summary = summary_markdown(default_cases, {"seeds": "test"})
     assert "## Rule bugs\n\nNone." in summary and f"expressions: {len(DEFAULT_SEEDS)}" in summary
 
 

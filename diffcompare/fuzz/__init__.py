@@ -6,8 +6,10 @@ the wrappers that keep arguments inside them), :mod:`~diffcompare.fuzz.generator
 seeded builder and the hypothesis strategy), :mod:`~diffcompare.fuzz.fit` (its second
 pass, which moves arguments into their domains), :mod:`~diffcompare.fuzz.classify` (bounds
 and classifications), :mod:`~diffcompare.fuzz.evidence` (rounding amplification and
-localization), :mod:`~diffcompare.fuzz.runner` (one expression, many in parallel) and
-:mod:`~diffcompare.fuzz.report` (``fuzz.csv`` and ``fuzz_summary.md``).
+localization), :mod:`~diffcompare.fuzz.runner` (one expression, many in parallel, locally
+or on a Dask cluster), :mod:`~diffcompare.fuzz.report` (``fuzz.csv``, ``fuzz_summary.md``
+and ``fuzz_run.json``) and :mod:`~diffcompare.fuzz.shards` (a campaign split over
+machines and merged again).
 
 >>> from diffcompare.fuzz import build_expression, fuzz_expression
 >>> case = fuzz_expression(build_expression(2))

@@ -4,12 +4,12 @@
 :data:`diffcompare.methods.METHODS`, computes the 50-digit reference and classifies the
 disagreements.  :func:`run_fuzz` does that for a range of seeds, in worker processes,
 returning the cases in seed order: the same seeds give the same expressions, points
-and verdicts in any number of workers (only ``seconds`` differs).
+and verdicts in any number of workers, local or on a Dask cluster (only ``seconds``
+differs).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..budget import BudgetExceeded, time_budget
+from ..harness.executors import check_parallel_options, open_executor, ordered_map
 from ..methods import METHODS
 from ..truth.accuracy import normwise_relative_error
 from ..truth.reference import PreparedReference, ReferenceGradient
@@ -117,12 +118,22 @@ def _fuzz_seed_args(args: tuple[int, int, int]) -> FuzzCase:
     return fuzz_seed(*args)
 
 
+#: Expressions sent to a local worker at once, and how many a worker runs before it is
+#: replaced (lambdify keeps every generated source: about 20 kB per expression).
+CHUNK = 8
+RECYCLE_AFTER = 500
+
+#: What a recycling pool's fork server imports once, so that new workers start warm.
+_WARM_MODULES = ("diffcompare.fuzz.runner", "sympy", "mpmath", "autograd")
+
+
 def run_fuzz(
     seeds: Iterable[int],
-    workers: int = 2,
+    workers: int | None = None,
     max_dim: int = 3,
     max_depth: int = 4,
     progress: Callable[[int], None] | None = None,
+    scheduler=None,
 ) -> list[FuzzCase]:
     """Fuzz every seed; the cases come back in seed order.
 
@@ -130,39 +141,39 @@ def run_fuzz(
     ----------
     seeds : iterable of int
     workers : int, optional
-        Worker processes (1: run in this process).
+        Local worker processes (1: run in this process; default 2, or none with a
+        scheduler).
     max_dim, max_depth : int, optional
         Passed to :func:`~diffcompare.fuzz.generator.build_expression`.
     progress : callable, optional
         Called with the number of cases done after each one.
+    scheduler : str or dask.distributed.Client, optional
+        Run the expressions on a Dask cluster instead (needs the ``dask`` extra; not
+        with ``workers > 1``); see :func:`~diffcompare.harness.executors.open_executor`.
 
     Returns
     -------
     list of FuzzCase
+        In the order of ``seeds``, however many workers ran them: the same seeds give
+        the same cases (only ``seconds`` differs).
 
     Raises
     ------
     ValueError
-        If ``workers`` is not a positive integer.
+        If ``workers`` is not a positive integer, or is above 1 with a scheduler.
     """
-    if not isinstance(workers, int) or workers < 1:
+    if workers is None:
+        workers = 1 if scheduler is not None else 2
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    check_parallel_options(workers, scheduler, jobs_name="workers")
     tasks = [(int(seed), max_dim, max_depth) for seed in seeds]
     cases: list[FuzzCase] = []
-
-    def collect(mapped: Iterable[FuzzCase]) -> None:
-        for case in mapped:
+    with open_executor(
+        workers, scheduler, recycle_after=max(RECYCLE_AFTER // CHUNK, 1), preload=_WARM_MODULES
+    ) as executor:
+        for case in ordered_map(executor, _fuzz_seed_args, tasks, chunksize=CHUNK):
             cases.append(case)
             if progress is not None:
                 progress(len(cases))
-
-    if workers == 1:
-        collect(map(_fuzz_seed_args, tasks))
-        return cases
-    # fork keeps the parent's imports (SymPy, autograd), so workers start at once; a
-    # worker is replaced after 500 expressions (lambdify keeps every generated source).
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(workers, maxtasksperchild=500) as pool:
-        collect(pool.imap(_fuzz_seed_args, tasks, chunksize=8))
     return cases

@@ -223,6 +223,12 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     compare.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     compare.add_argument("--quick", action="store_true", help="fewer repeats and sizes (under a minute)")
     compare.add_argument("--jobs", type=_positive_int, default=1, help="processes for the accuracy-only work")
+    compare.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the accuracy-only work on a Dask cluster (tcp://host:8786; needs the dask extra; "
+        "not with --jobs)",
+    )
     compare.add_argument("--no-timing", action="store_true", help="accuracy only")
     compare.add_argument(
         "--no-studies", action="store_true", help="skip scaling, swell, step and MLP studies"
@@ -330,7 +336,12 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> _Checke
     """Every check on a ``compare`` command line, before any work (argparse's type checks
     have already run); a mistake exits with status 2 and one line naming the option."""
     from ..suite.records import SEED, suite
+    from .executors import check_parallel_options
 
+    try:
+        check_parallel_options(args.jobs, args.scheduler, jobs_name="--jobs")
+    except (ValueError, ImportError) as error:
+        parser.error(str(error))
     for option, names in (("--functions", args.functions or ()), ("--methods", args.methods)):
         if _duplicates(names):
             parser.error(f"{option}: {', '.join(_duplicates(names))} given more than once")
@@ -468,16 +479,27 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
     # the accuracy columns do not depend on the machine's thread count.
     with one_blas_thread() as threads:
         try:
-            run_suite(checked.suite_records, options, jobs=args.jobs, progress=function_progress, rows=rows)
+            run_suite(
+                checked.suite_records,
+                options,
+                jobs=args.jobs,
+                progress=function_progress,
+                rows=rows,
+                scheduler=args.scheduler,
+            )
             run_suite(
                 checked.user_records,
                 replace(options, ordinary_points=0),  # exactly the points given or drawn
                 jobs=args.jobs,
+                scheduler=args.scheduler,
                 progress=_offset(function_progress, suite_count, total),
                 rows=rows,
             )
             sizes = tuple(args.sizes) if args.sizes else profile.rosenbrock_sizes
             _run_studies(plans, options, profile, sizes, study_progress, studies, status)
+        except ConnectionError as error:
+            print(f"diffcompare: {error}", file=sys.stderr)
+            return 2
         except KeyboardInterrupt:
             interrupted = True
             print("diffcompare: interrupted; writing what finished", file=sys.stderr)
@@ -487,6 +509,7 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
         args.seed,
         quick=args.quick,
         jobs=args.jobs,
+        scheduler=args.scheduler,
         options=vars(options),
         user_functions=checked.user_meta,
         studies=_study_meta(plans, status),

@@ -22,7 +22,6 @@ from __future__ import annotations
 import pickle
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +34,7 @@ from ..suite.records import SuiteFunction
 from ..truth.accuracy import gradient_error
 from ..truth.reference import PreparedReference, ReferenceGradient
 from .agreement import AGREEMENT_RTOL, agreement
+from .executors import check_parallel_options, open_executor
 from .timing import measure, time_once
 
 __all__ = ["COLUMNS", "COLUMN_DOCS", "STATUSES", "HarnessOptions", "run_function", "run_suite"]
@@ -383,6 +383,7 @@ def run_suite(
     jobs: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
     rows: list | None = None,
+    scheduler=None,
 ) -> pd.DataFrame:
     """Rows for every record, as a DataFrame with columns :data:`COLUMNS`.
 
@@ -400,14 +401,17 @@ def run_suite(
     rows : list, optional
         Rows are appended here as each function finishes, so that a caller who is
         interrupted (Ctrl-C) keeps everything already measured.
+    scheduler : str or dask.distributed.Client, optional
+        Send the references to a Dask cluster instead of local processes (needs the
+        ``dask`` extra; exclusive with ``jobs > 1``); see
+        :func:`~diffcompare.harness.executors.open_executor`.  The table is the same as
+        with ``jobs=1``: rows follow the records, whatever finishes first.
     """
     records = list(records)
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
+    check_parallel_options(jobs, scheduler)
     rows = [] if rows is None else rows
     futures = {}
-    pool = ProcessPoolExecutor(jobs) if jobs > 1 else None
-    try:
+    with open_executor(jobs, scheduler) as pool:
         if pool is not None:
             for i, record in enumerate(records):
                 why = _picklable(record)
@@ -425,7 +429,4 @@ def run_suite(
                 except Exception as error:  # sending the work failed: the reference's own failures are rows
                     _in_this_process(record, f"{type(error).__name__}: {error}")
             rows.extend(run_function(record, options, references))
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
     return pd.DataFrame(rows, columns=COLUMNS)
