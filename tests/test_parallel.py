@@ -119,9 +119,11 @@ def test_the_command_line_refuses_jobs_with_a_scheduler_in_one_line(tmp_path, ca
         "--out",
         str(tmp_path),
     ]
-    assert compare_main([*args, "--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--jobs=2 and a scheduler are exclusive" in err
+    with pytest.raises(SystemExit) as exit_status:
+        compare_main([*args, "--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"])
+    assert exit_status.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("diffcompare compare: error: ") and "--jobs=2 and a scheduler are exclusive" in last
     assert not (tmp_path / "results.csv").exists()
 
 
