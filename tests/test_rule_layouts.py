@@ -140,6 +140,29 @@ class LayoutCase:
         return xp.sum(xp.sin(out) * weights)
 
 
+@dataclasses.dataclass(frozen=True)
+class DominantCase(LayoutCase):
+    """A case whose traced square matrices have 3 added to their diagonal (well conditioned).
+
+    The operand is a view of the point (see _arrange), so adding to the view's diagonal
+    moves the right coordinates whatever the layout; linear systems and inverses of
+    matrices with entries in [0.5, 1.5] are too ill conditioned for central differences.
+    """
+
+    @property
+    def point(self) -> np.ndarray:
+        x = super().point
+        start = 0
+        for operand in (o for o in self.operands if o.traced):
+            n = _storage(operand.shape, operand.layout)
+            view = _arrange(x[start : start + n], np, operand.shape, operand.layout)
+            if operand.shape[-2:] == (operand.shape[-1],) * 2:
+                diagonal = np.arange(operand.shape[-1])
+                view[..., diagonal, diagonal] += 3.0
+            start += n
+        return x
+
+
 # Which operands are traced: both, or one of them (the rules see the constant too).
 _TRACED_PAIRS = ((True, True), (True, False), (False, True))
 
@@ -225,6 +248,40 @@ JOIN_AXES = {"concatenate": (0, 1, -1), "stack": (0, 1, 2, -1)}
 # fmt: on
 
 
+#: Linear systems: a matrix (every layout), a stack of matrices, a vector or a matrix of
+#: right-hand sides, batches that broadcast.
+LINALG_SYSTEMS = (((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (3, 2)))
+
+#: Binary linalg operations: the system's matrix and right-hand side.
+LINALG_BINARY = {
+    "linalg.solve": (lambda xp, a, b: xp.linalg.solve(a, b), LINALG_SYSTEMS),
+    "linalg.solve_triangular lower": (
+        lambda xp, a, b: xp.linalg.solve_triangular(a, b, lower=True),
+        LINALG_SYSTEMS,
+    ),
+    "linalg.solve_triangular upper": (lambda xp, a, b: xp.linalg.solve_triangular(a, b), LINALG_SYSTEMS[1:3]),
+}
+
+#: Unary linalg operations on matrices and stacks of them.  Cholesky needs a positive
+#: definite matrix: it sees a + 3 I (a fresh array, its layout decided by numpy).
+LINALG_UNARY = {
+    "linalg.inv": (lambda xp, a: xp.linalg.inv(a), ((3, 3), (2, 3, 3))),
+    "linalg.det": (lambda xp, a: xp.linalg.det(a), ((3, 3), (2, 3, 3))),
+    "linalg.slogdet": (lambda xp, a: xp.linalg.slogdet(a)[1], ((3, 3), (2, 3, 3))),
+    "linalg.cholesky": (lambda xp, a: xp.linalg.cholesky(a + 3.0 * xp.eye(3)), ((3, 3), (2, 3, 3))),
+    "linalg.eigh eigenvalues": (lambda xp, a: xp.linalg.eigh(a)[0], ((3, 3), (2, 3, 3))),
+    "linalg.eigh eigenvectors": (lambda xp, a: xp.linalg.eigh(a)[1], ((3, 3),)),
+    "linalg.norm": (lambda xp, a: xp.linalg.norm(a), ((3, 3), (2, 3, 4))),
+    "linalg.norm ord=1": (lambda xp, a: xp.linalg.norm(a, 1), ((3, 4),)),
+    "linalg.vector_norm ord=3": (
+        lambda xp, a: xp.linalg.vector_norm(a, axis=(0, -1), ord=3),
+        ((3, 4), (2, 3, 4)),
+    ),
+    "linalg.matrix_norm": (lambda xp, a: xp.linalg.matrix_norm(a, keepdims=True), ((3, 4), (2, 3, 4))),
+    "linalg.matrix_norm ord=inf": (lambda xp, a: xp.linalg.matrix_norm(a, ord=np.inf), ((2, 3, 4),)),
+}
+
+
 def _reduction(name, axis, keepdims):
     return lambda xp, a: getattr(xp, name)(a, axis=axis, keepdims=keepdims)
 
@@ -283,6 +340,19 @@ CASES: list[LayoutCase] = [
         for name, axes in JOIN_AXES.items()
         for axis in axes
         for case in _binary_cases(f"{name} axis={axis}", _join(name, axis), JOIN_SHAPES, _side_by_side)
+    ),
+    # linear algebra (xp.linalg)
+    *(
+        DominantCase(case.name, case.op, case.operands)
+        for name, (op, shape_pairs) in LINALG_BINARY.items()
+        # the matrix traced: the constant ones that _binary_cases builds are nearly singular
+        for case in _binary_cases(name, op, shape_pairs, _one_at_a_time, _TRACED_PAIRS[:2])
+    ),
+    *(
+        DominantCase(f"{name} {a}", op, (a,))
+        for name, (op, shapes) in LINALG_UNARY.items()
+        for shape in shapes
+        for a in (Operand(shape, layout) for layout in LAYOUTS[len(shape)])
     ),
 ]
 
@@ -503,3 +573,15 @@ def test_regression_dot_of_n_d_operands_is_numpys_dot_or_refused(method, spellin
         [np.einsum("ijkl,kml->ijm", d, b).ravel(), np.einsum("ijkl,ijm->kml", d, a).ravel()]
     )
     _assert_close(gradient(x), expected, RTOL["central"], method)
+
+
+def test_the_linalg_cases_see_well_conditioned_matrices():
+    # DominantCase moves the diagonal of the operand each layout presents to the operation.
+    for case in (c for c in CASES if isinstance(c, DominantCase)):
+        x, start = case.point, 0
+        for operand in (o for o in case.operands if o.traced):
+            n = _storage(operand.shape, operand.layout)
+            view = _arrange(x[start : start + n], np, operand.shape, operand.layout)
+            if len(operand.shape) >= 2 and operand.shape[-1] == operand.shape[-2]:
+                assert np.max(np.linalg.cond(view)) < 10, case.name
+            start += n

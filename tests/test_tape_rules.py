@@ -18,6 +18,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from test_ops_linalg import MPMATH_LINALG
 
 from diffcompare.methods.tape.engine import Node, apply, backward
 from diffcompare.methods.tape.rules import RULES
@@ -59,6 +60,8 @@ MPMATH_FORWARD = {
     "reshape": np.reshape, "transpose": np.transpose,
     "concatenate": lambda *arrays, axis=0: np.concatenate(arrays, axis=axis),
     "stack": lambda *arrays, axis=0: np.stack(arrays, axis=axis),
+    # linear algebra (xp.linalg): mpmath's LU solve, inverse, det, Cholesky and eigsy
+    **MPMATH_LINALG,
 }
 # fmt: on
 

@@ -117,7 +117,22 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
 
 #: Operations the expression generator does not draw, with the reason; every other
 #: operation of OPS has a fuzz domain and an enclosure.
-NOT_FUZZED: dict[str, str] = {}
+# fmt: off
+_NO_MATRICES = "the generator draws elementwise expressions of short vectors, no (nonsingular, SPD) matrices"
+NOT_FUZZED: dict[str, str] = {
+    # linear algebra (xp.linalg)
+    "linalg.solve":            _NO_MATRICES,
+    "linalg.solve_triangular": _NO_MATRICES,
+    "linalg.inv":              _NO_MATRICES,
+    "linalg.det":              _NO_MATRICES,
+    "linalg.slogdet":          _NO_MATRICES,
+    "linalg.cholesky":         _NO_MATRICES,
+    "linalg.eigh":             _NO_MATRICES,
+    "linalg.matrix_norm":      _NO_MATRICES,
+    "linalg.norm":             "no interval enclosure is written for the norms yet",
+    "linalg.vector_norm":      "no interval enclosure is written for the norms yet",
+}
+# fmt: on
 
 
 def inside(interval: Interval, domain: Interval | None) -> bool:

@@ -14,6 +14,7 @@ from types import ModuleType
 
 import numpy as np
 
+from .linalg import linalg_functions
 from .table import OPS
 
 
@@ -51,5 +52,7 @@ def array_module_functions(m: ModuleType, asarray: Callable) -> dict[str, Callab
         "concatenate": m.concatenate, "stack": m.stack,
         "asarray": asarray, "zeros": np.zeros, "ones": np.ones, "arange": np.arange,
         "eye": np.eye,
+        # linear algebra (xp.linalg)
+        **linalg_functions(m),
     }
     # fmt: on

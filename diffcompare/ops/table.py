@@ -205,6 +205,17 @@ _ROWS = (
     OpSpec("transpose",   "shape"),
     OpSpec("concatenate", "shape"),
     OpSpec("stack",       "shape"),
+    # linear algebra (xp.linalg): conventions in diffcompare.ops.linalg
+    OpSpec("linalg.solve",            "linalg"),
+    OpSpec("linalg.solve_triangular", "linalg"),
+    OpSpec("linalg.inv",              "linalg"),
+    OpSpec("linalg.det",              "linalg"),
+    OpSpec("linalg.slogdet",          "linalg"),
+    OpSpec("linalg.cholesky",         "linalg"),
+    OpSpec("linalg.eigh",             "linalg"),
+    OpSpec("linalg.norm",             "linalg"),
+    OpSpec("linalg.vector_norm",      "linalg"),
+    OpSpec("linalg.matrix_norm",      "linalg"),
 )
 OPS: dict[str, OpSpec] = {spec.name: spec for spec in _ROWS}
 

@@ -47,6 +47,8 @@ def _returning_traced(function):
         result = function(*args, **kwargs)
         if type(result) is ArrayBox:  # as_traced, inline: this runs once per operation
             result.__class__ = TracedArrayBox
+        elif isinstance(result, tuple):  # slogdet's and eigh's pairs: each result traced
+            result = type(result)(*map(as_traced, result))
         return result
 
     return returning_traced

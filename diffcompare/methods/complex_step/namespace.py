@@ -52,7 +52,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from ...ops.array_module import array_module_functions, make_logsumexp
-from ...ops.namespace import Namespace, unsupported
+from ...ops.linalg import SlogdetResult, make_norms, matrix_transpose, unconjugated_cholesky
+from ...ops.namespace import Namespace, refusal, unsupported
 from ...ops.table import make_sigmoid, make_softplus
 
 __all__ = ["COMPLEX_FUNCTIONS", "RealOrderedArray", "complex_namespace", "real_ordered"]
@@ -147,7 +148,10 @@ def _plain(value):
 
 def _returning_real_ordered(fn):
     def wrapped(*args, **kwargs):
-        return real_ordered(fn(*args, **kwargs))
+        result = fn(*args, **kwargs)
+        if isinstance(result, tuple):  # slogdet's pair
+            return type(result)(*map(real_ordered, result))
+        return real_ordered(result)
 
     wrapped.__name__ = getattr(fn, "__name__", "operation")
     return wrapped
@@ -272,9 +276,78 @@ _BRANCH_CONSISTENT = SimpleNamespace(
     max=_max_of_real_parts,
 )
 
+# --- linear algebra (xp.linalg) ---------------------------------------------------------
+# numpy's complex solve, inv, det and the triangular solve (an LU solve of the triangle)
+# are analytic; Cholesky, slogdet, eigh and the norms are not, and are replaced here.
+
+_REAL = array_module_functions(np, _asarray)
+
+
+def _cholesky(a, *, upper=False):
+    # numpy's complex Cholesky solves L L^H = a (it conjugates); the continuation of the
+    # real factor solves L L^T = a.  upper=True reads the upper triangle, as numpy's.
+    if not np.iscomplexobj(a):
+        return _REAL["linalg.cholesky"](a, upper=upper)
+    if upper:
+        return matrix_transpose(unconjugated_cholesky(matrix_transpose(a), np.sqrt))
+    return unconjugated_cholesky(a, np.sqrt)
+
+
+def _slogdet(a):
+    # numpy's complex slogdet returns log|det|, which drops the imaginary part.  The
+    # continuation of log|det A| is log(s det A), s the sign of the real determinant:
+    # log|det A| + i angle(s sign), from the same complex LU, never through det itself.
+    if not np.iscomplexobj(a):
+        return _REAL["linalg.slogdet"](a)
+    sign, logabsdet = np.linalg.slogdet(np.asarray(a))
+    real_sign = np.sign(sign.real)
+    return SlogdetResult(real_sign, _complex(logabsdet, np.angle(sign * real_sign)))
+
+
+def _eigh(a, UPLO="L"):  # noqa: N803 (numpy's spelling)
+    if np.iscomplexobj(a):
+        refusal(
+            "complex_step",
+            "linalg.eigh",
+            "numpy's complex eigh is Hermitian (it conjugates), not the analytic continuation of the "
+            "real symmetric eigendecomposition",
+        )()
+    return _REAL["linalg.eigh"](a, UPLO)
+
+
+def _singular_value_norm(x, ordinal, axes, keepdims):
+    if np.iscomplexobj(x):
+        refusal(
+            "complex_step",
+            "linalg.norm",
+            f"ord={ordinal!r} is a norm of singular values, which numpy computes as real moduli of a "
+            "complex matrix: not the analytic continuation",
+        )()
+    return np.linalg.norm(x, ordinal, axes, keepdims)
+
+
+#: What the norms are written with: the analytic abs and max above, and conditions on
+#: the real part.
+_NORM_MODULE = SimpleNamespace(
+    sum=np.sum,
+    abs=_abs,
+    max=_max,
+    sqrt=np.sqrt,
+    where=np.where,
+    power=np.power,
+    positive=lambda s: np.real(s) > 0,
+)
+
+_LINALG = {
+    "linalg.cholesky": _cholesky,
+    "linalg.slogdet": _slogdet,
+    "linalg.eigh": _eigh,
+    **make_norms(_NORM_MODULE, _singular_value_norm),
+}
+
 #: The numpy table with the non-analytic operations replaced, keyed like every backend.
 COMPLEX_FUNCTIONS = {
-    **array_module_functions(np, _asarray),
+    **_REAL,
     "abs": _abs,
     "maximum": _maximum,
     "minimum": _minimum,
@@ -282,6 +355,7 @@ COMPLEX_FUNCTIONS = {
     "sigmoid": make_sigmoid(_BRANCH_CONSISTENT),
     "softplus": make_softplus(_BRANCH_CONSISTENT),
     "logsumexp": make_logsumexp(_BRANCH_CONSISTENT),
+    **_LINALG,
 }
 
 #: The namespace :func:`~diffcompare.methods.complex_step.step.complex_step` evaluates ``f`` with;

@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from ...ops.namespace import UnsupportedOperationError
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.table import OPS
 from ...ops.traced import TracedArray, value_of
 from ...ops.traced_functions import traced_functions
-from .rules import JVP_RULES, Variadic
+from .rules import JVP_RULES, Outputs, Variadic
 
-__all__ = ["Dual", "align_tangent", "apply"]
+__all__ = ["Dual", "UndifferentiableDual", "align_tangent", "apply"]
 
 # numpy's functions, with the array-sequence operations taking their arrays as
 # separate arguments so that each one can carry a tangent.
@@ -84,6 +85,31 @@ class Dual(TracedArray):
         return f"Dual({self.value!r}, tangent={self.tangent!r})"
 
 
+class UndifferentiableDual(Dual):
+    """A result whose tangent does not exist (the eigenvectors at a repeated eigenvalue).
+
+    Its value can be used like any other; its tangent cannot: an operation that needs it
+    raises the :class:`~diffcompare.ops.namespace.UnsupportedOperationError` that the
+    tangent rule raised, so a function that does not use this result is still
+    differentiated, and one that does is refused by name.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, value: Any, reason: str):
+        self.value = np.asarray(value)
+        self.reason = reason
+
+    def __getattr__(self, name):
+        # Reached for the tangent, whose slot this class never fills.
+        if name == "tangent":
+            raise UnsupportedOperationError(self.reason)
+        return super().__getattr__(name)
+
+    def __repr__(self):
+        return f"UndifferentiableDual({self.value!r})"
+
+
 def align_tangent(tangent: np.ndarray, ndim: int) -> np.ndarray:
     """Insert axes after the direction axis so that ``tangent`` has ``1 + ndim`` axes.
 
@@ -126,6 +152,14 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     duals = [index for index, arg in enumerate(args) if isinstance(arg, Dual)]
     if not duals:
         return ans
+    if type(rules) is Outputs:
+        k = _directions(args)
+        return type(ans)(
+            *(
+                _result(op, part, rules_i, args, values, params, ans, k)
+                for part, rules_i in zip(ans, rules.results, strict=True)
+            )
+        )
     ans = np.asarray(ans)
     k = _directions(args)
     shape = (k,) + ans.shape
@@ -152,6 +186,24 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     if tangent is None:
         return ans
     return Dual(ans, np.broadcast_to(tangent, shape))
+
+
+def _result(op: str, value, rules, args, values, params, ans, k: int):
+    """One result of an operation with several (:class:`~.rules.Outputs`): its dual, or its value."""
+    value = np.asarray(value)
+    tangent = None
+    try:
+        for index, arg in enumerate(args):
+            rule = rules[index] if index < len(rules) else None
+            if not isinstance(arg, Dual) or rule is None:
+                continue
+            term = rule(arg.tangent, ans, *values, **params)
+            tangent = term if tangent is None else tangent + term  # summed, never assigned
+    except UnsupportedOperationError as refusal:
+        return UndifferentiableDual(value, str(refusal))
+    if tangent is None:
+        return value
+    return Dual(value, np.broadcast_to(tangent, (k,) + value.shape))
 
 
 Dual.functions = traced_functions(apply)

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ops.elementwise import elementwise_rules
+from . import linalg_rules as linalg
 
-__all__ = ["JVP_RULES", "Variadic"]
+__all__ = ["JVP_RULES", "Outputs", "Variadic"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,19 @@ class Variadic:
     """
 
     rule: Callable
+
+
+class Outputs:
+    """The rules of an operation with several results (``eigh``: eigenvalues, eigenvectors).
+
+    One tuple of per-argument rules for each result; a rule receives its argument's
+    tangent and, as ``ans``, the whole tuple of results.
+    """
+
+    __slots__ = ("results",)
+
+    def __init__(self, *results: tuple[Callable | None, ...]):
+        self.results = results
 
 
 def _shift(axis):
@@ -158,7 +172,7 @@ def _stack_rule(tangents, ans, *arrays, axis=0):
 
 
 # fmt: off
-JVP_RULES: dict[str, tuple[Callable | None, ...] | Variadic] = {
+JVP_RULES: dict[str, tuple[Callable | None, ...] | Variadic | Outputs] = {
     **elementwise_rules(),
     "sum":         (_sum_rule,),
     "mean":        (_mean_rule,),
@@ -170,5 +184,16 @@ JVP_RULES: dict[str, tuple[Callable | None, ...] | Variadic] = {
     "transpose":   (_transpose_rule,),
     "concatenate": Variadic(_concatenate_rule),
     "stack":       Variadic(_stack_rule),
+    # linear algebra (xp.linalg): diffcompare.methods.forward.linalg_rules
+    "linalg.solve":            (linalg.solve_matrix, linalg.solve_rhs),
+    "linalg.solve_triangular": (linalg.solve_triangular_matrix, linalg.solve_triangular_rhs),
+    "linalg.inv":              (linalg.inverse,),
+    "linalg.det":              (linalg.determinant,),
+    "linalg.slogdet":          Outputs((None,), (linalg.logabsdet,)),  # sign, logabsdet
+    "linalg.cholesky":         (linalg.cholesky,),
+    "linalg.eigh":             Outputs((linalg.eigenvalues,), (linalg.eigenvectors,)),
+    "linalg.norm":             (linalg.norm_rule("linalg.norm"),),
+    "linalg.vector_norm":      (linalg.norm_rule("linalg.vector_norm"),),
+    "linalg.matrix_norm":      (linalg.norm_rule("linalg.matrix_norm"),),
 }
 # fmt: on

@@ -33,6 +33,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 import sympy
@@ -40,6 +41,7 @@ import sympy
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.table import OPS
+from .linalg import sympy_linalg_functions
 
 __all__ = [
     "CONSTANT_DIGITS",
@@ -340,7 +342,10 @@ def _symbolic(value):
 
 def _returning_symbolic(fn: Callable) -> Callable:
     def wrapped(*args, **kwargs):
-        return _symbolic(fn(*args, **kwargs))
+        result = fn(*args, **kwargs)
+        if isinstance(result, tuple):  # slogdet's pair
+            return type(result)(*map(_symbolic, result))
+        return _symbolic(result)
 
     wrapped.__name__ = getattr(fn, "__name__", "operation")
     return wrapped
@@ -512,6 +517,14 @@ SYMPY_FUNCTIONS = {
     "eye": np.eye,
 }
 # fmt: on
+
+# linear algebra (xp.linalg): the norms are written with this namespace's own functions
+_NORM_MODULE = SimpleNamespace(
+    **{name: _returning_symbolic(SYMPY_FUNCTIONS[name]) for name in ("sum", "abs", "max", "sqrt", "where")},
+    power=operator.pow,
+    positive=lambda s: s > 0,
+)
+SYMPY_FUNCTIONS.update(sympy_linalg_functions(_operand, _is_symbolic, _NORM_MODULE))
 
 sympy_namespace = Namespace(
     "symbolic", {name: _returning_symbolic(fn) for name, fn in SYMPY_FUNCTIONS.items()}

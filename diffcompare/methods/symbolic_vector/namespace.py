@@ -91,6 +91,9 @@ BINARY: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
 #: Whole-array reductions: each becomes a scalar reduction symbol.
 REDUCTIONS: tuple[str, ...] = ("sum", "mean", "max", "logsumexp")
 
+_MATRIX = "it mixes elements across positions (a matrix is no 1-d elementwise expression)"
+_NORM = "norms are not among its reductions (write xp.sum(xp.abs(x)) or xp.sqrt(xp.sum(x * x)))"
+
 #: Operations the form cannot express on a traced array, with the reason.
 UNSUPPORTED: dict[str, str] = {
     "where":       "elementwise selection is not part of the form",
@@ -99,6 +102,17 @@ UNSUPPORTED: dict[str, str] = {
     "transpose":   "arrays are 1-d elementwise expressions",
     "concatenate": "an expression cannot hold two pieces of different slices",
     "stack":       "arrays are 1-d elementwise expressions",
+    # linear algebra (xp.linalg)
+    "linalg.solve":            _MATRIX,
+    "linalg.solve_triangular": _MATRIX,
+    "linalg.inv":              _MATRIX,
+    "linalg.det":              _MATRIX,
+    "linalg.slogdet":          _MATRIX,
+    "linalg.cholesky":         _MATRIX,
+    "linalg.eigh":             "eigenvalues have no closed form",
+    "linalg.norm":             _NORM,
+    "linalg.vector_norm":      _NORM,
+    "linalg.matrix_norm":      _MATRIX,
 }
 # fmt: on
 
@@ -512,6 +526,8 @@ def _functions() -> dict[str, Callable]:
     for op in REDUCTIONS:
         functions[op] = lambda x, axis=None, keepdims=False, op=op: _reduce(op, x, axis, keepdims)
     for op in ("where", "matmul", "reshape", "transpose"):
+        functions[op] = _array_op(op)
+    for op in (name for name in UNSUPPORTED if name.startswith("linalg.")):
         functions[op] = _array_op(op)
     for op in ("concatenate", "stack"):
         functions[op] = _sequence_op(op)

@@ -19,7 +19,7 @@ import numpy as np
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.traced import TracedArray
 from ...ops.traced_functions import traced_functions
-from .rules import RULES, Scatter, Variadic
+from .rules import RULES, Outputs, Scatter, Variadic
 
 __all__ = ["Node", "apply", "backward", "graph_size", "unbroadcast"]
 
@@ -62,7 +62,9 @@ _creation = itertools.count()
 def apply(op: str, *args: Any, **params: Any) -> Any:
     """Evaluate primitive ``op`` and record it if any argument is a :class:`Node`.
 
-    Returns a plain value when no argument is traced.
+    Returns a plain value when no argument is traced.  An operation with several
+    results (:class:`~.rules.Outputs`) returns them in the same kind of tuple, one node
+    each.
 
     Raises
     ------
@@ -74,6 +76,18 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
         raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
     values = [arg.value if isinstance(arg, TracedArray) else arg for arg in args]
     ans = forward(*values, **params)
+    if type(rules) is Outputs:
+        return type(ans)(
+            *(
+                _record(op, part, rules_i, args, values, params, ans)
+                for part, rules_i in zip(ans, rules.results, strict=True)
+            )
+        )
+    return _record(op, ans, rules, args, values, params, ans)
+
+
+def _record(op: str, value: Any, rules, args: tuple, values: list, params: dict, ans: Any) -> Any:
+    """``value`` as a node whose VJP applies ``rules`` (``ans``: the operation's whole result)."""
     parents, vjps = [], []
     variadic = type(rules) is Variadic
     for index, arg in enumerate(args):
@@ -91,7 +105,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
             parents.append(arg)
             vjps.append(rule)
     if not parents:
-        return ans
+        return value
     if len(vjps) == 1:  # most nodes: no list to build on the way back
         (rule,) = vjps
 
@@ -103,7 +117,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
         def vjp(g):
             return [rule(g, ans, *values, **params) for rule in vjps]
 
-    return Node(ans, tuple(parents), vjp)
+    return Node(value, tuple(parents), vjp)
 
 
 Node.apply = staticmethod(apply)

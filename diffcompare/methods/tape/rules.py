@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from ...ops.elementwise import elementwise_rules
+from . import linalg_rules as linalg
 
-__all__ = ["RULES", "Scatter", "Variadic"]
+__all__ = ["RULES", "Outputs", "Scatter", "Variadic"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,20 @@ class Variadic:
     """A rule ``rule(index, g, ans, *args, **params)`` shared by every argument."""
 
     rule: Callable
+
+
+class Outputs:
+    """The rules of an operation with several results (``eigh``: eigenvalues, eigenvectors).
+
+    One tuple of per-argument rules for each result; a rule receives the cotangent of
+    its result and, as ``ans``, the whole tuple of results.  Each result is a node of
+    its own, so a rule runs only if the function uses that result.
+    """
+
+    __slots__ = ("results",)
+
+    def __init__(self, *results: tuple[Callable | None, ...]):
+        self.results = results
 
 
 class Scatter:
@@ -146,7 +161,7 @@ def _stack_rule(index, g, ans, *arrays, axis=0):
 
 
 # fmt: off
-RULES: dict[str, tuple[Callable | None, ...] | Variadic] = {
+RULES: dict[str, tuple[Callable | None, ...] | Variadic | Outputs] = {
     **elementwise_rules(),
     "sum":         (_sum_rule,),
     "mean":        (_mean_rule,),
@@ -158,5 +173,16 @@ RULES: dict[str, tuple[Callable | None, ...] | Variadic] = {
     "transpose":   (_transpose_rule,),
     "concatenate": Variadic(_concatenate_rule),
     "stack":       Variadic(_stack_rule),
+    # linear algebra (xp.linalg): diffcompare.methods.tape.linalg_rules
+    "linalg.solve":            (linalg.solve_matrix, linalg.solve_rhs),
+    "linalg.solve_triangular": (linalg.solve_triangular_matrix, linalg.solve_triangular_rhs),
+    "linalg.inv":              (linalg.inverse,),
+    "linalg.det":              (linalg.determinant,),
+    "linalg.slogdet":          Outputs((None,), (linalg.logabsdet,)),  # sign, logabsdet
+    "linalg.cholesky":         (linalg.cholesky,),
+    "linalg.eigh":             Outputs((linalg.eigenvalues,), (linalg.eigenvectors,)),
+    "linalg.norm":             (linalg.norm_rule("linalg.norm"),),
+    "linalg.vector_norm":      (linalg.norm_rule("linalg.vector_norm"),),
+    "linalg.matrix_norm":      (linalg.norm_rule("linalg.matrix_norm"),),
 }
 # fmt: on
