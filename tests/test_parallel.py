@@ -123,7 +123,9 @@ def test_the_command_line_refuses_jobs_with_a_scheduler_in_one_line(tmp_path, ca
         compare_main([*args, "--jobs", "2", "--scheduler", "tcp://127.0.0.1:8786"])
     assert exit_status.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last.startswith("diffcompare compare: error: ") and "--jobs=2 and a scheduler are exclusive" in last
+    assert (
+        last.startswith("diffcompare compare: error: ") and "--jobs=2 and a scheduler are exclusive" in last
+    )
     assert not (tmp_path / "results.csv").exists()
 
 
