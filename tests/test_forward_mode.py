@@ -393,8 +393,8 @@ def test_an_operation_without_a_rule_names_itself():
     x = Dual(np.array([0.5, 1.5]), np.eye(2))
     with pytest.raises(NotImplementedError, match="cbrt"):
         np.cbrt(x)
-    with pytest.raises(NotImplementedError, match="no tangent rule for operation 'erf'"):
-        apply("erf", x)
+    with pytest.raises(NotImplementedError, match="no tangent rule for operation 'spacing'"):
+        apply("spacing", x)
     with pytest.raises(UnsupportedOperationError, match="the forward namespace has no operation 'fft'"):
         _ = dual_namespace.fft
 
