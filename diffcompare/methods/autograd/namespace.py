@@ -186,7 +186,9 @@ def _subgradient_at_origin(function):
     # autograd's rule (a where only masks a NaN gradient after it has been computed).
     def at_origin(a, b):
         origin = (a == 0) & (b == 0)
-        value = function(anp.where(origin, 1.0, a), b)
+        # a + 1 at the origin (where a is 0), by an addition: autograd's add undoes
+        # broadcasting in its gradient, its where does not
+        value = function(a + np.where(origin, 1.0, 0.0), b)
         return anp.where(origin, function(getval(a), getval(b)), value)
 
     at_origin.__name__ = function.__name__
