@@ -56,6 +56,8 @@ def check_jvp(op, args, params, differentiable, rng, positions=3):
         value = np.asarray(args[k], dtype=np.float64)
         duals[k] = Dual(value, tangent.reshape((len(seeds),) + value.shape))
     out = apply(op, *duals, **params)
+    if not isinstance(out, Dual):  # a piecewise-constant operation: no tangent, derivative 0
+        out = Dual(out, np.zeros((len(seeds),) + np.shape(out)))
     assert out.tangent.shape == (len(seeds),) + out.value.shape, (op, out.tangent.shape)
     for row, (k, flat) in enumerate(seeds):
         column = _jacobian_column(op, args, params, differentiable, k, flat)
@@ -116,7 +118,8 @@ def test_unary_rule_to_the_last_few_ulp(op, data):
     x = data.draw(_interval(op))
     if op == "abs":
         assume(abs(x) > 1e-20)  # mpmath.diff steps by about 1e-25: stay off the kink
-    claimed = apply(op, Dual(np.array(x), np.ones(1))).tangent[0]
+    out = apply(op, Dual(np.array(x), np.ones(1)))
+    claimed = out.tangent[0] if isinstance(out, Dual) else 0.0  # piecewise constant: no tangent
     reference = _unary_reference(op)(np.array([x]))
     assert reference.status == "ok", reference.message
     assert ulp_error(claimed, reference.value[0]) <= 4, (op, x, float(claimed), reference.value[0])
@@ -394,8 +397,8 @@ def test_an_operation_without_a_rule_names_itself():
     x = Dual(np.array([0.5, 1.5]), np.eye(2))
     with pytest.raises(NotImplementedError, match="cbrt"):
         np.cbrt(x)
-    with pytest.raises(NotImplementedError, match="no tangent rule for operation 'erf'"):
-        apply("erf", x)
+    with pytest.raises(NotImplementedError, match="no tangent rule for operation 'spacing'"):
+        apply("spacing", x)
     with pytest.raises(UnsupportedOperationError, match="forward does not support 'fft': it is no op"):
         _ = dual_namespace.fft
 

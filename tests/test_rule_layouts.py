@@ -220,7 +220,32 @@ ELEMENTWISE = {
     "divide":   (lambda xp, a, b: xp.divide(a, b), _TRACED_PAIRS[:1]),
     "power":    (lambda xp, a, b: xp.power(a, b), _TRACED_PAIRS[:1]),
     "maximum":  (lambda xp, a, b: xp.maximum(a, b), _TRACED_PAIRS[:1]),
+    # elementwise group: each factor reads the other operand, so constants too
+    "hypot":     (lambda xp, a, b: xp.hypot(a, b), _TRACED_PAIRS),
+    "arctan2":   (lambda xp, a, b: xp.arctan2(a, b), _TRACED_PAIRS),
+    "logaddexp": (lambda xp, a, b: xp.logaddexp(a, b), _TRACED_PAIRS[:1]),
+    "xlogy":     (lambda xp, a, b: xp.xlogy(a, b), _TRACED_PAIRS),
 }
+
+#: The elementwise group's unary operations on one operand in every layout, moved into
+#: their domains from the points' [0.5, 1.5]; the steps as x * step(x), whose
+#: derivative is the step's value.
+UNARY_ELEMENTWISE = {
+    "square":  lambda xp, a: xp.square(a),
+    "log2":    lambda xp, a: xp.log2(a),
+    "log10":   lambda xp, a: xp.log10(a),
+    "exp2":    lambda xp, a: xp.exp2(a),
+    "arccosh": lambda xp, a: xp.arccosh(1.0 + a),
+    "arctanh": lambda xp, a: xp.arctanh(a - 1.0),
+    "erf":     lambda xp, a: xp.erf(a),
+    "erfc":    lambda xp, a: xp.erfc(a),
+    "gammaln": lambda xp, a: xp.gammaln(a),
+    "digamma": lambda xp, a: xp.digamma(a),
+    "sign":    lambda xp, a: a * xp.sign(a - 1.0),
+    "floor":   lambda xp, a: a * xp.floor(4.0 * a),
+    "round":   lambda xp, a: a * xp.round(4.0 * a),
+}
+UNARY_SHAPES = ((2, 3), (2, 3, 4))
 
 #: Axes of the reductions, for a 2-d and a 3-d operand.
 REDUCTION_AXES = {(3, 4): (None, 0, -1), (2, 3, 4): (None, 1, -1, (0, 2), (-1, 0))}
@@ -306,6 +331,12 @@ CASES: list[LayoutCase] = [
         case
         for name, (op, traced_pairs) in ELEMENTWISE.items()
         for case in _binary_cases(name, op, BROADCAST_SHAPES, _side_by_side, traced_pairs)
+    ),
+    *(
+        LayoutCase(f"{name} {a}", op, (a,))
+        for name, op in UNARY_ELEMENTWISE.items()
+        for shape in UNARY_SHAPES
+        for a in (Operand(shape, layout) for layout in LAYOUTS[len(shape)])
     ),
     *(
         LayoutCase(f"{name} axis={axis} keepdims={keepdims} {a}", _reduction(name, axis, keepdims), (a,))

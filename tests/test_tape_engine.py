@@ -86,8 +86,8 @@ def test_an_operation_without_a_rule_names_itself():
     x = Node(np.array([0.5, 1.5]))
     with pytest.raises(NotImplementedError, match="cbrt"):
         np.cbrt(x)
-    with pytest.raises(NotImplementedError, match="no derivative rule for operation 'erf'"):
-        apply("erf", x)
+    with pytest.raises(NotImplementedError, match="no derivative rule for operation 'spacing'"):
+        apply("spacing", x)
 
 
 def test_unknown_namespace_operations_raise_not_implemented_naming_them():

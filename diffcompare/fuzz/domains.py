@@ -93,6 +93,17 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
     "tanh":        ((-40.0, 40.0),),
     "sigmoid":     ((-40.0, 40.0),),
     "softplus":    ((-40.0, 40.0),),
+    # elementwise group
+    "square":      ((-22.0, 22.0),),           # 22^2 = 484
+    "log2":        ((1e-3, CARRY),),
+    "log10":       ((1e-3, CARRY),),
+    "exp2":        ((-40.0, 8.0),),            # 2^8 = 256
+    "arccosh":     ((1.001, CARRY),),
+    "arctanh":     ((-0.999, 0.999),),
+    "erf":         ((-10.0, 10.0),),
+    "erfc":        ((-10.0, 10.0),),
+    "gammaln":     ((1e-3, 100.0),),           # gammaln(100) = 359
+    "digamma":     ((0.01, CARRY),),           # digamma(0.01) = -100.6
     "add":         (_WIDE, _WIDE),
     "subtract":    (_WIDE, _WIDE),
     "multiply":    (_WIDE, _WIDE),             # |a b| <= 400
@@ -100,6 +111,11 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
     "power":       ((0.2, 7.5), (-3.0, 3.0)),  # 7.5^3 = 422, 0.2^-3 = 125
     "maximum":     (_WIDE, _WIDE),
     "minimum":     (_WIDE, _WIDE),
+    # elementwise group; arctan2's x positive: no branch cut on the negative x axis
+    "hypot":       (_WIDE, _WIDE),
+    "arctan2":     (_WIDE, (0.5, 20.0)),
+    "logaddexp":   ((-200.0, 200.0), (-200.0, 200.0)),  # derivatives >= e^-400 stay normal
+    "xlogy":       (_WIDE, (1e-3, CARRY)),     # |x log y| <= 20 log 500 = 124
     "where":       (None, None, _WIDE, _WIDE),  # where(a > b, c, d): a, b only compared
     "sum":         (_SUMMED,),
     "mean":        ((-CARRY, CARRY),),
@@ -120,6 +136,12 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
 # fmt: off
 _NO_MATRICES = "the generator draws elementwise expressions of short vectors, no (nonsingular, SPD) matrices"
 NOT_FUZZED: dict[str, str] = {
+    # elementwise group
+    **dict.fromkeys(
+        ("sign", "floor", "round"),
+        "piecewise constant: a step between the points of a difference quotient makes the "
+        "finite-difference methods disagree with the exact ones without a fault",
+    ),
     # linear algebra (xp.linalg)
     "linalg.solve":            _NO_MATRICES,
     "linalg.solve_triangular": _NO_MATRICES,
@@ -189,6 +211,36 @@ def _softplus(v):
     return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
 
 
+def _square(k, a):
+    low, high = _abs(k, a)
+    return (low * low, high * high)
+
+
+#: Where gammaln has its minimum (digamma's positive root).
+_GAMMALN_MINIMUM = 1.4616321449683622
+
+
+def _gammaln(k, a):
+    ends = (math.lgamma(a[0]), math.lgamma(a[1]))
+    low = math.lgamma(_GAMMALN_MINIMUM) if a[0] <= _GAMMALN_MINIMUM <= a[1] else min(ends)
+    return (low, max(ends))
+
+
+def _digamma(v):
+    from scipy.special import digamma
+
+    return float(digamma(v))
+
+
+def _hypot(k, a, b):
+    (a_low, a_high), (b_low, b_high) = _abs(k, a), _abs(k, b)
+    return (math.hypot(a_low, b_low), math.hypot(a_high, b_high))
+
+
+def _logaddexp(p, q):
+    return max(p, q) + math.log1p(math.exp(-abs(p - q)))
+
+
 # fmt: off
 #: op -> enclosure(k, *argument_intervals) of the result, before widening; k is the
 #: number of elements combined into each result element (see :func:`fan_in`).
@@ -212,6 +264,17 @@ ENCLOSURES: dict[str, Callable] = {
     "tanh":        _increasing(math.tanh),
     "sigmoid":     _increasing(_sigmoid),
     "softplus":    _increasing(_softplus),
+    # elementwise group
+    "square":      _square,
+    "log2":        _increasing(math.log2),
+    "log10":       _increasing(math.log10),
+    "exp2":        _increasing(lambda v: 2.0**v),
+    "arccosh":     _increasing(math.acosh),
+    "arctanh":     _increasing(math.atanh),
+    "erf":         _increasing(math.erf),
+    "erfc":        lambda k, a: (math.erfc(a[1]), math.erfc(a[0])),  # decreasing
+    "gammaln":     _gammaln,
+    "digamma":     _increasing(_digamma),      # increasing on the positive axis
     "add":         lambda k, a, b: (a[0] + b[0], a[1] + b[1]),
     "subtract":    lambda k, a, b: (a[0] - b[1], a[1] - b[0]),
     "multiply":    _corners(lambda p, q: p * q),
@@ -219,6 +282,11 @@ ENCLOSURES: dict[str, Callable] = {
     "power":       _corners(lambda p, q: p**q),   # the base's domain is positive
     "maximum":     lambda k, a, b: (max(a[0], b[0]), max(a[1], b[1])),
     "minimum":     lambda k, a, b: (min(a[0], b[0]), min(a[1], b[1])),
+    # elementwise group: arctan2 (x > 0) and xlogy are monotone in each argument
+    "hypot":       _hypot,
+    "arctan2":     _corners(math.atan2),
+    "logaddexp":   lambda k, a, b: (_logaddexp(a[0], b[0]), _logaddexp(a[1], b[1])),
+    "xlogy":       _corners(lambda p, q: p * math.log(q)),
     "where":       lambda k, a, b, c, d: _hull(k, c, d),
     "sum":         lambda k, a: (k * a[0], k * a[1]),
     "mean":        lambda k, a: a,

@@ -18,11 +18,15 @@ from .table import MINUS_ONE, ONE, OPS, Over
 __all__ = ["elementwise_rules", "scaled_by"]
 
 
-def scaled_by(factor, singular: bool = False) -> Callable:
+def scaled_by(factor, singular: bool = False) -> Callable | None:
     """The rule ``rule(v, ans, *args) = v * factor(ans, *args)`` of one argument.
 
-    An :class:`~diffcompare.ops.table.Over` factor divides instead.
+    An :class:`~diffcompare.ops.table.Over` factor divides instead.  A ``None`` factor
+    (the partial is 0: ``floor``, ``sign``) has no rule, ``None``: the engines then
+    record no dependence on that argument.
     """
+    if factor is None:
+        return None
     if factor is ONE:
         return lambda v, ans, *args: v
     if factor is MINUS_ONE:
@@ -61,7 +65,8 @@ def elementwise_rules() -> dict[str, tuple[Callable | None, ...]]:
     """One rule per argument for every ``"unary"``, ``"binary"`` and ``"select"`` row.
 
     The tape calls them with the cotangent, forward mode with a tangent aligned with
-    the (broadcast) output; ``where``'s condition has no rule (``None``).
+    the (broadcast) output; ``where``'s condition and the arguments of the piecewise
+    constant operations have no rule (``None``).
     """
     rules: dict[str, tuple[Callable | None, ...]] = {
         name: tuple(scaled_by(factor, spec.singular) for factor in spec.derivative)

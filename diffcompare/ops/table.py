@@ -16,10 +16,24 @@ arithmetic, a factor uses the one that keeps its digits in float64 (comments at 
 conditioned enough to property-test its derivative in float64; ``None`` marks an
 argument that is not differentiated (a condition, an axis) or has no restriction
 beyond being finite.
+
+Conventions where a derivative does not exist, shared by every method:
+
+- ``sign``, ``floor`` and ``round`` are piecewise constant: their derivative is 0 almost
+  everywhere, and 0 is also what every method returns at the steps (their factor is
+  ``None``: the engines record no dependence at all).  ``round`` is numpy's, halves to
+  the even integer, with its default ``decimals=0`` only.
+- Ties share the derivative equally (``maximum``, ``minimum``, ``max``), and
+  ``abs'(0) = 0``; likewise ``hypot`` and ``arctan2`` take the subgradient 0 at the
+  origin.  ``clip(x, lower, upper)`` is ``minimum(maximum(x, lower), upper)``
+  (:data:`DERIVED`), so at ``x == lower`` (or ``upper``) ``x`` and the bound share the
+  derivative: ``1/2`` each.
+- ``xlogy(0, y) = 0`` for every ``y``; there ``d/dx = log(y)`` and ``d/dy = 0``.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -37,6 +51,7 @@ __all__ = [
     "Over",
     "canonical_name",
     "numpy_function_name",
+    "only_default_decimals",
     "operation",
 ]
 
@@ -77,7 +92,9 @@ class OpSpec:
         For elementwise operations, the test interval of each argument.
     derivative : tuple or None
         For ``"unary"`` and ``"binary"`` operations, the derivative factor of each
-        argument, ``d(ans, *args)`` (or :data:`ONE`, :data:`MINUS_ONE`).
+        argument, ``d(ans, *args)`` (or :data:`ONE`, :data:`MINUS_ONE`), or ``None``
+        where the partial derivative is 0 wherever it exists (a piecewise-constant
+        operation).
     singular : bool
         A factor can be infinite where the operation is finite (``sqrt`` at 0): a zero
         tangent or cotangent times it is then 0, not NaN.
@@ -157,6 +174,163 @@ def _sympy_softplus(sympy, x):
     return sympy.log(1 + sympy.exp(x))
 
 
+# --- the elementwise group: special functions, steps, two-argument functions -------------
+
+_LN2 = 0.6931471805599453  # log(2), rounded to nearest
+_LN10 = 2.302585092994046  # log(10)
+_TWO_OVER_SQRT_PI = 1.1283791670955126  # erf'(0) = 2 / sqrt(pi)
+
+#: The module of special functions that goes with each array module: numpy has none, so
+#: erf, gammaln ... come from scipy.special, imported at their first call (``import
+#: diffcompare`` must not load scipy), and autograd's from autograd.scipy.special.
+_SPECIAL_MODULES = {"numpy": "scipy.special", "autograd.numpy": "autograd.scipy.special"}
+
+
+def _special(name: str) -> Callable:
+    """The row spelling of special function ``name``: ``make(m)`` for array module ``m``."""
+
+    def make(m):
+        module = _SPECIAL_MODULES[m.__name__]
+
+        def special(*args):
+            return getattr(importlib.import_module(module), name)(*args)
+
+        special.__name__ = name
+        return special
+
+    return make
+
+
+def _scipy_special():
+    return importlib.import_module("scipy.special")
+
+
+def only_default_decimals(round_function: Callable) -> Callable:
+    """``round`` that refuses any ``decimals`` but numpy's default 0, naming the argument.
+
+    ``round(x, decimals=2)`` is a step function too, but the SymPy spellings and the
+    complex step implement the nearest integer only; every backend refuses alike.
+    """
+
+    def nearest_integer(x, decimals=0):
+        if decimals != 0:
+            raise NotImplementedError(
+                f"round with decimals={decimals!r}: diffcompare's round is numpy's with its "
+                "default decimals=0 only (the nearest integer, halves to even)"
+            )
+        return round_function(x)
+
+    nearest_integer.__name__ = "round"
+    return nearest_integer
+
+
+def _make_round(m):
+    return only_default_decimals(m.round)
+
+
+def _exp_minus_square(x):
+    # exp(-x^2) with x^2 = p + e split exactly (Dekker's product): exp(-fl(x * x))
+    # alone carries the rounding of x * x magnified by x^2 (13 ulp at x = 5), since
+    # exp(-(p + e)) = exp(-p) (1 - e) to first order in the tiny e.  Beyond |x| = 27.3
+    # the result underflows to 0; the clamp keeps the 2^27 + 1 split from overflowing.
+    x = np.minimum(np.abs(x), 40.0)
+    p = x * x
+    c = 134217729.0 * x  # 2^27 + 1: splits x into two halves whose products are exact
+    high = c - (c - x)
+    low = x - high
+    e = ((high * high - p) + 2.0 * high * low) + low * low
+    return np.exp(-p) * (1.0 - e)
+
+
+def _difference(a, b):
+    # a - b = d + e exactly (Knuth's TwoSum), so that e holds the rounding error of d.
+    d = a - b
+    virtual = d - a
+    e = (a - (d - virtual)) + (-b - virtual)
+    return d, e
+
+
+def _logaddexp_first(ans, a, b):
+    # sigmoid(a - b), not exp(a - ans): no rounding of ans enters.  sigmoid(t) ~ e^t
+    # multiplies the rounding error of t = fl(a - b) by |t| (t = -700: 350 ulp), so the
+    # error e of the difference corrects it: sigmoid(d + e) = sigmoid(d) (1 + sigmoid(-d) e).
+    d, e = _difference(a, b)
+    return _sigmoid(d) * (1.0 + _sigmoid(-d) * e)
+
+
+def _logaddexp_second(ans, a, b):
+    d, e = _difference(a, b)
+    return _sigmoid(-d) * (1.0 - _sigmoid(d) * e)
+
+
+def _hypot_first(ans, a, b):
+    # a / hypot(a, b), one rounding; at the origin (0 / 0) the subgradient 0, as abs'(0) = 0.
+    return a / np.where(ans == 0, 1.0, ans)
+
+
+def _hypot_second(ans, a, b):
+    return b / np.where(ans == 0, 1.0, ans)
+
+
+def _radius(y, x):
+    r = np.hypot(y, x)
+    return np.where(r == 0, 1.0, r)  # the origin: numerators 0, so the subgradient 0
+
+
+def _arctan2_first(ans, y, x):
+    # d/dy arctan2(y, x) = x / (x^2 + y^2), as x / r / r with r = hypot(y, x): the squares
+    # would overflow beyond 1e154 and underflow below 1e-162.
+    r = _radius(y, x)
+    return x / r / r
+
+
+def _arctan2_second(ans, y, x):
+    r = _radius(y, x)
+    return -y / r / r
+
+
+def _xlogy_second(ans, x, y):
+    # x / y; where x = 0 the function is 0 for every y, so the partial is 0 (also at y = 0).
+    return x / np.where(x == 0, 1.0, y)
+
+
+def _sympy_sign(sympy, x):
+    # A Piecewise of constants: sympy.sign's derivative is 2 DiracDelta(x), which no
+    # printer evaluates; this one's is 0 everywhere, as on the tape.
+    return sympy.Piecewise((1, x > 0), (-1, x < 0), (0, True))
+
+
+def _sympy_floor(sympy, x):
+    from .sympy_functions import Floor
+
+    return Floor(x)
+
+
+def _sympy_round(sympy, x):
+    from .sympy_functions import RoundHalfEven
+
+    return RoundHalfEven(x)
+
+
+def _away_from_origin(sympy, value, a, b):
+    # The subgradient 0 at the origin: the constant piece there has derivative 0.
+    return sympy.Piecewise((value, sympy.Ne(a, 0) | sympy.Ne(b, 0)), (0, True))
+
+
+def _sympy_hypot(sympy, a, b):
+    return _away_from_origin(sympy, sympy.sqrt(a**2 + b**2), a, b)
+
+
+def _sympy_arctan2(sympy, y, x):
+    return _away_from_origin(sympy, sympy.atan2(y, x), y, x)
+
+
+def _sympy_xlogy(sympy, x, y):
+    # x log(y) is 0 at x = 0 for y > 0 with the partials log(y) and 0; at (0, 0), where
+    # d/dx = log(0) is infinite, it is nan rather than a finite number.
+    return x * sympy.log(y)
+
+
 _WIDE: Interval = (-20.0, 20.0)
 _POSITIVE: Interval = (1e-3, 1e3)
 
@@ -186,6 +360,25 @@ _ROWS = (
     # s(x) s(-x), not s (1 - s): 1 - s cancels once s is close to 1.
     OpSpec("sigmoid",  "unary", ((-700.0, 700.0),),      (lambda ans, x: ans * _sigmoid(-x),),                                            array=make_sigmoid, sympy=_sympy_sigmoid),
     OpSpec("softplus", "unary", ((-700.0, 700.0),),      (lambda ans, x: _sigmoid(x),),                                                   array=make_softplus, sympy=_sympy_softplus),
+    # --- elementwise group: unary operations ---
+    OpSpec("square",   "unary", ((-1e3, 1e3),),          (lambda ans, x: 2.0 * x,),                                                       array="square",     sympy=lambda sp, x: x**2),
+    # x ln2, then one division, not g * (1 / (x ln2)): the reciprocal would round again.
+    OpSpec("log2",     "unary", (_POSITIVE,),            (Over(lambda ans, x: x * _LN2),),                                                array="log2",       sympy=lambda sp, x: sp.log(x, 2)),
+    OpSpec("log10",    "unary", (_POSITIVE,),            (Over(lambda ans, x: x * _LN10),),                                               array="log10",      sympy=lambda sp, x: sp.log(x, 10)),
+    OpSpec("exp2",     "unary", ((-1000.0, 1000.0),),    (lambda ans, x: ans * _LN2,),                                                    array="exp2",       sympy=lambda sp, x: sp.Integer(2) ** x),
+    # sqrt(x - 1) sqrt(x + 1), not sqrt(x*x - 1): x - 1 is exact near 1 and nothing overflows.
+    OpSpec("arccosh",  "unary", ((1.001, 1e3),),         (Over(lambda ans, x: np.sqrt(x - 1.0) * np.sqrt(x + 1.0)),), singular=True,     array="arccosh",    sympy="acosh"),
+    OpSpec("arctanh",  "unary", ((-0.999, 0.999),),      (Over(lambda ans, x: (1.0 - x) * (1.0 + x)),), singular=True,                    array="arctanh",    sympy="atanh"),
+    # 2/sqrt(pi) exp(-x^2) with x^2 split exactly (see _exp_minus_square).
+    OpSpec("erf",      "unary", ((-10.0, 10.0),),        (lambda ans, x: _TWO_OVER_SQRT_PI * _exp_minus_square(x),),                      array=_special("erf"), sympy="erf"),
+    OpSpec("erfc",     "unary", ((-10.0, 10.0),),        (lambda ans, x: -_TWO_OVER_SQRT_PI * _exp_minus_square(x),),                     array=_special("erfc"), sympy="erfc"),
+    # gammaln = log|Gamma|; its derivative digamma keeps full relative accuracy at its root 1.46.
+    OpSpec("gammaln",  "unary", (_POSITIVE,),            (lambda ans, x: _scipy_special().digamma(x),),                                   array=_special("gammaln"), sympy="loggamma"),
+    OpSpec("digamma",  "unary", (_POSITIVE,),            (lambda ans, x: _scipy_special().polygamma(1, x),),                              array=_special("digamma"), sympy=lambda sp, x: sp.polygamma(0, x)),
+    # Piecewise constant: derivative 0 almost everywhere, and 0 at the steps too (no factor).
+    OpSpec("sign",     "unary", ((-1e3, 1e3),),          (None,),                                                                         array="sign",       sympy=_sympy_sign),
+    OpSpec("floor",    "unary", ((1.001, 1.999),),       (None,),                                                                         array="floor",      sympy=_sympy_floor),
+    OpSpec("round",    "unary", ((0.501, 1.499),),       (None,),                                                                         array=_make_round,  sympy=_sympy_round),
     OpSpec("add",      "binary", (_WIDE, _WIDE),         (ONE, ONE),                                                                      array="add"),
     OpSpec("subtract", "binary", (_WIDE, _WIDE),         (ONE, MINUS_ONE),                                                                array="subtract"),
     OpSpec("multiply", "binary", (_WIDE, _WIDE),         (lambda ans, a, b: b, lambda ans, a, b: a),                                      array="multiply"),
@@ -194,6 +387,11 @@ _ROWS = (
     OpSpec("power",    "binary", ((0.1, 10.0), (-4.0, 4.0)), (_power_base_factor, _power_exponent_factor), singular=True,             array="power"),
     OpSpec("maximum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="maximum"),
     OpSpec("minimum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="minimum"),
+    # --- elementwise group: binary operations ---
+    OpSpec("hypot",    "binary", (_WIDE, _WIDE),         (_hypot_first, _hypot_second),                                                   array="hypot",      sympy=_sympy_hypot),
+    OpSpec("arctan2",  "binary", (_WIDE, _WIDE),         (_arctan2_first, _arctan2_second),                                               array="arctan2",    sympy=_sympy_arctan2),
+    OpSpec("logaddexp", "binary", ((-700.0, 700.0), (-700.0, 700.0)), (_logaddexp_first, _logaddexp_second),                              array="logaddexp",  sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b))),
+    OpSpec("xlogy",    "binary", (_WIDE, _POSITIVE),     (lambda ans, x, y: np.log(y), _xlogy_second), singular=True,                     array=_special("xlogy"), sympy=_sympy_xlogy),
     OpSpec("where",       "select", (None, _WIDE, _WIDE)),
     OpSpec("sum",         "reduction"),
     OpSpec("mean",        "reduction"),
@@ -224,6 +422,8 @@ ALIASES: dict[str, str] = {
     "absolute": "abs", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
     "true_divide": "divide", "pow": "power", "amax": "max",
     "permute_dims": "transpose", "concat": "concatenate",
+    # elementwise group (Array API names, numpy's other names, scipy.special's psi)
+    "atan2": "arctan2", "acosh": "arccosh", "atanh": "arctanh", "rint": "round", "around": "round", "psi": "digamma",
 }
 # fmt: on
 
@@ -254,9 +454,35 @@ def _dot(functions: Mapping[str, Callable]) -> Callable:
     return dot
 
 
+#: The names a bound of clip may be given as keywords: the Array API's, then numpy's.
+_CLIP_KEYWORDS = {"min": 0, "max": 1, "a_min": 0, "a_max": 1}
+
+
+def _clip(functions: Mapping[str, Callable]) -> Callable:
+    maximum, minimum = functions["maximum"], functions["minimum"]
+
+    def clip(x, lower=None, upper=None, **bounds):
+        # minimum(maximum(x, lower), upper), as numpy defines it (upper wins where
+        # lower > upper); at a bound x and the bound share the derivative (ties, as in
+        # maximum).  A missing bound (None) is no bound.
+        given = [lower, upper]
+        for keyword, value in bounds.items():
+            if keyword not in _CLIP_KEYWORDS:
+                raise TypeError(f"clip() got an unexpected keyword argument {keyword!r}")
+            given[_CLIP_KEYWORDS[keyword]] = value
+        lower, upper = given
+        if lower is not None:
+            x = maximum(x, lower)
+        if upper is not None:
+            x = minimum(x, upper)
+        return x
+
+    return clip
+
+
 #: Operations written with the others, built from a backend's table of operations:
 #: name -> builder(functions) -> function.
-DERIVED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {"dot": _dot}
+DERIVED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {"dot": _dot, "clip": _clip}
 
 #: Operations that build constant arrays; they are never differentiated.
 CONSTRUCTORS: tuple[str, ...] = ("asarray", "zeros", "ones", "arange", "eye")

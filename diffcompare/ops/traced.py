@@ -6,8 +6,8 @@ operator becomes one call of the engine's ``apply(op, *args)``, comparisons act 
 plain values (so Python branches on values work), and conversions that would silently
 drop the derivative are refused.  Questions about the shape (``np.shape``, ``np.ndim``,
 ``np.size``, ``len``) read the plain value; ``ravel``, ``flatten`` and ``copy`` (methods
-and numpy functions) are reshapes or the value itself; any other array method of numpy
-(``x.prod()``, ``x.cumsum()``) is refused by name.
+and numpy functions) are reshapes or the value itself; ``clip`` and ``round`` are xp's;
+any other array method of numpy (``x.prod()``, ``x.cumsum()``) is refused by name.
 """
 
 from __future__ import annotations
@@ -167,6 +167,8 @@ class TracedArray:
     def transpose(self, *axes): return self.apply("transpose", self, _axes(axes))
     def flatten(self, order="C"): return self.ravel(order)
     def copy(self, order="K"): return self  # traced values are never changed in place
+    def clip(self, *bounds, **named): return operation(self.functions, "clip")(self, *bounds, **named)
+    def round(self, decimals=0): return self.apply("round", self, decimals)
     # fmt: on
 
     def ravel(self, order="C"):

@@ -17,16 +17,19 @@ class by the type of the value); the box's operators and methods and the functio
 
 from __future__ import annotations
 
+import importlib
 from functools import wraps
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.extend import defvjp, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
+from autograd.numpy.numpy_vjps import unbroadcast_f
 from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
-from ...ops.table import numpy_function_name, operation
+from ...ops.table import canonical_name, numpy_function_name, operation
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
 
@@ -107,9 +110,26 @@ class TracedArrayBox(ArrayBox):
         return self  # autograd's values are never changed in place
 
     # A property, as on the tape: x.prod() is refused by name at the attribute lookup,
-    # hasattr(x, "prod") is False, and no other operation pays for it.  The other
-    # methods are autograd's own.
+    # hasattr(x, "prod") is False, and no other operation pays for it.  clip and round
+    # are xp's (autograd's own clip gives 0, not 1/2, at a bound); the other methods are
+    # autograd's own.
     prod = property(_refuse_prod)
+
+    # numpy's and scipy.special's ufuncs that are operations of xp run as xp's (np.hypot
+    # with the subgradient at the origin, scipy.special.erf, which autograd's box refuses);
+    # the others are autograd's.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        function = _FUNCTIONS.get(canonical_name(ufunc.__name__))
+        if method == "__call__" and not kwargs and function is not None:
+            return function(*inputs)
+        return as_traced(ArrayBox.__array_ufunc__(self, ufunc, method, *inputs, **kwargs))
+
+    def clip(self, *bounds, **named):
+        return operation(_FUNCTIONS, "clip")(self, *bounds, **named)
+
+    def round(self, decimals=0):
+        return _FUNCTIONS["round"](self, decimals)
+
     T = property(lambda self: as_traced(anp.transpose(self)))
 
 
@@ -117,12 +137,12 @@ class TracedArrayBox(ArrayBox):
 # autograd's array methods.  Comparisons return plain arrays.
 # fmt: off
 _RETURNING_BOXES = (
-    "__getitem__", "__array_ufunc__", "__neg__", "__abs__",
+    "__getitem__", "__neg__", "__abs__",
     "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
     "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
     "__mod__", "__rmod__", "astype",
     "sum", "mean", "max", "reshape", "transpose", "ravel", "flatten",
-    "clip", "compress", "cumprod", "cumsum", "diagonal", "min", "ptp", "repeat",
+    "compress", "cumprod", "cumsum", "diagonal", "min", "ptp", "repeat",
     "squeeze", "std", "swapaxes", "take", "trace", "var",
 )
 # fmt: on
@@ -148,9 +168,42 @@ def _transpose(x, axes=None):
     return anp.transpose(x, axes)
 
 
+# --- elementwise group: what autograd lacks or differentiates otherwise ------------------
+
+#: xlogy is not in autograd.scipy.special: a primitive with its two partials, log(y) and
+#: x / y, the latter 0 where x = 0 (xlogy(0, y) = 0 for every y).
+_xlogy = primitive(lambda x, y: importlib.import_module("scipy.special").xlogy(x, y))
+defvjp(
+    _xlogy,
+    lambda ans, x, y: unbroadcast_f(x, lambda g: g * anp.log(y)),
+    lambda ans, x, y: unbroadcast_f(y, lambda g: g * anp.where(x == 0, 0.0, x / anp.where(x == 0, 1.0, y))),
+)
+
+
+def _subgradient_at_origin(function):
+    # autograd's hypot and arctan2 rules divide by a^2 + b^2: NaN at the origin, where the
+    # other methods take the subgradient 0.  The second where keeps the origin out of
+    # autograd's rule (a where only masks a NaN gradient after it has been computed).
+    def at_origin(a, b):
+        origin = (a == 0) & (b == 0)
+        # a + 1 at the origin (where a is 0), by an addition: autograd's add undoes
+        # broadcasting in its gradient, its where does not
+        value = function(a + np.where(origin, 1.0, 0.0), b)
+        return anp.where(origin, function(getval(a), getval(b)), value)
+
+    at_origin.__name__ = function.__name__
+    return at_origin
+
+
 _FUNCTIONS = {
     name: _returning_traced(function)
-    for name, function in {**array_module_functions(anp, _asarray), "transpose": _transpose}.items()
+    for name, function in {
+        **array_module_functions(anp, _asarray),
+        "transpose": _transpose,
+        "xlogy": _xlogy,
+        "hypot": _subgradient_at_origin(anp.hypot),
+        "arctan2": _subgradient_at_origin(anp.arctan2),
+    }.items()
 }
 
 autograd_namespace = Namespace("autograd", _FUNCTIONS)

@@ -18,6 +18,15 @@ operations of the table do not, and are replaced here:
     the derivative, as in the tape's and autograd's rules.
 ``max``
     Chosen by the real part; tied maxima share the derivative equally (the tape's rule).
+``sign``, ``floor``, ``round``
+    Piecewise constant: a real constant from the real part, so the derivative is 0
+    (numpy's complex ``sign`` is ``z / |z|`` and its complex ``round`` rounds the
+    imaginary part, the derivative, as well; ``floor`` has no complex loop).
+``hypot``, ``arctan2``, ``logaddexp``, ``gammaln``
+    numpy and scipy have no complex versions; here they are continued analytically
+    from the real parts (see each function), with the subgradient 0 of the other methods
+    at the origin for ``hypot`` and ``arctan2``.  ``erf``, ``erfc``, ``digamma``,
+    ``xlogy`` and the other new elementwise operations are analytic in numpy and scipy.
 
 ``sigmoid``, ``softplus`` and ``logsumexp`` are the stable formulas of
 :mod:`~diffcompare.ops.array_module`, built on a module whose ``abs``, ``maximum``
@@ -47,6 +56,7 @@ Comparisons
 
 from __future__ import annotations
 
+import importlib
 from types import SimpleNamespace
 
 import numpy as np
@@ -54,7 +64,7 @@ import numpy as np
 from ...ops.array_module import array_module_functions, make_logsumexp
 from ...ops.linalg import SlogdetResult, make_norms, matrix_transpose, unconjugated_cholesky
 from ...ops.namespace import Namespace, refusal, unsupported
-from ...ops.table import make_sigmoid, make_softplus
+from ...ops.table import DERIVED, make_sigmoid, make_softplus, only_default_decimals
 
 __all__ = ["COMPLEX_FUNCTIONS", "RealOrderedArray", "complex_namespace", "real_ordered"]
 
@@ -229,12 +239,99 @@ def _comparing_real_parts(compare):
     return compare_real_parts
 
 
+# --- elementwise group: the operations numpy does not continue analytically -------------
+
+
+def _real_step(step):
+    # A piecewise-constant function of the real part: a real result, derivative 0.
+    def constant(z):
+        return step(np.real(z))
+
+    constant.__name__ = step.__name__
+    return constant
+
+
+def _hypot(a, b):
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b)):
+        return np.hypot(a, b)
+    # sqrt(a^2 + b^2) is analytic where the real parts are not both 0: the principal
+    # root of a number near the positive real axis.  Scaled by the larger real part so
+    # that no square overflows; at the origin 0 with derivative 0 (the subgradient).
+    scale = np.maximum(np.abs(np.real(a)), np.abs(np.real(b)))
+    safe = np.where(scale == 0, 1.0, scale)
+    root = safe * np.sqrt((a / safe) ** 2 + (b / safe) ** 2)
+    return np.where(scale == 0, 0.0, root)
+
+
+def _arctan2(y, x):
+    if not (np.iscomplexobj(y) or np.iscomplexobj(x)):
+        return np.arctan2(y, x)
+    # With (u, v) the unit vector of the real parts (x0, y0) and angle = arctan2(y0, x0):
+    # tan(theta - angle) = (y u - x v) / (x u + y v) exactly, whose numerator's real part
+    # y0 u - x0 v is 0 and whose denominator's is r = hypot(x0, y0).  So
+    # theta = angle + arctan(i (Im y u - Im x v) / (r + i (Im x u + Im y v))), analytic
+    # wherever r > 0; at the origin the angle alone (derivative 0, the subgradient).
+    y0, x0 = np.real(y), np.real(x)
+    angle = np.arctan2(y0, x0)
+    r = np.hypot(y0, x0)
+    safe = np.where(r == 0, 1.0, r)
+    u, v = x0 / safe, y0 / safe
+    dy, dx = np.imag(y), np.imag(x)
+    turn = np.arctan(1j * (dy * u - dx * v) / (safe + 1j * (dx * u + dy * v)))
+    return angle + np.where(r == 0, 0.0, turn)
+
+
+def _logaddexp(a, b):
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b)):
+        return np.logaddexp(a, b)
+    # big + log1p(exp(small - big)) with big the argument of larger real part: both
+    # choices are the same analytic function, and exp's argument has real part <= 0.
+    first = np.real(a) >= np.real(b)
+    big, small = np.where(first, a, b), np.where(first, b, a)
+    return big + np.log1p(np.exp(small - big))
+
+
+def _gammaln(z):
+    special = importlib.import_module("scipy.special")
+    if not np.iscomplexobj(z):
+        return special.gammaln(z)
+    # gammaln = log|Gamma|.  For Re z > 0, scipy's loggamma (the principal log Gamma) is
+    # its continuation: real and equal to it on the positive axis.  Elsewhere the
+    # reflection Gamma(z) Gamma(1 - z) = pi / sin(pi z) gives
+    # log pi - log(s sin(pi w)) - loggamma(1 - z), with w = z - round(Re z) (an exact
+    # shift, so sin(pi w) keeps its digits) and s = +-1 the sign that puts the log's
+    # argument near the positive axis.  At the poles (Re z = 0, -1, -2, ...) inf.
+    z = np.asarray(z)
+    x = np.real(z)
+    right = x > 0
+    pole = ~right & (x == np.floor(x))
+    left_z = np.where(right | pole, -0.5, z)  # never evaluated at a pole or on the right
+    sine = np.sin(np.pi * (left_z - np.round(np.real(left_z))))
+    left = np.log(np.pi) - np.log(np.sign(np.real(sine)) * sine) - special.loggamma(1.0 - left_z)
+    principal = special.loggamma(np.where(right, z, 1.0))
+    # Near the real axis (|Im z| < 1e-8 (1 + |Re z|)) the Taylor series about Re z to
+    # third order is the same function to double precision and keeps digamma's relative
+    # accuracy at its root 1.46 (scipy's complex loggamma is accurate there only
+    # absolutely: 3e-16 for a derivative of 1e-16).
+    y = np.imag(z)
+    near = right & (np.abs(y) < 1e-8 * (1.0 + np.abs(x)))
+    at = np.where(near, x, 1.0)
+    taylor = special.gammaln(at) - 0.5 * y * y * special.polygamma(1, at)
+    taylor = taylor + 1j * (y * special.digamma(at) - y**3 / 6.0 * special.polygamma(2, at))
+    value = np.where(right, np.where(near, taylor, principal), left)
+    return np.where(pole, np.inf, value)
+
+
 #: numpy's ufuncs as they act on a :class:`RealOrderedArray`: those that are not
 #: analytic on complex numbers by their continuations, comparisons on the real parts.
 _UFUNC_REPLACEMENTS = {
     "absolute": _abs,
     "maximum": _maximum,
     "minimum": _minimum,
+    "sign": _real_step(np.sign),
+    # np.clip and x.clip: numpy's clip ufunc compares lexicographically; xp's is built
+    # on the maximum and minimum above.
+    "clip": DERIVED["clip"]({"maximum": _maximum, "minimum": _minimum}),
     **{
         compare.__name__: _comparing_real_parts(compare)
         for compare in (np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal)
@@ -356,6 +453,14 @@ COMPLEX_FUNCTIONS = {
     "softplus": make_softplus(_BRANCH_CONSISTENT),
     "logsumexp": make_logsumexp(_BRANCH_CONSISTENT),
     **_LINALG,
+    # elementwise group
+    "sign": _real_step(np.sign),
+    "floor": _real_step(np.floor),
+    "round": only_default_decimals(_real_step(np.round)),
+    "hypot": _hypot,
+    "arctan2": _arctan2,
+    "logaddexp": _logaddexp,
+    "gammaln": _gammaln,
 }
 
 #: The namespace :func:`~diffcompare.methods.complex_step.step.complex_step` evaluates ``f`` with;

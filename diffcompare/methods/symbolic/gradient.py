@@ -249,17 +249,26 @@ def _select(condlist, choicelist, default=0):
     return np.select([np.asarray(c).astype(bool) for c in condlist], choicelist, default)
 
 
+#: SymPy functions numpy lacks: an expression holding one is printed for scipy.special.
+SCIPY_FUNCTIONS = (sympy.erf, sympy.erfc, sympy.loggamma, sympy.polygamma)
+
+
 def lambdify_numpy(arguments, expressions, cse: tuple):
     """``sympy.lambdify`` to numpy with the given CSE and a ``select`` that takes scalars.
 
     Names are printed unqualified (``sin``, not ``numpy.sin``) so that the namespace's
-    ``select`` replaces numpy's; every other name is numpy's own.
+    ``select`` replaces numpy's; every other name is numpy's own, or scipy.special's for
+    the special functions (:data:`SCIPY_FUNCTIONS`: scipy is imported only for them).
     """
     settings = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}
-    printer = NumPyPrinter(settings)
-    return sympy.lambdify(
-        arguments, expressions, modules=[{"select": _select}, "numpy"], printer=printer, cse=lambda _: cse
-    )
+    special = any(sympy.sympify(e).has(*SCIPY_FUNCTIONS) for e in expressions)
+    if special:
+        from sympy.printing.numpy import SciPyPrinter
+
+        printer, modules = SciPyPrinter(settings), [{"select": _select}, "numpy", "scipy"]
+    else:
+        printer, modules = NumPyPrinter(settings), [{"select": _select}, "numpy"]
+    return sympy.lambdify(arguments, expressions, modules=modules, printer=printer, cse=lambda _: cse)
 
 
 def symbolic_gradient(f: Callable, dim: int) -> SymbolicGradient:

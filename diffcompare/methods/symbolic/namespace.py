@@ -40,7 +40,7 @@ import sympy
 
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
-from ...ops.table import OPS
+from ...ops.table import OPS, only_default_decimals
 from .linalg import sympy_linalg_functions
 
 __all__ = [
@@ -485,6 +485,14 @@ def sympy_spelling(spelling):
 #: The elementwise operations of one argument, spelled as their rows in OPS say.
 UNARY = {name: spec for name, spec in OPS.items() if spec.kind == "unary"}
 
+#: The elementwise operations of two arguments spelled in their rows in OPS, as SymPy
+#: functions (the arithmetic operators and maximum/minimum are written below).
+BINARY_SPELLINGS = {
+    name: sympy_spelling(spec.sympy)
+    for name, spec in OPS.items()
+    if spec.kind == "binary" and spec.sympy is not None
+}
+
 _sum = _reduce(lambda items: sympy.Add(*items), np.sum)
 
 
@@ -502,6 +510,7 @@ SYMPY_FUNCTIONS = {
     "divide": operator.truediv, "power": operator.pow,
     "maximum":  _binary(_larger, np.maximum),
     "minimum":  _binary(_smaller, np.minimum),
+    **{name: _binary(spelling, NUMPY_FUNCTIONS[name]) for name, spelling in BINARY_SPELLINGS.items()},
     "where":    _where,
     "sum":      _sum,
     "mean":     _mean,
@@ -516,6 +525,8 @@ SYMPY_FUNCTIONS = {
     "asarray": _asarray, "zeros": np.zeros, "ones": np.ones, "arange": np.arange,
     "eye": np.eye,
 }
+# numpy's round takes decimals; only its default is traced (as in every backend).
+SYMPY_FUNCTIONS["round"] = only_default_decimals(SYMPY_FUNCTIONS["round"])
 # fmt: on
 
 # linear algebra (xp.linalg): the norms are written with this namespace's own functions

@@ -36,8 +36,8 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, UnsupportedOperationError, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
-from ...ops.table import CONSTRUCTORS, OPS, canonical_name
-from ..symbolic.namespace import CONSTANT_DIGITS, extremum, sympy_spelling
+from ...ops.table import CONSTRUCTORS, OPS, canonical_name, only_default_decimals
+from ..symbolic.namespace import BINARY_SPELLINGS, CONSTANT_DIGITS, extremum, sympy_spelling
 
 __all__ = [
     "BINARY",
@@ -86,6 +86,7 @@ BINARY: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
     "divide": operator.truediv, "power": operator.pow,
     "maximum": _larger, "minimum": _smaller,
+    **BINARY_SPELLINGS,  # hypot, arctan2, logaddexp, xlogy: as their rows spell them
 }
 
 #: Whole-array reductions: each becomes a scalar reduction symbol.
@@ -341,6 +342,8 @@ class VectorExpression:
     def reshape(self, *shape): return _refuse("reshape", self)
     def transpose(self, *axes): return _refuse("transpose", self)
     def copy(self): return self  # expressions are immutable
+    def clip(self, *bounds, **named): return sympy_vector_namespace.clip(self, *bounds, **named)
+    def round(self, decimals=0): return sympy_vector_namespace.round(self, decimals)
     def prod(self, *args, **kwargs): raise _not_an_operation("numpy.prod")
     def min(self, *args, **kwargs): raise _not_an_operation("numpy.min")
     # fmt: on
@@ -521,6 +524,7 @@ def _functions() -> dict[str, Callable]:
     functions: dict[str, Callable] = {}
     for op in UNARY:
         functions[op] = lambda x, op=op: _unary(op, x)
+    functions["round"] = only_default_decimals(functions["round"])
     for op in BINARY:
         functions[op] = lambda a, b, op=op: _binary(op, a, b)
     for op in REDUCTIONS:
