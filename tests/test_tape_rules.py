@@ -59,6 +59,13 @@ MPMATH_FORWARD = {
     "reshape": np.reshape, "transpose": np.transpose,
     "concatenate": lambda *arrays, axis=0: np.concatenate(arrays, axis=axis),
     "stack": lambda *arrays, axis=0: np.stack(arrays, axis=axis),
+    # reductions, scans and shape operations: the definitions, written out in mpmath
+    "log_softmax": lambda x, axis=-1: x - _elementwise(mpmath.log)(
+        np.sum(_elementwise(mpmath.exp)(x), axis=axis, keepdims=True)),
+    "prod": lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+    "cumsum": lambda x, axis=None: np.cumsum(x, axis=axis),
+    "einsum": lambda *operands, subscripts: np.einsum(subscripts, *operands),
+    "sort": lambda x, axis=-1: np.sort(x, axis=axis),
 }
 # fmt: on
 

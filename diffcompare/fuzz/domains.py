@@ -117,7 +117,18 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
 
 #: Operations the expression generator does not draw, with the reason; every other
 #: operation of OPS has a fuzz domain and an enclosure.
-NOT_FUZZED: dict[str, str] = {}
+# fmt: off
+NOT_FUZZED: dict[str, str] = {
+    # reductions, scans and shape operations (the group's derived operations are written
+    # with fuzzed ones and need no entry)
+    "log_softmax": "not yet drawn: needs a generator form for an axis-preserving reduction",
+    "prod":        "not yet drawn: its enclosure over MAX_SIZE factors exceeds the carry bound "
+                   "unless the factors are squashed first",
+    "cumsum":      "not yet drawn: needs a generator form for a scan along an axis",
+    "einsum":      "not yet drawn: needs a generator of subscripts that match the operands' shapes",
+    "sort":        "the SymPy reference cannot trace it, so the fuzzer has no truth to judge it by",
+}
+# fmt: on
 
 
 def inside(interval: Interval, domain: Interval | None) -> bool:

@@ -14,6 +14,7 @@ from types import ModuleType
 
 import numpy as np
 
+from .structural import make_log_softmax
 from .table import OPS
 
 
@@ -51,5 +52,8 @@ def array_module_functions(m: ModuleType, asarray: Callable) -> dict[str, Callab
         "concatenate": m.concatenate, "stack": m.stack,
         "asarray": asarray, "zeros": np.zeros, "ones": np.ones, "arange": np.arange,
         "eye": np.eye,
+        # reductions, scans and shape operations
+        "log_softmax": make_log_softmax(m), "prod": m.prod, "cumsum": m.cumsum,
+        "einsum": m.einsum, "sort": m.sort,
     }
     # fmt: on
