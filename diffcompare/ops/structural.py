@@ -153,7 +153,6 @@ class EinsumSpec:
         return next(c for c in string.ascii_letters if c not in used)
 
 
-@functools.lru_cache(maxsize=512)
 def einsum_spec(subscripts: str, ndims: tuple[int, ...]) -> EinsumSpec:
     """Parse ``subscripts`` for operands with ``ndims`` axes into an :class:`EinsumSpec`.
 
@@ -173,6 +172,11 @@ def einsum_spec(subscripts: str, ndims: tuple[int, ...]) -> EinsumSpec:
             "einsum takes its subscripts as a string ('ij,jk->ik'); the interleaved "
             f"operand/sublist form is not supported; got {type(subscripts).__name__}"
         )
+    return _parsed(subscripts, tuple(ndims))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(subscripts: str, ndims: tuple[int, ...]) -> EinsumSpec:
     text = subscripts.replace(" ", "")
     explicit = "->" in text
     left, output = text.split("->") if explicit else (text, None)
