@@ -214,9 +214,20 @@ CONSTRUCTS: list[Construct] = [
               differences=False),
     Construct("np_max_tie", lambda x, xp: np.max(x), (2.0, -1.0, 2.0), 2.0, (0.5, 0.0, 0.5)),
     Construct("logaddexp_tie", _logaddexp, (0.5, 0.5, 3.0), 0.5 + np.log(2.0), (0.5, 0.5, 0.0)),
+    # reductions and scans: prod at a zero factor, min's ties share like max's
+    Construct("prod_method", lambda x, xp: x.prod(), P, -1.5, (-3.0, 1.0, -0.75)),
+    Construct("np_prod", lambda x, xp: np.prod(x), P, -1.5, (-3.0, 1.0, -0.75)),
+    Construct("prod_at_a_zero", lambda x, xp: xp.prod(x), (0.0, 2.0, 3.0), 0.0, (6.0, 0.0, 0.0)),
+    Construct("min_method", lambda x, xp: x.min(), P, -1.5, (0.0, 1.0, 0.0)),
+    Construct("np_min", lambda x, xp: np.min(x), P, -1.5, (0.0, 1.0, 0.0)),
+    Construct("min_tie", lambda x, xp: xp.min(x), (2.0, -1.0, -1.0), -1.0, (0.0, 0.5, 0.5),
+              differences=False),
+    Construct("cumsum", lambda x, xp: xp.sum(xp.cumsum(x) ** 2), P, 2.25, (1.0, 0.0, 2.0),
+              vector_declines="cumsum"),
+    Construct("var_method", lambda x, xp: x.var(), P, 37.0 / 18.0, (1.0 / 9.0, -11.0 / 9.0, 10.0 / 9.0)),
     # named refusals
-    Construct("prod_method", lambda x, xp: x.prod(), P, raises=NotImplementedError, phrase="prod"),
-    Construct("np_prod", lambda x, xp: np.prod(x), P, raises=NotImplementedError, phrase="prod"),
+    Construct("cumprod_method", lambda x, xp: xp.sum(x.cumprod()), P, raises=NotImplementedError,
+              phrase="cumprod"),
     Construct("float_of_traced", lambda x, xp: float(x[0]) * x[1], P, raises=TypeError, phrase="float"),
 ]
 # fmt: on

@@ -37,8 +37,8 @@ def test_every_operation_has_a_tape_rule_and_nothing_else_does():
 
 def test_aliases_point_to_real_operations_and_share_one_rule():
     for alias, target in ALIASES.items():
-        assert target in OPS, alias
-        assert alias not in OPS, alias
+        assert target in OPS or target in DERIVED, alias
+        assert alias not in OPS and alias not in DERIVED, alias
         assert getattr(tape_namespace, alias) is getattr(tape_namespace, target)
         assert getattr(numpy_namespace, alias) is getattr(numpy_namespace, target)
 

@@ -388,6 +388,83 @@ CASES: list[LayoutCase] = [
 ]
 
 
+# --- reductions, scans and shape operations (issue 14) -------------------------------------
+
+#: Reductions and scans along an axis, for a 2-d and a 3-d operand (cycled layouts).
+# fmt: off
+STRUCTURAL_AXES = {
+    "prod":        lambda axis, keepdims: lambda xp, a: xp.prod(a, axis=axis, keepdims=keepdims),
+    "min":         lambda axis, keepdims: lambda xp, a: xp.min(a, axis=axis, keepdims=keepdims),
+    "var":         lambda axis, keepdims: lambda xp, a: xp.var(a, axis=axis, ddof=1, keepdims=keepdims),
+    "std":         lambda axis, keepdims: lambda xp, a: xp.std(a, axis=axis, keepdims=keepdims),
+    "log_softmax": lambda axis, keepdims: lambda xp, a: xp.log_softmax(a, axis=axis),
+    "softmax":     lambda axis, keepdims: lambda xp, a: xp.softmax(a, axis=axis),
+}
+
+#: Operations of one operand with their arguments, on every layout of a 2-d or 3-d operand.
+STRUCTURAL_UNARY = {
+    "cumsum axis=None":  ((3, 4),    lambda xp, a: xp.cumsum(a)),
+    "cumsum axis=1":     ((2, 3, 4), lambda xp, a: xp.cumsum(a, axis=1)),
+    "cumsum axis=-1":    ((3, 4),    lambda xp, a: xp.cumsum(a, axis=-1)),
+    "sort axis=-1":      ((2, 3, 4), lambda xp, a: xp.sort(a)),
+    "sort axis=0":       ((3, 4),    lambda xp, a: xp.sort(a, axis=0)),
+    "sort axis=None":    ((3, 4),    lambda xp, a: xp.sort(a, axis=None)),
+    "diagonal":          ((3, 4),    lambda xp, a: xp.diagonal(a, 1)),
+    "diagonal 3-d":      ((2, 3, 4), lambda xp, a: xp.diagonal(a, -1, 2, 1)),
+    "trace":             ((3, 4),    lambda xp, a: xp.trace(a)),
+    "triu":              ((2, 3, 4), lambda xp, a: xp.triu(a, 1)),
+    "tril":              ((3, 4),    lambda xp, a: xp.tril(a, -1)),
+    "squeeze":           ((3, 4),    lambda xp, a: xp.squeeze(a[:1])),
+    "expand_dims":       ((3, 4),    lambda xp, a: xp.expand_dims(a, (0, -1))),
+    "flip":              ((2, 3, 4), lambda xp, a: xp.flip(a, (0, 2))),
+    "roll":              ((2, 3, 4), lambda xp, a: xp.roll(a, (1, 2), axis=(1, 2))),
+    "tile":              ((3, 4),    lambda xp, a: xp.tile(a, (2, 1, 2))),
+    "repeat":            ((3, 4),    lambda xp, a: xp.repeat(a, [2, 0, 1], axis=0)),
+    "take":              ((2, 3, 4), lambda xp, a: xp.take(a, [3, 0, 3], axis=2)),
+    "index None":        ((3, 4),    lambda xp, a: a[None, :, None, ::2]),
+    "einsum ii->i":      ((4, 4),    lambda xp, a: xp.einsum("ii->i", a)),
+    "einsum ijk->kj":    ((2, 3, 4), lambda xp, a: xp.einsum("ijk->kj", a)),
+}
+
+#: einsum of two operands: subscripts and shapes.
+EINSUM_PAIRS = (
+    ("ij,jk->ik", (2, 3), (3, 4)),
+    ("bij,jk->bki", (2, 2, 3), (3, 2)),
+    ("ij,ij->j", (3, 4), (3, 4)),
+    ("ij,j", (3, 4), (4,)),
+)
+# fmt: on
+
+
+def _einsum(subscripts):
+    return lambda xp, a, b: xp.einsum(subscripts, a, b)
+
+
+CASES += [
+    *(
+        LayoutCase(f"{name} axis={axis} keepdims={keepdims} {a}", make(axis, keepdims), (a,))
+        for name, make in STRUCTURAL_AXES.items()
+        for shape, axes in REDUCTION_AXES.items()
+        for i, (axis, keepdims) in enumerate(product(axes, (False, True)))
+        if not (name.endswith("softmax") and keepdims)
+        for a in (Operand(shape, _cycled(i, len(shape))),)
+    ),
+    *(
+        LayoutCase(f"{name} {a}", op, (a,))
+        for name, (shape, op) in STRUCTURAL_UNARY.items()
+        for a in (Operand(shape, layout) for layout in LAYOUTS[len(shape)])
+    ),
+    *(
+        case
+        for subscripts, shape_a, shape_b in EINSUM_PAIRS
+        for case in _binary_cases(
+            f"einsum {subscripts}", _einsum(subscripts), ((shape_a, shape_b),), _one_at_a_time
+        )
+    ),
+    *_binary_cases("outer", lambda xp, a, b: xp.outer(a, b), (((2, 3), (4,)),), _side_by_side),
+]
+
+
 @functools.cache
 def _witness_gradient(case: LayoutCase) -> np.ndarray:
     return diffcompare.grad(case.f, method=WITNESS)(case.point)

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 import diffcompare
 from diffcompare.methods.symbolic_vector.gradient import symbolic_vector_gradient
 from diffcompare.methods.symbolic_vector.method import SymbolicVectorMethod
-from diffcompare.methods.symbolic_vector.namespace import BINARY, REDUCTIONS, UNARY, UNSUPPORTED
+from diffcompare.methods.symbolic_vector.namespace import (
+    BINARY,
+    NORMALIZATIONS,
+    REDUCTIONS,
+    UNARY,
+    UNSUPPORTED,
+)
 from diffcompare.ops import OPS
 from diffcompare.suite.functions import rosenbrock
 from diffcompare.truth.accuracy import normwise_relative_error
@@ -247,7 +253,9 @@ def test_unsupported_constructs_name_the_operation(op, f):
 
 
 def test_every_operation_has_a_rule_or_a_reason():
-    handled = set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(UNSUPPORTED) | {"getitem"}
+    handled = (
+        set(UNARY) | set(BINARY) | set(REDUCTIONS) | set(NORMALIZATIONS) | set(UNSUPPORTED) | {"getitem"}
+    )
     assert handled == set(OPS)
     assert all(UNSUPPORTED.values())
 

@@ -74,6 +74,13 @@ MPMATH_FORWARD = {
     "stack": lambda *arrays, axis=0: np.stack(arrays, axis=axis),
     # linear algebra (xp.linalg): mpmath's LU solve, inverse, det, Cholesky and eigsy
     **MPMATH_LINALG,
+    # reductions, scans and shape operations: the definitions, written out in mpmath
+    "log_softmax": lambda x, axis=-1: x - _elementwise(mpmath.log)(
+        np.sum(_elementwise(mpmath.exp)(x), axis=axis, keepdims=True)),
+    "prod": lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+    "cumsum": lambda x, axis=None: np.cumsum(x, axis=axis),
+    "einsum": lambda *operands, subscripts: np.einsum(subscripts, *operands),
+    "sort": lambda x, axis=-1: np.sort(x, axis=axis),
 }
 # fmt: on
 

@@ -153,6 +153,14 @@ NOT_FUZZED: dict[str, str] = {
     "linalg.matrix_norm":      _NO_MATRICES,
     "linalg.norm":             "no interval enclosure is written for the norms yet",
     "linalg.vector_norm":      "no interval enclosure is written for the norms yet",
+    # reductions, scans and shape operations (the group's derived operations are written
+    # with fuzzed ones and need no entry)
+    "log_softmax": "not yet drawn: needs a generator form for an axis-preserving reduction",
+    "prod":        "not yet drawn: its enclosure over MAX_SIZE factors exceeds the carry bound "
+                   "unless the factors are squashed first",
+    "cumsum":      "not yet drawn: needs a generator form for a scan along an axis",
+    "einsum":      "not yet drawn: needs a generator of subscripts that match the operands' shapes",
+    "sort":        "the SymPy reference cannot trace it, so the fuzzer has no truth to judge it by",
 }
 # fmt: on
 

@@ -15,6 +15,7 @@ from types import ModuleType
 import numpy as np
 
 from .linalg import linalg_functions
+from .structural import make_log_softmax
 from .table import OPS
 
 
@@ -54,5 +55,8 @@ def array_module_functions(m: ModuleType, asarray: Callable) -> dict[str, Callab
         "eye": np.eye,
         # linear algebra (xp.linalg)
         **linalg_functions(m),
+        # reductions, scans and shape operations
+        "log_softmax": make_log_softmax(m), "prod": m.prod, "cumsum": m.cumsum,
+        "einsum": m.einsum, "sort": m.sort,
     }
     # fmt: on

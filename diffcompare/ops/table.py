@@ -86,8 +86,8 @@ class OpSpec:
     name : str
         Canonical (numpy) name.
     kind : str
-        ``"unary"``, ``"binary"``, ``"select"``, ``"reduction"``, ``"shape"`` or
-        ``"linalg"``.
+        ``"unary"``, ``"binary"``, ``"select"``, ``"reduction"``, ``"scan"``,
+        ``"shape"`` or ``"linalg"``.
     domain : tuple of intervals or None
         For elementwise operations, the test interval of each argument.
     derivative : tuple or None
@@ -403,6 +403,12 @@ _ROWS = (
     OpSpec("transpose",   "shape"),
     OpSpec("concatenate", "shape"),
     OpSpec("stack",       "shape"),
+    # reductions, scans and shape operations (issue 14): the rest of the group is in DERIVED
+    OpSpec("log_softmax", "reduction"),
+    OpSpec("prod",        "reduction"),
+    OpSpec("cumsum",      "scan"),
+    OpSpec("einsum",      "linalg"),
+    OpSpec("sort",        "shape"),
     # linear algebra (xp.linalg): conventions in diffcompare.ops.linalg
     OpSpec("linalg.solve",            "linalg"),
     OpSpec("linalg.solve_triangular", "linalg"),
@@ -424,6 +430,8 @@ ALIASES: dict[str, str] = {
     "permute_dims": "transpose", "concat": "concatenate",
     # elementwise group (Array API names, numpy's other names, scipy.special's psi)
     "atan2": "arctan2", "acosh": "arccosh", "atanh": "arctanh", "rint": "round", "around": "round", "psi": "digamma",
+    # reductions, scans and shape operations
+    "amin": "min", "cumulative_sum": "cumsum",
 }
 # fmt: on
 
@@ -480,9 +488,197 @@ def _clip(functions: Mapping[str, Callable]) -> Callable:
     return clip
 
 
+# --- reductions, scans and shape operations written with the others (issue 14) -----------
+
+
+def _reduced_count(shape: tuple[int, ...], axis) -> int:
+    """How many entries a reduction over ``axis`` combines into each result."""
+    axes = range(len(shape)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    return int(np.prod([shape[a] for a in axes], dtype=int))
+
+
+def _softmax(functions: Mapping[str, Callable]) -> Callable:
+    exp, log_softmax = functions["exp"], functions["log_softmax"]
+
+    def softmax(x, axis=-1):
+        # exp of the cancellation-free log_softmax: the same digits as e / sum(e) with
+        # e = exp(x - max), and its derivative is log_softmax's rule times softmax.
+        return exp(log_softmax(x, axis=axis))
+
+    return softmax
+
+
+def _min(functions: Mapping[str, Callable]) -> Callable:
+    negative, max_ = functions["negative"], functions["max"]
+
+    def min_(x, axis=None, keepdims=False):
+        # Negation is exact, so this is numpy's min bit for bit, and ties share the
+        # derivative equally because they do in max.
+        return negative(max_(negative(x), axis=axis, keepdims=keepdims))
+
+    min_.__name__ = "min"
+    return min_
+
+
+def _var(functions: Mapping[str, Callable]) -> Callable:
+    mean, subtract, multiply = functions["mean"], functions["subtract"], functions["multiply"]
+    sum_, divide = functions["sum"], functions["divide"]
+
+    def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=None):
+        if dtype is not None or out is not None:
+            raise TypeError("var: dtype= and out= are not supported (results are float64 arrays)")
+        if correction is not None:  # the Array API's name for ddof
+            if ddof != 0:
+                raise ValueError("var: give ddof or correction, not both")
+            ddof = correction
+        if isinstance(ddof, bool) or not isinstance(ddof, (int, float, np.integer, np.floating)):
+            raise TypeError(f"var: ddof must be a real number; got {type(ddof).__name__}")
+        count = _reduced_count(_shape(x), axis)
+        if count - ddof <= 0:
+            raise ValueError(f"var: ddof={ddof} leaves no degrees of freedom for {count} entries")
+        # Two passes, as numpy: the deviations from the mean first, so that nothing
+        # cancels in the sum of squares.  (A scalar mean, not keepdims, for axis=None:
+        # it broadcasts everywhere and the vectorised symbolic form can express it.)
+        centre = mean(x) if axis is None else mean(x, axis=axis, keepdims=True)
+        deviation = subtract(x, centre)
+        return divide(sum_(multiply(deviation, deviation), axis=axis, keepdims=keepdims), float(count - ddof))
+
+    return var
+
+
+def _std(functions: Mapping[str, Callable]) -> Callable:
+    var, sqrt = _var(functions), functions["sqrt"]
+
+    def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=None):
+        return sqrt(var(x, axis, dtype, out, ddof, keepdims, correction=correction))
+
+    return std
+
+
+def _outer(functions: Mapping[str, Callable]) -> Callable:
+    reshape, multiply = functions["reshape"], functions["multiply"]
+
+    def outer(a, b):
+        # numpy flattens both operands; every entry is one exact product.
+        return multiply(reshape(a, (-1, 1)), reshape(b, (-1,)))
+
+    return outer
+
+
+def _gathered(name: str, positions: Callable) -> Callable:
+    """An operation that only rearranges entries, built as one gather of the flat array.
+
+    ``positions(p, *args, **kwargs)`` is the numpy function itself applied to the
+    array ``p`` of flat positions (``arange(size)`` in ``x``'s shape): numpy decides the
+    result's shape, validates the arguments and raises its own errors, and the result
+    is exactly ``x``'s entries at those positions (the gradient sums where a position
+    repeats, as for any index array).
+    """
+
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        reshape, getitem = functions["reshape"], functions["getitem"]
+
+        def gather(x, *args, **kwargs):
+            shape = _shape(x)
+            where = np.asarray(
+                positions(np.arange(int(np.prod(shape, dtype=int))).reshape(shape), *args, **kwargs)
+            )
+            flat = x if len(shape) == 1 else reshape(x, (-1,))
+            return getitem(flat, where)
+
+        gather.__name__ = name
+        return gather
+
+    return build
+
+
+def _diagonal(functions: Mapping[str, Callable]) -> Callable:
+    return _gathered("diagonal", np.diagonal)(functions)
+
+
+def _trace(functions: Mapping[str, Callable]) -> Callable:
+    diagonal, sum_ = _diagonal(functions), functions["sum"]
+
+    def trace(x, offset=0, axis1=0, axis2=1):
+        return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+
+    return trace
+
+
+def _triangle(name: str, keep: Callable[[int, int, int], np.ndarray]) -> Callable:
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        where = functions["where"]
+
+        def triangle(x, k=0):
+            # numpy treats a vector as the rows of a square matrix, each the vector.
+            shape = _shape(x)
+            rows, columns = shape[-2:] if len(shape) >= 2 else (shape[-1], shape[-1])
+            return where(keep(rows, columns, int(k)), x, 0.0)
+
+        triangle.__name__ = name
+        return triangle
+
+    return build
+
+
+def _reshaped(name: str, new_shape: Callable) -> Callable:
+    """An operation that only inserts or removes axes of length 1: a reshape, or ``x`` itself."""
+
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        reshape = functions["reshape"]
+
+        def reshaped(x, *args, **kwargs):
+            shape = _shape(x)
+            # numpy's own function on a zero-size view validates the axes and gives the shape.
+            target = np.shape(new_shape(np.broadcast_to(0.0, shape), *args, **kwargs))
+            return x if target == shape else reshape(x, target)
+
+        reshaped.__name__ = name
+        return reshaped
+
+    return build
+
+
+def _flip(functions: Mapping[str, Callable]) -> Callable:
+    getitem = functions["getitem"]
+
+    def flip(x, axis=None):
+        shape = _shape(x)
+        if not shape:
+            return x
+        axes = set(range(len(shape)) if axis is None else np.atleast_1d(axis) % len(shape))
+        # Reversing slices: basic indexing, which the engines scatter back without add.at.
+        key = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(len(shape)))
+        return getitem(x, key[0] if len(key) == 1 else key)
+
+    return flip
+
+
 #: Operations written with the others, built from a backend's table of operations:
 #: name -> builder(functions) -> function.
-DERIVED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {"dot": _dot, "clip": _clip}
+# fmt: off
+DERIVED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {
+    "dot": _dot,
+    "clip": _clip,
+    # reductions, scans and shape operations (issue 14)
+    "softmax":     _softmax,
+    "min":         _min,
+    "var":         _var,
+    "std":         _std,
+    "outer":       _outer,
+    "diagonal":    _diagonal,
+    "trace":       _trace,
+    "triu":        _triangle("triu", lambda n, m, k: ~np.tri(n, m, k - 1, dtype=bool)),
+    "tril":        _triangle("tril", lambda n, m, k: np.tri(n, m, k, dtype=bool)),
+    "squeeze":     _reshaped("squeeze", np.squeeze),
+    "expand_dims": _reshaped("expand_dims", np.expand_dims),
+    "flip":        _flip,
+    "roll":        _gathered("roll", np.roll),
+    "tile":        _gathered("tile", np.tile),
+    "repeat":      _gathered("repeat", np.repeat),
+    "take":        _gathered("take", np.take),
+}
+# fmt: on
 
 #: Operations that build constant arrays; they are never differentiated.
 CONSTRUCTORS: tuple[str, ...] = ("asarray", "zeros", "ones", "arange", "eye")

@@ -7,7 +7,9 @@ plain values (so Python branches on values work), and conversions that would sil
 drop the derivative are refused.  Questions about the shape (``np.shape``, ``np.ndim``,
 ``np.size``, ``len``) read the plain value; ``ravel``, ``flatten`` and ``copy`` (methods
 and numpy functions) are reshapes or the value itself; ``clip`` and ``round`` are xp's;
-any other array method of numpy (``x.prod()``, ``x.cumsum()``) is refused by name.
+the array methods that are operations of xp (``x.prod()``, ``x.cumsum()``, ``x.min()``,
+``x.var()``, ``x.take()`` ...) are those operations; ``x.sort()``, which sorts in place,
+and any other array method of numpy (``x.cumprod()``) are refused by name.
 """
 
 from __future__ import annotations
@@ -169,7 +171,28 @@ class TracedArray:
     def copy(self, order="K"): return self  # traced values are never changed in place
     def clip(self, *bounds, **named): return operation(self.functions, "clip")(self, *bounds, **named)
     def round(self, decimals=0): return self.apply("round", self, decimals)
+    # reductions, scans and shape operations: the operations of xp, derived ones included
+    def prod(self, axis=None, keepdims=False): return self.apply("prod", self, axis=axis, keepdims=keepdims)
+    def cumsum(self, axis=None): return self.apply("cumsum", self, axis=axis)
+    def min(self, axis=None, keepdims=False): return self._xp("min")(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return self._xp("var")(self, axis, ddof=ddof, keepdims=keepdims)  # noqa: E501
+    def std(self, axis=None, ddof=0, keepdims=False): return self._xp("std")(self, axis, ddof=ddof, keepdims=keepdims)  # noqa: E501
+    def squeeze(self, axis=None): return self._xp("squeeze")(self, axis)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return self._xp("diagonal")(self, offset, axis1, axis2)
+    def trace(self, offset=0, axis1=0, axis2=1): return self._xp("trace")(self, offset, axis1, axis2)
+    def repeat(self, repeats, axis=None): return self._xp("repeat")(self, repeats, axis)
+    def take(self, indices, axis=None, mode="raise"): return self._xp("take")(self, indices, axis, mode=mode)
     # fmt: on
+
+    def _xp(self, name: str) -> Callable[..., Any]:
+        return operation(self.functions, name)
+
+    def sort(self, axis=-1, kind=None, order=None):
+        raise unsupported(
+            self.engine,
+            "numpy.ndarray.sort",
+            "a traced value cannot be sorted in place; write xp.sort(x), which returns the sorted values",
+        )
 
     def ravel(self, order="C"):
         if order != "C":

@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+import numpy as np
+
 from .numpy_namespace import NUMPY_FUNCTIONS
+from .structural import einsum_spec
 from .table import OPS
 from .traced import TracedArray
 
@@ -33,6 +36,12 @@ def traced_functions(apply: Callable) -> dict[str, Callable]:
     def stack(arrays, axis=0):
         return apply("stack", *arrays, axis=axis)
 
+    def einsum(subscripts, *operands, optimize=False):
+        # The subscripts are a parameter, each operand an argument that may be traced;
+        # optimize only reorders the contraction (the rules contract in their own order).
+        einsum_spec(subscripts, tuple(len(getattr(o, "shape", np.shape(o))) for o in operands))
+        return apply("einsum", *operands, subscripts=subscripts)
+
     def asarray(obj, dtype=None):
         if isinstance(obj, TracedArray):
             return obj
@@ -44,6 +53,7 @@ def traced_functions(apply: Callable) -> dict[str, Callable]:
         **{name: partial(apply, name) for name in OPS},
         "concatenate": concatenate,
         "stack": stack,
+        "einsum": einsum,
         "asarray": asarray,
         **{name: NUMPY_FUNCTIONS[name] for name in ("zeros", "ones", "arange", "eye")},
     }

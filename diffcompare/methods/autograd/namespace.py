@@ -6,9 +6,17 @@ values do (:class:`~diffcompare.ops.traced.TracedArray`), so that one ``f`` mean
 same thing under every tracing method.  numpy functions called on it (``np.sum(x)``,
 ``np.copy(x)``) run as the operations of ``xp``, and the others are refused by name;
 without this, numpy would build an object array of boxes and the gradient would be
-boxes, or a silently wrong number.  ``x.copy()`` is the value itself, ``x.prod()`` is
-refused by name (``prod`` is no operation of :mod:`diffcompare.ops`), and a conversion to
-a numpy array, which would drop the derivative, is refused.
+boxes, or a silently wrong number.  ``x.copy()`` is the value itself, the array
+methods that are operations of xp (``x.prod()``, ``x.min()``, ``x.take()`` ...) are
+those operations, and a conversion to a numpy array, which would drop the derivative,
+is refused.
+
+Three operations are autograd primitives of this module instead of autograd.numpy's
+(their rules are :mod:`diffcompare.ops.structural`'s, which the tape uses too):
+``prod`` (autograd's gradient is ``ans / x``, NaN where x holds a zero), ``sort``
+(autograd hands a tie's gradient to one of the tied entries; here they share it, as
+for ``max``) and ``einsum`` (autograd cannot differentiate a label repeated within an
+operand, ``'ii->'``).
 
 autograd boxes the result of every operation as a plain ``ArrayBox`` (it picks the box
 class by the type of the value); the box's operators and methods and the functions of
@@ -22,13 +30,14 @@ from functools import wraps
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defvjp, primitive
+from autograd.extend import defvjp, defvjp_argnum, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.numpy.numpy_vjps import unbroadcast_f
 from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
+from ...ops.structural import einsum_spec, einsum_vjp, products_of_others, sort_vjp
 from ...ops.table import canonical_name, numpy_function_name, operation
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
@@ -67,15 +76,11 @@ _AS_METHODS = {
 }
 
 
-def _refuse_prod(box):
-    raise unsupported("autograd", "numpy.ndarray.prod", NOT_AN_OPERATION)
-
-
 class TracedArrayBox(ArrayBox):
     """An autograd ``ArrayBox`` that answers numpy's protocols as the tape's values do.
 
-    Unlike ``ArrayBox``: numpy functions called on it run as the operations of ``xp``
-    (or are refused by name), ``copy()`` returns the box itself, ``prod`` is refused, a
+    Unlike ``ArrayBox``: numpy functions called on it and its array methods run as the
+    operations of ``xp`` (or are refused by name), ``copy()`` returns the box itself, a
     conversion to a numpy array is a ``TypeError``, and its operators and methods return
     ``TracedArrayBox``.
     """
@@ -109,11 +114,7 @@ class TracedArrayBox(ArrayBox):
     def copy(self, order="K"):
         return self  # autograd's values are never changed in place
 
-    # A property, as on the tape: x.prod() is refused by name at the attribute lookup,
-    # hasattr(x, "prod") is False, and no other operation pays for it.  clip and round
-    # are xp's (autograd's own clip gives 0, not 1/2, at a bound); the other methods are
-    # autograd's own.
-    prod = property(_refuse_prod)
+    # clip and round are xp's (autograd's own clip gives 0, not 1/2, at a bound).
 
     # numpy's and scipy.special's ufuncs that are operations of xp run as xp's (np.hypot
     # with the subgradient at the origin, scipy.special.erf, which autograd's box refuses);
@@ -132,6 +133,28 @@ class TracedArrayBox(ArrayBox):
 
     T = property(lambda self: as_traced(anp.transpose(self)))
 
+    # The array methods that are operations of xp run as xp's, as on the tape (autograd's
+    # own prod is NaN at a zero factor, its take has no gradient).
+    # fmt: off
+    def prod(self, axis=None, keepdims=False): return _xp.prod(self, axis=axis, keepdims=keepdims)
+    def cumsum(self, axis=None): return _xp.cumsum(self, axis=axis)
+    def min(self, axis=None, keepdims=False): return _xp.min(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return _xp.var(self, axis, None, None, ddof, keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return _xp.std(self, axis, None, None, ddof, keepdims)
+    def squeeze(self, axis=None): return _xp.squeeze(self, axis)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return _xp.diagonal(self, offset, axis1, axis2)
+    def trace(self, offset=0, axis1=0, axis2=1): return _xp.trace(self, offset, axis1, axis2)
+    def repeat(self, repeats, axis=None): return _xp.repeat(self, repeats, axis)
+    def take(self, indices, axis=None, mode="raise"): return _xp.take(self, indices, axis, mode=mode)
+    # fmt: on
+
+    def sort(self, axis=-1, kind=None, order=None):
+        raise unsupported(
+            "autograd",
+            "numpy.ndarray.sort",
+            "a traced value cannot be sorted in place; write xp.sort(x), which returns the sorted values",
+        )
+
 
 # The members of ArrayBox that return boxes: operators, indexing, numpy's ufuncs and
 # autograd's array methods.  Comparisons return plain arrays.
@@ -142,8 +165,7 @@ _RETURNING_BOXES = (
     "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
     "__mod__", "__rmod__", "astype",
     "sum", "mean", "max", "reshape", "transpose", "ravel", "flatten",
-    "compress", "cumprod", "cumsum", "diagonal", "min", "ptp", "repeat",
-    "squeeze", "std", "swapaxes", "take", "trace", "var",
+    "compress", "cumprod", "ptp", "swapaxes",
 )
 # fmt: on
 for _name in _RETURNING_BOXES:
@@ -195,6 +217,54 @@ def _subgradient_at_origin(function):
     return at_origin
 
 
+# --- primitives with the rules of diffcompare.ops.structural ------------------------------
+
+
+@primitive
+def _prod(x, axis=None, keepdims=False):
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(ans, x, axis=None, keepdims=False):
+    others = products_of_others(x, axis)
+
+    def vjp(g):
+        if axis is not None and not keepdims:
+            g = anp.expand_dims(g, axis)
+        return g * others  # the products of the other factors: right at zeros
+
+    return vjp
+
+
+defvjp(_prod, _prod_vjp)
+
+
+@primitive
+def _sort(x, axis=-1, kind=None, order=None, stable=None):
+    return np.sort(x, axis=axis, kind=kind, order=order, stable=stable)
+
+
+defvjp(_sort, lambda ans, x, axis=-1, kind=None, order=None, stable=None: lambda g: sort_vjp(g, ans, x, axis))
+
+
+@primitive
+def _einsum_of(subscripts, *operands):
+    return np.einsum(subscripts, *operands)
+
+
+def _einsum_vjp(argnum, ans, args, kwargs):
+    subscripts, *operands = args
+    return lambda g: einsum_vjp(argnum - 1, g, operands, subscripts)
+
+
+defvjp_argnum(_einsum_of, _einsum_vjp)
+
+
+def _einsum(subscripts, *operands, optimize=False):
+    einsum_spec(subscripts, tuple(anp.ndim(o) for o in operands))  # a string that fits the operands
+    return _einsum_of(subscripts, *operands)
+
+
 _FUNCTIONS = {
     name: _returning_traced(function)
     for name, function in {
@@ -203,7 +273,11 @@ _FUNCTIONS = {
         "xlogy": _xlogy,
         "hypot": _subgradient_at_origin(anp.hypot),
         "arctan2": _subgradient_at_origin(anp.arctan2),
+        # reductions, scans and shape operations
+        "prod": _prod,
+        "sort": _sort,
+        "einsum": _einsum,
     }.items()
 }
 
-autograd_namespace = Namespace("autograd", _FUNCTIONS)
+autograd_namespace = _xp = Namespace("autograd", _FUNCTIONS)

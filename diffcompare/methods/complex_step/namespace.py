@@ -27,6 +27,10 @@ operations of the table do not, and are replaced here:
     from the real parts (see each function), with the subgradient 0 of the other methods
     at the origin for ``hypot`` and ``arctan2``.  ``erf``, ``erfc``, ``digamma``,
     ``xlogy`` and the other new elementwise operations are analytic in numpy and scipy.
+``sort``
+    numpy sorts complex numbers lexicographically, so entries whose real parts tie
+    would be ordered by their derivatives.  Here the real parts order the entries, and
+    tied ones share the mean of their imaginary parts (the tape's rule, as for ``max``).
 
 ``sigmoid``, ``softplus`` and ``logsumexp`` are the stable formulas of
 :mod:`~diffcompare.ops.array_module`, built on a module whose ``abs``, ``maximum``
@@ -64,6 +68,7 @@ import numpy as np
 from ...ops.array_module import array_module_functions, make_logsumexp
 from ...ops.linalg import SlogdetResult, make_norms, matrix_transpose, unconjugated_cholesky
 from ...ops.namespace import Namespace, refusal, unsupported
+from ...ops.structural import make_log_softmax, share_ties, sort_order
 from ...ops.table import DERIVED, make_sigmoid, make_softplus, only_default_decimals
 
 __all__ = ["COMPLEX_FUNCTIONS", "RealOrderedArray", "complex_namespace", "real_ordered"]
@@ -130,6 +135,23 @@ class RealOrderedArray(np.ndarray):
         if out is not None or options:
             return super().max(axis=axis, out=out, keepdims=keepdims, **options)
         return real_ordered(_max(np.asarray(self), axis=axis, keepdims=keepdims))
+
+    def min(self, axis=None, out=None, keepdims=False, **options):
+        if out is not None or options:
+            return super().min(axis=axis, out=out, keepdims=keepdims, **options)
+        return real_ordered(-_max(-np.asarray(self), axis=axis, keepdims=keepdims))
+
+    # numpy's var and std of complex numbers take |x - mean|^2, which is not analytic:
+    # the namespace's are (numpy.var(z) and numpy.std(z) call these methods too).
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **options):
+        return complex_namespace.var(self, axis, dtype, out, ddof, keepdims, **options)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **options):
+        return complex_namespace.std(self, axis, dtype, out, ddof, keepdims, **options)
+
+    def sort(self, axis=-1, kind=None, order=None, **options):
+        # In place, as numpy's (numpy.sort(z) sorts a copy with this method).
+        self.view(np.ndarray)[...] = _sort(np.asarray(self), axis=axis)
 
     def __getitem__(self, key):
         return real_ordered(super().__getitem__(key))
@@ -230,6 +252,16 @@ def _max(x, axis=None, keepdims=False):
         imag = np.sum(np.where(hit, x.imag, 0.0), axis=axis, keepdims=True) / hits
     out = _complex(real, imag)
     return out if keepdims else np.squeeze(out, axis=axis)[()]
+
+
+def _sort(x, axis=-1, kind=None, order=None, stable=None):
+    if not np.iscomplexobj(x):
+        return np.sort(x, axis=axis, kind=kind, order=order, stable=stable)
+    x = np.asarray(x)
+    if axis is None:  # numpy sorts the flattened array
+        x, axis = x.ravel(), -1
+    permuted = np.take_along_axis(x, sort_order(x.real, axis), axis=axis)
+    return _complex(permuted.real, share_ties(permuted.real, permuted.imag, axis))
 
 
 def _comparing_real_parts(compare):
@@ -461,6 +493,9 @@ COMPLEX_FUNCTIONS = {
     "arctan2": _arctan2,
     "logaddexp": _logaddexp,
     "gammaln": _gammaln,
+    # reductions, scans and shape operations (prod, cumsum and einsum: numpy's are analytic)
+    "log_softmax": make_log_softmax(_BRANCH_CONSISTENT),
+    "sort": _sort,
 }
 
 #: The namespace :func:`~diffcompare.methods.complex_step.step.complex_step` evaluates ``f`` with;

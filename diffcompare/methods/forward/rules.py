@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ops.elementwise import elementwise_rules
+from ...ops.structural import einsum_spec, products_of_others, share_ties, sort_order
 from . import linalg_rules as linalg
 
 __all__ = ["JVP_RULES", "Outputs", "Variadic"]
@@ -171,6 +172,56 @@ def _stack_rule(tangents, ans, *arrays, axis=0):
     return np.stack(tangents, axis=_shift(axis))
 
 
+# --- reductions, scans and shape operations ---------------------------------------------
+
+
+def _log_softmax_rule(t, ans, x, axis=-1):
+    # t - sum(t softmax), softmax = exp(log_softmax) as in the tape's rule.
+    return t - np.sum(t * np.exp(ans), axis=_reduced_axes(axis, np.ndim(x)), keepdims=True)
+
+
+def _prod_rule(t, ans, x, axis=None, keepdims=False):
+    # The products of the other factors, not ans / x: right where x holds zeros.
+    others = products_of_others(x, axis)
+    return np.sum(t * others, axis=_reduced_axes(axis, np.ndim(x)), keepdims=keepdims)
+
+
+def _cumsum_rule(t, ans, x, axis=None):
+    if axis is None:  # numpy runs over the flattened array
+        return np.cumsum(np.reshape(t, (t.shape[0], -1)), axis=1)
+    return np.cumsum(t, axis=_shift(axis))
+
+
+def _constant_zero(t) -> bool:
+    """Whether ``t`` is the zero tangent ``apply`` gives a constant (a broadcast 0)."""
+    return t.size > 0 and not any(t.strides) and t.flat[0] == 0
+
+
+def _einsum_rule(tangents, ans, *operands, subscripts):
+    # Multilinear: the sum over the traced operands of the einsum with that operand
+    # replaced by its tangent, which carries a label of its own for the directions.
+    spec = einsum_spec(subscripts, tuple(np.ndim(o) for o in operands))
+    direction = spec.unused_label()
+    total = 0.0
+    for k, t in enumerate(tangents):
+        if _constant_zero(t):
+            continue
+        inputs = list(spec.inputs)
+        inputs[k] = direction + inputs[k]
+        total = total + np.einsum(
+            spec.subscripts(inputs, direction + spec.output), *operands[:k], t, *operands[k + 1 :]
+        )
+    return total
+
+
+def _sort_rule(t, ans, x, axis=-1, kind=None, order=None, stable=None):
+    # The tangents permuted as the values are; tied entries share (see share_ties).
+    if axis is None:  # numpy sorts the flattened array
+        return _sort_rule(np.reshape(t, (t.shape[0], -1)), ans, np.ravel(x), -1)
+    permuted = np.take_along_axis(t, sort_order(x, axis)[np.newaxis], axis=_shift(axis))
+    return share_ties(ans, permuted, axis)
+
+
 # fmt: off
 JVP_RULES: dict[str, tuple[Callable | None, ...] | Variadic | Outputs] = {
     **elementwise_rules(),
@@ -195,5 +246,11 @@ JVP_RULES: dict[str, tuple[Callable | None, ...] | Variadic | Outputs] = {
     "linalg.norm":             (linalg.norm_rule("linalg.norm"),),
     "linalg.vector_norm":      (linalg.norm_rule("linalg.vector_norm"),),
     "linalg.matrix_norm":      (linalg.norm_rule("linalg.matrix_norm"),),
+    # reductions, scans and shape operations
+    "log_softmax": (_log_softmax_rule,),
+    "prod":        (_prod_rule,),
+    "cumsum":      (_cumsum_rule,),
+    "einsum":      Variadic(_einsum_rule),
+    "sort":        (_sort_rule,),
 }
 # fmt: on

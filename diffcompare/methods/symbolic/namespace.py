@@ -38,8 +38,9 @@ from types import SimpleNamespace
 import numpy as np
 import sympy
 
-from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
+from ...ops.namespace import NOT_AN_OPERATION, Namespace, refusal, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
+from ...ops.structural import einsum_spec
 from ...ops.table import OPS, only_default_decimals
 from .linalg import sympy_linalg_functions
 
@@ -225,10 +226,20 @@ class SymbolicArray(np.ndarray):
     operands their exact SymPy value and keeps comparisons symbolic (plain object
     arrays call ``bool()`` on each relational, which fails), so that
     ``xp.where(x > 0, ...)`` traces into a ``Piecewise``; in arithmetic a condition is
-    the number 1 or 0 (:func:`as_number`).  ``x.sum()`` and ``x.max()`` (``np.sum``,
-    ``np.max``) are traced; the other reductions numpy offers (``x.prod()``,
-    ``np.cumsum``) are not operations of xp and are refused by name.
+    the number 1 or 0 (:func:`as_number`).  The reductions and scans that are
+    operations of xp are traced as xp's (``x.sum()``, ``x.max()``, ``x.min()``,
+    ``x.prod()``, ``x.cumsum()``, ``x.var()``, ``x.std()`` and their numpy functions);
+    the others numpy offers (``np.cumprod``) are refused by name, and so is sorting.
     """
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **options):
+        return sympy_namespace.var(self, axis, dtype, out, ddof, keepdims, **options)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **options):
+        return sympy_namespace.std(self, axis, dtype, out, ddof, keepdims, **options)
+
+    def sort(self, axis=-1, kind=None, order=None, **options):
+        _sort(self)  # refused: numpy.sort(x) sorts a copy with this method
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = ufunc.__name__
@@ -273,10 +284,10 @@ _REDUCTION_DEFAULTS = {"dtype": None, "out": None, "where": True}
 def _reduction(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
     """``ufunc.method`` on a traced array: ``sum`` and ``max``, or a refusal by name.
 
-    ``x.sum()``, ``np.sum(x)`` and ``np.mean(x)`` reach here as ``np.add.reduce``, and
-    ``x.max()`` and ``np.max(x)`` as ``np.maximum.reduce``; any other method
-    (``x.prod()``, ``np.cumsum(x)``, ``x.min()``) is not an operation of xp, and the tape
-    cannot record it either.
+    ``x.sum()``, ``np.sum(x)`` and ``np.mean(x)`` reach here as ``np.add.reduce``,
+    ``x.max()`` and ``np.max(x)`` as ``np.maximum.reduce``, and ``min``, ``prod`` and
+    ``cumsum`` likewise; any other method (``np.cumprod(x)``) is not an operation of xp,
+    and the tape cannot record it either.
     """
     name = ufunc.__name__
     function = _UFUNC_METHOD_FUNCTIONS.get((name, method), f"{name}.{method}")
@@ -284,9 +295,13 @@ def _reduction(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict):
         return _symbolic(getattr(ufunc, method)(*map(_operand, inputs), **_plain_outputs(kwargs)))
     options = {k: v for k, v in kwargs.items() if k not in ("axis", "keepdims")}
     defaults = all(k in _REDUCTION_DEFAULTS and v is _REDUCTION_DEFAULTS[k] for k, v in options.items())
-    if function == "max" and defaults:
-        return sympy_namespace.max(*inputs, axis=kwargs.get("axis"), keepdims=kwargs.get("keepdims", False))
-    used = f" with {', '.join(options)}" if function == "max" else ""
+    if function in ("max", "min", "prod") and defaults:
+        return getattr(sympy_namespace, function)(
+            *inputs, axis=kwargs.get("axis"), keepdims=kwargs.get("keepdims", False)
+        )
+    if function == "cumsum" and not options:  # numpy passes axis=0 for a flattened array
+        return sympy_namespace.cumsum(*inputs, axis=kwargs.get("axis"))
+    used = f" with {', '.join(options)}" if function in ("max", "min", "prod", "cumsum") else ""
     raise unsupported(
         "symbolic",
         f"numpy.{function}",
@@ -503,6 +518,47 @@ def _mean(x, axis=None, keepdims=False):
     return _sum(x, axis=axis, keepdims=keepdims) / sympy.Integer(count)
 
 
+# --- reductions, scans and shape operations ------------------------------------------------
+
+
+def _log_softmax(x, axis=-1):
+    # Exact here: the reference evaluates with all its digits, so x - logsumexp(x) loses
+    # nothing (the float64 formula of the other backends avoids its cancellation).
+    if not _is_symbolic(x):
+        return NUMPY_FUNCTIONS["log_softmax"](x, axis=axis)
+    return _operand(x) - SYMPY_FUNCTIONS["logsumexp"](x, axis=axis, keepdims=True)
+
+
+def _cumsum(x, axis=None):
+    if not _is_symbolic(x):
+        return np.cumsum(x, axis=axis)
+    x = np.asarray(_operand(x), dtype=object)
+    if axis is None:  # numpy runs over the flattened array
+        x, axis = x.ravel(), 0
+    return np.cumsum(x, axis=axis)
+
+
+def _einsum(subscripts, *operands, optimize=False):
+    einsum_spec(subscripts, tuple(np.ndim(o) for o in operands))  # a string that fits the operands
+    if not any(map(_is_symbolic, operands)):
+        return np.einsum(subscripts, *operands)
+    # numpy's object loop: sums of products of the SymPy elements
+    return np.einsum(subscripts, *(np.asarray(_operand(o), dtype=object) for o in operands))
+
+
+_refuse_sort = refusal(
+    "SymPy tracing (methods symbolic, symbolic_vector, symengine and the 50-digit reference)",
+    "sort",
+    "SymPy cannot sort symbols: their order is only known once they have values",
+)
+
+
+def _sort(x, axis=-1, kind=None, order=None, stable=None):
+    if _is_symbolic(x):
+        _refuse_sort(x)
+    return np.sort(x, axis=axis, kind=kind, order=order, stable=stable)
+
+
 # fmt: off
 SYMPY_FUNCTIONS = {
     **{name: _elementwise(sympy_spelling(spec.sympy), NUMPY_FUNCTIONS[name]) for name, spec in UNARY.items()},
@@ -524,6 +580,12 @@ SYMPY_FUNCTIONS = {
     "concatenate": np.concatenate, "stack": np.stack,
     "asarray": _asarray, "zeros": np.zeros, "ones": np.ones, "arange": np.arange,
     "eye": np.eye,
+    # reductions, scans and shape operations
+    "log_softmax": _log_softmax,
+    "prod":        _reduce(lambda items: sympy.Mul(*items), np.prod),
+    "cumsum":      _cumsum,
+    "einsum":      _einsum,
+    "sort":        _sort,
 }
 # numpy's round takes decimals; only its default is traced (as in every backend).
 SYMPY_FUNCTIONS["round"] = only_default_decimals(SYMPY_FUNCTIONS["round"])

@@ -30,6 +30,7 @@ import numpy as np
 import sympy
 
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
+from ...ops.structural import products_of_others
 from ...validation import check_callable, check_scalar_output
 from ..symbolic.gradient import _operation_count, _with_round_trip_floats, lambdify_numpy, powers_with_limits
 from .namespace import Reduction, VectorExpression, VectorTrace, sympy_vector_namespace
@@ -79,6 +80,11 @@ def _softmax_weights(g, elements, value, length):
     return g * (e / np.sum(e))
 
 
+def _prod_weights(g, elements, value, length):
+    # The products of the other elements, not value / elements: right at zeros.
+    return g * products_of_others(elements)
+
+
 # fmt: off
 REDUCTION_RULES: dict[str, ReductionRule] = {
     "sum":       ReductionRule(np.sum,  lambda g, elements, value, length: g),
@@ -86,6 +92,7 @@ REDUCTION_RULES: dict[str, ReductionRule] = {
     "max":       ReductionRule(np.max,  _max_weights, needs_elements=True),
     # the shifted, overflow-free log-sum-exp of the numpy namespace
     "logsumexp": ReductionRule(NUMPY_FUNCTIONS["logsumexp"], _softmax_weights, needs_elements=True),
+    "prod":      ReductionRule(np.prod, _prod_weights, needs_elements=True),
 }
 # fmt: on
 

@@ -41,6 +41,7 @@ from ..symbolic.namespace import BINARY_SPELLINGS, CONSTANT_DIGITS, extremum, sy
 
 __all__ = [
     "BINARY",
+    "NORMALIZATIONS",
     "REDUCTIONS",
     "UNARY",
     "UNSUPPORTED",
@@ -90,7 +91,11 @@ BINARY: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
 }
 
 #: Whole-array reductions: each becomes a scalar reduction symbol.
-REDUCTIONS: tuple[str, ...] = ("sum", "mean", "max", "logsumexp")
+REDUCTIONS: tuple[str, ...] = ("sum", "mean", "max", "logsumexp", "prod")
+
+#: Operations written as an elementwise expression in a whole-array reduction symbol:
+#: ``log_softmax(x) = x - r`` with ``r = logsumexp(x)``.
+NORMALIZATIONS: dict[str, str] = {"log_softmax": "logsumexp"}
 
 _MATRIX = "it mixes elements across positions (a matrix is no 1-d elementwise expression)"
 _NORM = "norms are not among its reductions (write xp.sum(xp.abs(x)) or xp.sqrt(xp.sum(x * x)))"
@@ -114,6 +119,10 @@ UNSUPPORTED: dict[str, str] = {
     "linalg.norm":             _NORM,
     "linalg.vector_norm":      _NORM,
     "linalg.matrix_norm":      _MATRIX,
+    # reductions, scans and shape operations
+    "cumsum":      "each running sum mixes elements across positions",
+    "einsum":      "it mixes elements across positions",
+    "sort":        "SymPy cannot sort symbols: their order is only known once they have values",
 }
 # fmt: on
 
@@ -241,10 +250,10 @@ class VectorExpression:
     """A traced array: one SymPy expression that holds for each of its elements.
 
     Supports numpy's arithmetic operators, basic indexing (an int, a slice), ``shape``,
-    ``len``, the methods ``sum``, ``mean`` and ``max``, and ``ravel``, ``flatten`` and
-    ``copy`` (also ``np.shape``, ``np.ndim``, ``np.size``, ``np.ravel``, ``np.copy``).
-    Comparisons and conversion to a plain number are refused: the trace has no values to
-    compare; so are ``prod`` and ``min``, which are not operations of xp.
+    ``len``, the methods ``sum``, ``mean``, ``max``, ``min`` and ``prod``, and ``ravel``,
+    ``flatten`` and ``copy`` (also ``np.shape``, ``np.ndim``, ``np.size``, ``np.ravel``,
+    ``np.copy``).  Comparisons and conversion to a plain number are refused: the trace
+    has no values to compare.
     """
 
     __slots__ = ("trace", "expression", "shape")
@@ -270,6 +279,13 @@ class VectorExpression:
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
+
+    def __getattr__(self, name):
+        # Reached only for names the class lacks: numpy's other array methods are refused
+        # by name, as an error that is also an AttributeError (hasattr() answers False).
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise UnsupportedOperationError(str(_not_an_operation(f"the array method {name!r}")))
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # numpy interoperability: ndarray (op) traced and np.exp(traced) come here.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -344,8 +360,14 @@ class VectorExpression:
     def copy(self): return self  # expressions are immutable
     def clip(self, *bounds, **named): return sympy_vector_namespace.clip(self, *bounds, **named)
     def round(self, decimals=0): return sympy_vector_namespace.round(self, decimals)
-    def prod(self, *args, **kwargs): raise _not_an_operation("numpy.prod")
-    def min(self, *args, **kwargs): raise _not_an_operation("numpy.min")
+    def prod(self, axis=None, keepdims=False): return _reduce("prod", self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return sympy_vector_namespace.min(self, axis, keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return _xp().var(self, axis, None, None, ddof, keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return _xp().std(self, axis, None, None, ddof, keepdims)
+    def cumsum(self, axis=None): return sympy_vector_namespace.cumsum(self, axis)
+    def squeeze(self, axis=None): return sympy_vector_namespace.squeeze(self, axis)
+    def repeat(self, repeats, axis=None): return sympy_vector_namespace.repeat(self, repeats, axis)
+    def take(self, indices, axis=None, mode="raise"): return _xp().take(self, indices, axis, mode=mode)
     # fmt: on
 
     def ravel(self) -> VectorExpression:
@@ -353,6 +375,10 @@ class VectorExpression:
         return self if self.shape else VectorExpression(self.trace, self.expression, (1,))
 
     flatten = ravel
+
+
+def _xp() -> Namespace:
+    return sympy_vector_namespace
 
 
 #: numpy functions that ask about the shape or copy, called on a traced array.
@@ -451,6 +477,14 @@ def _reduce(op: str, x: Any, axis=None, keepdims=False):
     return VectorExpression(x.trace, symbol, ())
 
 
+def _normalize(op: str, x: Any, axis=-1):
+    """``x - r`` with ``r`` the whole-array reduction :data:`NORMALIZATIONS` names."""
+    if not isinstance(x, VectorExpression):
+        return NUMPY_FUNCTIONS[op](x, axis=axis)
+    _whole_array(op, x, axis, False)
+    return _binary("subtract", x, _reduce(NORMALIZATIONS[op], x))
+
+
 def _key(key: Any) -> slice | int:
     """A basic 1-d index (a slice or an int), or ``NotImplementedError`` naming the index."""
     if isinstance(key, tuple) and len(key) == 1:
@@ -529,7 +563,9 @@ def _functions() -> dict[str, Callable]:
         functions[op] = lambda a, b, op=op: _binary(op, a, b)
     for op in REDUCTIONS:
         functions[op] = lambda x, axis=None, keepdims=False, op=op: _reduce(op, x, axis, keepdims)
-    for op in ("where", "matmul", "reshape", "transpose"):
+    for op in NORMALIZATIONS:
+        functions[op] = lambda x, axis=-1, op=op: _normalize(op, x, axis)
+    for op in ("where", "matmul", "reshape", "transpose", "cumsum", "einsum", "sort"):
         functions[op] = _array_op(op)
     for op in (name for name in UNSUPPORTED if name.startswith("linalg.")):
         functions[op] = _array_op(op)

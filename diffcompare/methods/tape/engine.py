@@ -29,6 +29,7 @@ FORWARD: dict[str, Callable] = {
     **NUMPY_FUNCTIONS,
     "concatenate": lambda *arrays, axis=0: np.concatenate(arrays, axis=axis),
     "stack": lambda *arrays, axis=0: np.stack(arrays, axis=axis),
+    "einsum": lambda *operands, subscripts: np.einsum(subscripts, *operands),
 }
 
 

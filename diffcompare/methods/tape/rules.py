@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ...ops.elementwise import elementwise_rules
+from ...ops.structural import einsum_vjp, products_of_others, sort_vjp
 from . import linalg_rules as linalg
 
 __all__ = ["RULES", "Outputs", "Scatter", "Variadic"]
@@ -160,6 +161,31 @@ def _stack_rule(index, g, ans, *arrays, axis=0):
     return np.take(g, index, axis=axis)
 
 
+# --- reductions, scans and shape operations ---------------------------------------------
+
+
+def _log_softmax_rule(g, ans, x, axis=-1):
+    # g - sum(g) softmax, with softmax = exp(log_softmax): log_softmax is accurate to a
+    # few ulp of its own size, so exp keeps softmax to a few ulp (no e / sum(e) pass).
+    return g - np.sum(g, axis=axis, keepdims=True) * np.exp(ans)
+
+
+def _prod_rule(g, ans, x, axis=None, keepdims=False):
+    # The products of the other factors, not ans / x: right where x holds zeros.
+    return _reduced_to_input(g, x, axis, keepdims) * products_of_others(x, axis)
+
+
+def _cumsum_rule(g, ans, x, axis=None):
+    # Entry i feeds every running sum from i on: the reversed running sum of g.
+    if axis is None:  # numpy runs over the flattened array
+        return np.reshape(np.cumsum(np.ravel(g)[::-1])[::-1], np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+def _einsum_rule(index, g, ans, *operands, subscripts):
+    return einsum_vjp(index, g, operands, subscripts)
+
+
 # fmt: off
 RULES: dict[str, tuple[Callable | None, ...] | Variadic | Outputs] = {
     **elementwise_rules(),
@@ -184,5 +210,11 @@ RULES: dict[str, tuple[Callable | None, ...] | Variadic | Outputs] = {
     "linalg.norm":             (linalg.norm_rule("linalg.norm"),),
     "linalg.vector_norm":      (linalg.norm_rule("linalg.vector_norm"),),
     "linalg.matrix_norm":      (linalg.norm_rule("linalg.matrix_norm"),),
+    # reductions, scans and shape operations
+    "log_softmax": (_log_softmax_rule,),
+    "prod":        (_prod_rule,),
+    "cumsum":      (_cumsum_rule,),
+    "einsum":      Variadic(_einsum_rule),
+    "sort":        (sort_vjp,),
 }
 # fmt: on
