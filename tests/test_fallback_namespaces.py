@@ -228,7 +228,7 @@ def test_the_complex_step_of_a_listed_function_agrees_with_richardson(name):
         (real_dft_energy, "fft.fft", "complex for real input"),
         (lambda x, xp: xp.sum(xp.real(x)), "real", "imaginary part is the derivative's carrier"),
         (lambda x, xp: xp.vdot(x, x), "vdot", "conjugates"),
-        (lambda x, xp: xp.sum(xp.sort(x) * xp.arange(4.0)), "sort", "not known to be the analytic"),
+        (lambda x, xp: xp.median(x) * x[0], "median", "not known to be the analytic"),
     ],
 )
 def test_the_complex_step_refuses_the_others_naming_itself_the_op_and_why(f, op, why):

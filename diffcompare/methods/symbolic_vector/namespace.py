@@ -283,8 +283,12 @@ class VectorExpression:
     def __getattr__(self, name):
         # Reached only for names the class lacks: numpy's other array methods are refused
         # by name, as an error that is also an AttributeError (hasattr() answers False).
+        if name == "T":
+            # The property T raised (an UnsupportedOperationError is an AttributeError too,
+            # so Python asked here next): raise its refusal again.
+            _refuse("transpose", self)
         if not name.startswith("_") and hasattr(np.ndarray, name):
-            raise UnsupportedOperationError(str(_not_an_operation(f"the array method {name!r}")))
+            raise _not_an_operation(f"numpy.ndarray.{name}")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # numpy interoperability: ndarray (op) traced and np.exp(traced) come here.

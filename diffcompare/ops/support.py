@@ -1,0 +1,187 @@
+"""Which method supports which operation: probed by running every method, never declared.
+
+Each operation of :data:`~diffcompare.ops.OPS` has one probe: a small scalar function
+``f(x, xp)`` that uses it, and a point where it is smooth.  :func:`support_table` runs
+every method's gradient on every probe and records whether the method differentiated it
+or refused it by name; the README's table of operations is :func:`support_markdown`'s
+output, and a test compares the two, so the table cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .namespace import UnsupportedOperationError
+from .table import ALIASES, DERIVED, OPS
+
+__all__ = ["PROBES", "Probe", "probe_names", "support_markdown", "support_table"]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A scalar function of a vector that uses one operation, and a point where it is smooth."""
+
+    f: Callable
+    point: tuple[float, ...]
+
+
+def _matrix(x, xp, n=2):
+    return xp.reshape(x[: n * n], (n, n))
+
+
+def _spd(x, xp):
+    # A symmetric positive definite 2 x 2 matrix built from three coordinates.
+    a = _matrix(x, xp)
+    return xp.matmul(a, xp.transpose(a)) + 2.0 * xp.eye(2)
+
+
+_V4 = (0.3, -1.2, 0.7, 1.9)
+_P4 = (0.3, 1.2, 0.7, 1.9)  # positive
+_U4 = (0.3, -0.6, 0.7, 0.45)  # inside (-1, 1)
+_W = np.array([0.7, -1.3, 0.4, 1.1, -0.6, 0.9, 1.7, -0.2, 0.5])
+
+
+def _weighted(y, xp):
+    """A fixed weighting that makes any small array one number (every entry matters)."""
+    flat = xp.reshape(y, (-1,))
+    n = flat.shape[0]
+    return xp.sum(flat * _W[:n]) if n <= _W.size else xp.sum(flat)
+
+
+def _unary(name: str, point=_V4) -> Probe:
+    return Probe(lambda x, xp: _weighted(getattr(xp, name)(x), xp), point)
+
+
+def _binary(name: str, point=_V4) -> Probe:
+    return Probe(lambda x, xp: _weighted(getattr(xp, name)(x[:2], x[2:]), xp), point)
+
+
+def _linalg(name: str, build=_spd, pick=lambda out: out) -> Probe:
+    return Probe(lambda x, xp: _weighted(pick(getattr(xp.linalg, name)(build(x, xp))), xp), _V4)
+
+
+# fmt: off
+_SPECIAL: dict[str, Probe] = {
+    "log":        _unary("log", _P4),
+    "log2":       _unary("log2", _P4),
+    "log10":      _unary("log10", _P4),
+    "sqrt":       _unary("sqrt", _P4),
+    "gammaln":    _unary("gammaln", _P4),
+    "digamma":    _unary("digamma", _P4),
+    "arcsin":     _unary("arcsin", _U4),
+    "arccos":     _unary("arccos", _U4),
+    "arctanh":    _unary("arctanh", _U4),
+    "arccosh":    Probe(lambda x, xp: _weighted(xp.arccosh(1.5 + x * x), xp), _V4),
+    "power":      Probe(lambda x, xp: _weighted(xp.power(x[:2] * x[:2] + 0.5, x[2:]), xp), _V4),
+    "divide":     Probe(lambda x, xp: _weighted(xp.divide(x[:2], x[2:] * x[2:] + 0.5), xp), _V4),
+    "xlogy":      Probe(lambda x, xp: _weighted(xp.xlogy(x[:2], x[2:] * x[2:] + 0.5), xp), _V4),
+    "where":      Probe(lambda x, xp: _weighted(xp.where(x > 0.5, xp.sin(x), x * x), xp), _V4),
+    "clip":       Probe(lambda x, xp: _weighted(xp.clip(x, -1.0, 1.0), xp), _V4),
+    "sum":        Probe(lambda x, xp: xp.sum(_matrix(x, xp) ** 2, axis=0)[1], _V4),
+    "mean":       Probe(lambda x, xp: xp.mean(_matrix(x, xp) ** 2, axis=1)[0], _V4),
+    "max":        Probe(lambda x, xp: _weighted(xp.max(_matrix(x, xp), axis=1), xp), _V4),
+    "min":        Probe(lambda x, xp: _weighted(xp.min(_matrix(x, xp), axis=1), xp), _V4),
+    "prod":       Probe(lambda x, xp: _weighted(xp.prod(_matrix(x, xp), axis=0), xp), _V4),
+    "cumsum":     Probe(lambda x, xp: _weighted(xp.cumsum(x * x), xp), _V4),
+    "var":        Probe(lambda x, xp: xp.var(x), _V4),
+    "std":        Probe(lambda x, xp: xp.std(x), _V4),
+    "logsumexp":  Probe(lambda x, xp: xp.logsumexp(x), _V4),
+    "softmax":    Probe(lambda x, xp: _weighted(xp.softmax(x), xp), _V4),
+    "log_softmax": Probe(lambda x, xp: _weighted(xp.log_softmax(_matrix(x, xp), axis=1), xp), _V4),
+    "matmul":     Probe(lambda x, xp: _weighted(xp.matmul(_matrix(x, xp), x[:2]), xp), _V4),
+    "einsum":     Probe(lambda x, xp: _weighted(xp.einsum("ij,j->i", _matrix(x, xp), x[:2]), xp), _V4),
+    "outer":      Probe(lambda x, xp: _weighted(xp.outer(x[:2], x[2:]), xp), _V4),
+    "trace":      Probe(lambda x, xp: xp.trace(_matrix(x, xp) ** 2), _V4),
+    "diagonal":   Probe(lambda x, xp: _weighted(xp.diagonal(_matrix(x, xp) ** 2), xp), _V4),
+    "triu":       Probe(lambda x, xp: _weighted(xp.triu(_matrix(x, xp) ** 2), xp), _V4),
+    "tril":       Probe(lambda x, xp: _weighted(xp.tril(_matrix(x, xp) ** 2), xp), _V4),
+    "getitem":    Probe(lambda x, xp: _weighted(x[1:3] ** 2, xp), _V4),
+    "reshape":    Probe(lambda x, xp: _weighted(_matrix(x, xp) ** 2, xp), _V4),
+    "transpose":  Probe(lambda x, xp: _weighted(xp.transpose(_matrix(x, xp)) ** 2, xp), _V4),
+    "squeeze":    Probe(lambda x, xp: _weighted(xp.squeeze(xp.reshape(x, (1, 4))) ** 2, xp), _V4),
+    "expand_dims": Probe(lambda x, xp: _weighted(xp.expand_dims(x, 0) ** 2, xp), _V4),
+    "flip":       Probe(lambda x, xp: _weighted(xp.flip(x) * x, xp), _V4),
+    "roll":       Probe(lambda x, xp: _weighted(xp.roll(x, 1) * x, xp), _V4),
+    "tile":       Probe(lambda x, xp: _weighted(xp.tile(x[:2], 2) * x, xp), _V4),
+    "repeat":     Probe(lambda x, xp: _weighted(xp.repeat(x[:2], 2) * x, xp), _V4),
+    "take":       Probe(lambda x, xp: _weighted(xp.take(x, np.array([2, 0, 2])) ** 2, xp), _V4),
+    "sort":       Probe(lambda x, xp: _weighted(xp.sort(x) ** 2, xp), _V4),
+    "concatenate": Probe(lambda x, xp: _weighted(xp.concatenate([x[:2], x ** 2]), xp), _V4),
+    "stack":      Probe(lambda x, xp: _weighted(xp.stack([x[:2], x[2:] ** 2]), xp), _V4),
+    "linalg.solve": Probe(lambda x, xp: _weighted(xp.linalg.solve(_spd(x, xp), x[:2]), xp), _V4),
+    "linalg.solve_triangular": Probe(lambda x, xp: _weighted(xp.linalg.solve_triangular(
+        xp.linalg.cholesky(_spd(x, xp)), x[:2], lower=True), xp), _V4),
+    "linalg.inv": _linalg("inv"),
+    "linalg.det": _linalg("det"),
+    "linalg.slogdet": _linalg("slogdet", pick=lambda out: out[1]),
+    "linalg.cholesky": _linalg("cholesky"),
+    "linalg.eigh": _linalg("eigh", pick=lambda out: out[0]),
+    "linalg.norm": Probe(lambda x, xp: xp.linalg.norm(x), _V4),
+    "linalg.vector_norm": Probe(lambda x, xp: xp.linalg.vector_norm(x), _V4),
+}
+_BINARY = ("add", "subtract", "multiply", "maximum", "minimum", "hypot", "arctan2", "logaddexp")
+# fmt: on
+
+
+def probe_names() -> list[str]:
+    """Every operation of OPS and DERIVED, in a stable order (OPS first, as listed)."""
+    return [*OPS, *(name for name in DERIVED if name not in OPS)]
+
+
+def _probe(op: str) -> Probe:
+    if op in _SPECIAL:
+        return _SPECIAL[op]
+    if op in _BINARY:
+        return _binary(op)
+    return _unary(op)
+
+
+#: One probe per operation (OPS and DERIVED).
+PROBES: dict[str, Probe] = {op: _probe(op) for op in probe_names()}
+
+
+def support_table(methods: Sequence[str] | None = None) -> dict[str, dict[str, str]]:
+    """``{op: {method: "yes" | "no"}}``: whether each method differentiates each probe.
+
+    ``"no"`` means the method refused the operation by name (a ``NotImplementedError``,
+    which :class:`~diffcompare.ops.namespace.UnsupportedOperationError` is); any other
+    failure is a bug and raises.
+    """
+    from ..gradient import grad
+    from ..methods import METHODS
+
+    chosen = list(METHODS) if methods is None else list(methods)
+    table: dict[str, dict[str, str]] = {}
+    for op, probe in PROBES.items():
+        row = {}
+        for method in chosen:
+            try:
+                gradient = grad(probe.f, method)(np.array(probe.point))
+            except (NotImplementedError, UnsupportedOperationError):
+                row[method] = "no"
+                continue
+            if not np.all(np.isfinite(gradient)):
+                raise ArithmeticError(f"{method} gave a non-finite gradient on the probe of {op!r}")
+            row[method] = "yes"
+        table[op] = row
+    return table
+
+
+def support_markdown(table: dict[str, dict[str, str]]) -> str:
+    """The support table as Markdown: one row per operation, with its aliases."""
+    methods = list(next(iter(table.values())))
+    aliases: dict[str, list[str]] = {}
+    for alias, name in ALIASES.items():
+        aliases.setdefault(name, []).append(alias)
+    lines = [
+        "| operation | also spelled | " + " | ".join(methods) + " |",
+        "|---|---|" + "---|" * len(methods),
+    ]
+    for op, row in table.items():
+        spelled = ", ".join(f"`{a}`" for a in sorted(aliases.get(op, [])))
+        marks = " | ".join("yes" if row[m] == "yes" else "—" for m in methods)
+        lines.append(f"| `{op}` | {spelled} | {marks} |")
+    return "\n".join(lines) + "\n"
