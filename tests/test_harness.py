@@ -157,11 +157,18 @@ def test_a_sympy_blow_up_is_a_timeout_row():
 
 
 def test_missing_operation_is_unsupported():
-    record = SuiteFunction("uses_erf", lambda x, xp: xp.sum(xp.erf(x)), 2, (0.5, 1.5))
+    # numpy's qr: central evaluates it, the tape and the reference (SymPy) refuse it by name
+    def f(x, xp):
+        return xp.linalg.qr(xp.reshape(x, (2, 2)))[1][1, 1] ** 2
+
+    record = SuiteFunction("uses_qr", f, 4, (0.5, 1.5))
     table = run_suite([record], HarnessOptions(methods=("tape", "central"), timing=False))
     assert len(table) == 6
-    assert (table["status"] == "unsupported").all()
-    assert table["message"].str.contains("does not support 'erf'").all()
+    tape, central = table[table["method"] == "tape"], table[table["method"] == "central"]
+    assert (tape["status"] == "unsupported").all()
+    assert tape["message"].str.contains("tape does not support 'linalg.qr'").all()
+    assert (central["status"] == "no_reference").all()
+    assert central["message"].str.contains("symbolic does not support 'linalg.qr'").all()
 
 
 def test_too_large_for_the_reference_still_has_timings():

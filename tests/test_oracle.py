@@ -429,7 +429,7 @@ def test_an_infinite_derivative_is_never_a_verdict_on_that_component(claimed):
 @pytest.mark.parametrize(
     ("f", "why"),
     [
-        (lambda x, xp: np.linalg.norm(x), "numpy.linalg.norm"),
+        (lambda x, xp: np.linalg.svd(np.reshape(x, (1, 2)), compute_uv=False)[0], "numpy.linalg.svd"),
         (lambda x, xp: math.hypot(x[0], x[1]), "converted to float"),
     ],
 )

@@ -118,6 +118,10 @@ class Namespace:
                 {name[len(prefix) :]: fn for name, fn in vars(self).items() if name.startswith(prefix)},
             )
 
+    def lookup(self, name: str) -> Callable[..., Any] | None:
+        """The function for operation ``name`` (any spelling, ``"linalg.solve"`` too), or ``None``."""
+        return self._members.get(canonical_name(name))
+
     def __getattr__(self, name: str) -> Any:
         try:
             return self._members[canonical_name(name)]

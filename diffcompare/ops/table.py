@@ -695,12 +695,12 @@ def canonical_name(name: str) -> str:
 def numpy_function_name(func: Callable) -> str | None:
     """The operation name of a numpy function (``numpy.linalg.solve`` is ``"linalg.solve"``).
 
-    ``None`` for a function outside numpy and its ``linalg`` module.
+    ``None`` for a function outside numpy's main namespace and its ``linalg`` module.
     """
     module = getattr(func, "__module__", None) or ""
     if module == "numpy.linalg":
         return "linalg." + func.__name__
-    if module.startswith("numpy"):
+    if module == "numpy":  # not numpy.fft.fft, numpy.random.normal, ...: no op of xp
         return func.__name__
     return None
 

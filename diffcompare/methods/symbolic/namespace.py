@@ -41,7 +41,7 @@ import sympy
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, refusal, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.structural import einsum_spec
-from ...ops.table import OPS, only_default_decimals
+from ...ops.table import OPS, numpy_function_name, only_default_decimals
 from .linalg import sympy_linalg_functions
 
 __all__ = [
@@ -240,6 +240,19 @@ class SymbolicArray(np.ndarray):
 
     def sort(self, axis=-1, kind=None, order=None, **options):
         _sort(self)  # refused: numpy.sort(x) sorts a copy with this method
+
+    def __array_function__(self, func, types, args, kwargs):
+        # numpy's own functions act on object arrays through the ufuncs above; those of
+        # its submodules (numpy.linalg, numpy.fft) compute in float64 and would fail
+        # with a casting error: they run as xp's twin or are refused by name.
+        module = getattr(func, "__module__", None) or ""
+        if module == "numpy" or not module.startswith("numpy"):
+            return super().__array_function__(func, types, args, kwargs)
+        op = numpy_function_name(func)
+        function = None if op is None else sympy_namespace.lookup(op)
+        if function is None:
+            raise unsupported("symbolic", f"{module}.{func.__name__}", NOT_AN_OPERATION)
+        return function(*args, **kwargs)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         name = ufunc.__name__

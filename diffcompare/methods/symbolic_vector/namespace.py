@@ -36,7 +36,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, UnsupportedOperationError, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
-from ...ops.table import CONSTRUCTORS, OPS, canonical_name, only_default_decimals
+from ...ops.table import CONSTRUCTORS, OPS, canonical_name, numpy_function_name, only_default_decimals
 from ..symbolic.namespace import BINARY_SPELLINGS, CONSTANT_DIGITS, extremum, sympy_spelling
 
 __all__ = [
@@ -310,8 +310,9 @@ class VectorExpression:
     def __array_function__(self, func, types, args, kwargs):
         if func in _SHAPE_FUNCTIONS and len(args) == 1 and not kwargs:
             return _SHAPE_FUNCTIONS[func](*args)
-        function = getattr(sympy_vector_namespace, canonical_name(func.__name__), None)
-        if function is None or not func.__module__.startswith("numpy"):
+        op = numpy_function_name(func)
+        function = None if op is None else sympy_vector_namespace.lookup(op)
+        if function is None:
             raise _not_an_operation(f"{func.__module__}.{func.__name__}")
         return function(*args, **kwargs)
 
