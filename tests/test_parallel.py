@@ -313,7 +313,8 @@ def test_merged_shards_give_the_reports_of_the_unsharded_run_byte_for_byte(fuzz_
     assert [c.expression.seed for c in merged] == list(FUZZ_CAMPAIGN.seeds)
     write_reports(merged, tmp_path / "merged", campaign.settings(), {"shards": runs})
     assert _report_bytes(tmp_path / "merged") == _report_bytes(whole)
-    assert _report_bytes(whole)[0].count(b"\n") == 5  # the header and four disagreements
+    # the header and at least two disagreements, so that the merge's row order is tested
+    assert _report_bytes(whole)[0].count(b"\n") >= 3
 
 
 def test_the_script_shards_and_merges_like_the_unsharded_run(tmp_path, capsys):
