@@ -46,8 +46,12 @@ _W = np.array([0.7, -1.3, 0.4, 1.1, -0.6, 0.9, 1.7, -0.2, 0.5])
 
 def _weighted(y, xp):
     """A fixed weighting that makes any small array one number (every entry matters)."""
-    flat = xp.reshape(y, (-1,))
-    n = flat.shape[0]
+    shape = tuple(y.shape)
+    if not shape:
+        return y
+    # a vector is weighted as it is (no reshape: the vectorised symbolic form has none)
+    flat = y if len(shape) == 1 else xp.reshape(y, (-1,))
+    n = int(np.prod(shape))
     return xp.sum(flat * _W[:n]) if n <= _W.size else xp.sum(flat)
 
 
@@ -66,6 +70,7 @@ def _linalg(name: str, build=_spd, pick=lambda out: out) -> Probe:
 # fmt: off
 _SPECIAL: dict[str, Probe] = {
     "log":        _unary("log", _P4),
+    "log1p":      _unary("log1p", _P4),
     "log2":       _unary("log2", _P4),
     "log10":      _unary("log10", _P4),
     "sqrt":       _unary("sqrt", _P4),
@@ -121,6 +126,8 @@ _SPECIAL: dict[str, Probe] = {
     "linalg.eigh": _linalg("eigh", pick=lambda out: out[0]),
     "linalg.norm": Probe(lambda x, xp: xp.linalg.norm(x), _V4),
     "linalg.vector_norm": Probe(lambda x, xp: xp.linalg.vector_norm(x), _V4),
+    "linalg.matrix_norm": Probe(lambda x, xp: xp.linalg.matrix_norm(_matrix(x, xp)), _V4),
+    "dot":        Probe(lambda x, xp: _weighted(xp.dot(_matrix(x, xp), x[:2]), xp), _V4),
 }
 _BINARY = ("add", "subtract", "multiply", "maximum", "minimum", "hypot", "arctan2", "logaddexp")
 # fmt: on
@@ -185,3 +192,7 @@ def support_markdown(table: dict[str, dict[str, str]]) -> str:
         marks = " | ".join("yes" if row[m] == "yes" else "—" for m in methods)
         lines.append(f"| `{op}` | {spelled} | {marks} |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m diffcompare.ops.support prints the README's table
+    print(support_markdown(support_table()), end="")
