@@ -40,7 +40,7 @@ import sympy
 
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, refusal, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
-from ...ops.structural import einsum_spec
+from ...ops.structural import einsum_arguments, einsum_spec
 from ...ops.table import OPS, numpy_function_name, only_default_decimals
 from .linalg import sympy_linalg_functions
 
@@ -551,7 +551,8 @@ def _cumsum(x, axis=None):
     return np.cumsum(x, axis=axis)
 
 
-def _einsum(subscripts, *operands, optimize=False):
+def _einsum(*args, optimize=False):
+    subscripts, operands = einsum_arguments(args)
     einsum_spec(subscripts, tuple(np.ndim(o) for o in operands))  # a string that fits the operands
     if not any(map(_is_symbolic, operands)):
         return np.einsum(subscripts, *operands)
