@@ -830,7 +830,7 @@ def _select(functions: Mapping[str, Callable]) -> Callable:
         # The first true condition wins: nested where from the last choice back.
         out = default
         for condition, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
-            out = where(np.asarray(condition, dtype=bool), choice, out)
+            out = where(condition, choice, out)
         return out
 
     return select
