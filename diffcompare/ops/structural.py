@@ -183,6 +183,11 @@ def einsum_arguments(args: Sequence) -> tuple[str, tuple]:
         operands, output = operands[:-1], args[-1]
     if len(sublists) != len(operands):
         raise TypeError("einsum's interleaved form alternates operands and sublists")
+    if not all(isinstance(s, (list, tuple)) for s in (*sublists, *([] if output is None else [output]))):
+        raise TypeError(
+            "einsum: the subscripts must be a string ('ij,jk->ik') or, in numpy's interleaved "
+            "form, each sublist a list of axis numbers"
+        )
     subscripts = ",".join(_sublist_labels(s) for s in sublists)
     if output is not None:
         subscripts += "->" + _sublist_labels(output)

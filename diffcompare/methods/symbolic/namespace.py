@@ -610,6 +610,7 @@ _NORM_MODULE = SimpleNamespace(
     **{name: _returning_symbolic(SYMPY_FUNCTIONS[name]) for name in ("sum", "abs", "max", "sqrt", "where")},
     power=operator.pow,
     positive=lambda s: s > 0,
+    array=SYMPY_FUNCTIONS["asarray"],  # norm([a, b]): the list as an array, as numpy reads it
 )
 SYMPY_FUNCTIONS.update(sympy_linalg_functions(_operand, _is_symbolic, _NORM_MODULE))
 
