@@ -296,21 +296,25 @@ def test_array_methods_outside_the_table_are_refused_by_name(method, f, name):
 
 # symbolic_vector refuses the reshape first; np.dot on SymPy's object arrays is numpy's
 # own N-d dot, which the engines that see it through __array_function__ refuse.
-DOT_REFUSED = [
+DOT_N_D = [
     *(("xp", m) for m in ("symbolic", "symengine", "autograd", "tape", "forward")),
     *(("np", m) for m in ("autograd", "tape", "forward")),
 ]
 
 
-@pytest.mark.parametrize(("spelling", "method"), DOT_REFUSED)
-def test_dot_of_n_d_operands_is_refused_by_name(spelling, method):
+@pytest.mark.parametrize(("spelling", "method"), DOT_N_D)
+def test_dot_of_n_d_operands_is_numpys_tensordot(spelling, method):
+    # numpy's dot pairs every matrix of a with every matrix of b (not batch by batch):
+    # the (2, 1, 2) . (2, 2, 1) product has shape (2, 1, 2, 1).
     def f(x, xp):
         a = xp.reshape(x, (2, 1, 2))
         dot = xp.dot if spelling == "xp" else np.dot
-        return xp.sum(dot(a, xp.reshape(x, (2, 2, 1))))
+        return xp.sum(dot(a, xp.reshape(x, (2, 2, 1))) * np.arange(1.0, 5.0).reshape(2, 1, 2, 1))
 
-    with pytest.raises(NotImplementedError, match=r"dot of operands of shapes \(2, 1, 2\) and \(2, 2, 1\)"):
-        diffcompare.grad(f, method)(np.array([0.5, 1.5, 2.0, 3.0]))
+    x = np.array([0.5, 1.5, 2.0, 3.0])
+    truth = diffcompare.reference_gradient(f, x)
+    assert truth.status == "ok", truth.message
+    np.testing.assert_allclose(diffcompare.grad(f, method)(x), truth.value, rtol=1e-13)
 
 
 @pytest.mark.parametrize("method", TRACING)

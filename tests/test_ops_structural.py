@@ -512,7 +512,7 @@ def test_complex_step_sorts_by_real_parts_and_ties_share():
         (lambda x, xp: xp.var(x, ddof=6), ValueError, "ddof=6 leaves no degrees of freedom"),
         (lambda x, xp: xp.var(x, ddof=1, correction=1), ValueError, "ddof or correction"),
         (lambda x, xp: xp.var(x, ddof="1"), TypeError, "ddof must be a real number"),
-        (lambda x, xp: xp.einsum(x, [0], x, [0]), TypeError, "subscripts as a string"),
+        (lambda x, xp: xp.einsum(x, x), TypeError, "each sub(list|script)"),
         (lambda x, xp: xp.einsum("ij->", x), ValueError, "operand 0"),
         (lambda x, xp: xp.sum(xp.squeeze(x, axis=0)), ValueError, "size not equal to one"),
     ],

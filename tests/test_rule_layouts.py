@@ -652,29 +652,18 @@ _N_D_METHODS = [
     m for m in diffcompare.METHODS if m != "symbolic_vector" and (m != "symengine" or _have("symengine"))
 ]
 
-_DOT_REFUSAL = r"^dot of operands of shapes \(2, 3, 4\) and \(2, 4, 3\): dot is supported for 1-d and 2-d"
-
-#: The engines that see np.dot through __array_function__ and refuse N-d operands;
-#: every other method evaluates np.dot with numpy itself (on floats, complex numbers or
-#: SymPy expressions), which is numpy's dot.
-_REFUSE_NUMPY_DOT = ("tape", "forward", "autograd")
-
 
 @pytest.mark.parametrize("spelling", DOT_SPELLINGS)
 @pytest.mark.parametrize("method", _N_D_METHODS)
-def test_regression_dot_of_n_d_operands_is_numpys_dot_or_refused(method, spelling):
+def test_regression_dot_of_n_d_operands_is_numpys_dot(method, spelling):
     # Issue 12, defect 3: dot was an alias of matmul, but for N-d operands numpy's dot
     # pairs every matrix of a with every matrix of b (shape (2, 3, 2, 3) here), matmul
     # pairs them batch by batch (2, 3, 3); np.dot on the tape was recorded as matmul
-    # (74.31 in numpy against 40.00 on the tape).  Every method must compute numpy's dot
-    # or refuse, naming dot and the shapes.  Exact gradient, with d = dot(a, b):
+    # (74.31 in numpy against 40.00 on the tape).  Every method now computes numpy's dot
+    # (a tensordot, written as an einsum).  Exact gradient, with d = dot(a, b):
     # d/da[i,j,m] = 2 sum_{k,l} d[i,j,k,l] b[k,m,l], d/db[k,m,l] = 2 sum_{i,j} d[i,j,k,l] a[i,j,m].
     x = np.linspace(-1.0, 1.0, 48)
     gradient = diffcompare.grad(DOT_SPELLINGS[spelling], method=method)
-    if spelling == "xp.dot" or method in _REFUSE_NUMPY_DOT:
-        with pytest.raises(NotImplementedError, match=_DOT_REFUSAL):
-            gradient(x)
-        return
     a, b = _dot_operands(x, np)
     d = np.einsum("ijm,kml->ijkl", a, b)
     expected = 2.0 * np.concatenate(

@@ -365,6 +365,8 @@ def make_norms(m, spectral: Callable) -> dict[str, Callable]:
 
     def planned(op):
         def norm(x, *args, **kwargs):
+            if isinstance(x, (list, tuple)) and hasattr(m, "array"):
+                x = m.array(x)  # numpy's norm([a, b]) is the norm of the array (autograd's too)
             plan = norm_plan(op, np.ndim(x), *args, **kwargs)
             if plan.spectral:
                 return spectral(x, plan.ord, plan.axes, plan.keepdims)
@@ -426,7 +428,14 @@ def linalg_functions(m) -> dict[str, Callable]:
         return s > 0
 
     module = SimpleNamespace(
-        sum=m.sum, abs=m.abs, max=m.max, sqrt=m.sqrt, where=m.where, power=m.power, positive=positive
+        sum=m.sum,
+        abs=m.abs,
+        max=m.max,
+        sqrt=m.sqrt,
+        where=m.where,
+        power=m.power,
+        positive=positive,
+        array=m.array,
     )
     return {
         "linalg.solve": solve,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .table import ALIASES, CONSTANTS, CONSTRUCTORS, DERIVED, OPS, canonical_name
+from .table import ALIASES, CONSTANTS, CONSTRUCTORS, DERIVED, EXTENDED, OPS, canonical_name
 
 __all__ = ["EXTENSIONS", "Namespace", "UnsupportedOperationError", "refusal", "unsupported"]
 
@@ -104,6 +104,7 @@ class Namespace:
         members.update(constants or {})
         members.update(functions)
         members.update({name: build(functions) for name, build in DERIVED.items()})
+        members.update({name: extend(functions) for name, extend in EXTENDED.items()})
         self.backend = backend
         self._members = members
         # Every name, aliases included, as an instance attribute: ``xp.sin`` is then a

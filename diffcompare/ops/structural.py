@@ -16,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "EinsumSpec",
+    "einsum_arguments",
     "einsum_spec",
     "einsum_vjp",
     "make_log_softmax",
@@ -151,6 +152,46 @@ class EinsumSpec:
         """A label no operand and no output uses (the direction axis of forward mode)."""
         used = set("".join(self.inputs) + self.output)
         return next(c for c in string.ascii_letters if c not in used)
+
+
+def _sublist_labels(sublist) -> str:
+    # numpy's sublist form: axis numbers 0..51 are the letters A..Z, a..z; Ellipsis is "...".
+    labels = []
+    for item in sublist:
+        if item is Ellipsis:
+            labels.append("...")
+        elif isinstance(item, (int, np.integer)) and 0 <= item < 52:
+            labels.append(string.ascii_uppercase[item] if item < 26 else string.ascii_lowercase[item - 26])
+        else:
+            raise ValueError(f"einsum sublist {sublist!r}: labels must be integers in [0, 52) or Ellipsis")
+    return "".join(labels)
+
+
+def einsum_arguments(args: Sequence) -> tuple[str, tuple]:
+    """``einsum``'s arguments as ``(subscripts, operands)``, the interleaved form translated.
+
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` is ``einsum("AB,BC->AC", a, b)``, as numpy
+    reads it (axis numbers are letters, ``Ellipsis`` is ``...``).
+    """
+    if not args:
+        raise TypeError("einsum needs subscripts and at least one operand")
+    if isinstance(args[0], str):
+        return args[0], tuple(args[1:])
+    operands, sublists = args[0::2], args[1::2]
+    output = None
+    if len(args) % 2:  # an odd count ends with the output sublist
+        operands, output = operands[:-1], args[-1]
+    if len(sublists) != len(operands):
+        raise TypeError("einsum's interleaved form alternates operands and sublists")
+    if not all(isinstance(s, (list, tuple)) for s in (*sublists, *([] if output is None else [output]))):
+        raise TypeError(
+            "einsum: the subscripts must be a string ('ij,jk->ik') or, in numpy's interleaved "
+            "form, each sublist a list of axis numbers"
+        )
+    subscripts = ",".join(_sublist_labels(s) for s in sublists)
+    if output is not None:
+        subscripts += "->" + _sublist_labels(output)
+    return subscripts, tuple(operands)
 
 
 def einsum_spec(subscripts: str, ndims: tuple[int, ...]) -> EinsumSpec:

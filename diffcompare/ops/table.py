@@ -34,6 +34,8 @@ Conventions where a derivative does not exist, shared by every method:
 from __future__ import annotations
 
 import importlib
+import operator
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -44,6 +46,7 @@ __all__ = [
     "OPS",
     "ALIASES",
     "DERIVED",
+    "EXTENDED",
     "CONSTRUCTORS",
     "CONSTANTS",
     "ONE",
@@ -432,6 +435,8 @@ ALIASES: dict[str, str] = {
     "atan2": "arctan2", "acosh": "arccosh", "atanh": "arctanh", "rint": "round", "around": "round", "psi": "digamma",
     # reductions, scans and shape operations
     "amin": "min", "cumulative_sum": "cumsum",
+    # shapes and linear algebra, second wave (numpy's older name of vstack)
+    "row_stack": "vstack",
 }
 # fmt: on
 
@@ -443,21 +448,18 @@ def _shape(a) -> tuple[int, ...]:
 
 
 def _dot(functions: Mapping[str, Callable]) -> Callable:
-    matmul = functions["matmul"]
+    matmul, multiply = functions["matmul"], functions["multiply"]
 
     def dot(a, b):
-        # numpy's dot is matmul for 1-d and 2-d operands only: for N-d ones it pairs
-        # every matrix of a with every matrix of b (matmul pairs them batch by batch),
-        # and with a 0-d one it is a product.
+        # numpy's dot is matmul for 1-d and 2-d operands; with a 0-d one it is a product;
+        # for N-d ones it pairs every matrix of a with every matrix of b (matmul pairs them
+        # batch by batch): a tensordot over the last axis of a and the second-to-last of b.
         shape_a, shape_b = _shape(a), _shape(b)
-        if not (1 <= len(shape_a) <= 2 and 1 <= len(shape_b) <= 2):
-            raise NotImplementedError(
-                f"dot of operands of shapes {shape_a} and {shape_b}: dot is supported for 1-d "
-                "and 2-d operands only, where it is matmul (for N-d ones numpy's dot is a "
-                "tensordot, which xp does not have); write xp.matmul for a stack of matrix "
-                "products, paired batch by batch, or xp.multiply for a scalar factor"
-            )
-        return matmul(a, b)
+        if not shape_a or not shape_b:
+            return multiply(a, b)
+        if len(shape_a) <= 2 and len(shape_b) <= 2:
+            return matmul(a, b)
+        return _tensordot(functions)(a, b, axes=([-1], [-2 if len(shape_b) >= 2 else -1]))
 
     return dot
 
@@ -525,6 +527,7 @@ def _var(functions: Mapping[str, Callable]) -> Callable:
     sum_, divide = functions["sum"], functions["divide"]
 
     def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=None):
+        x = _as_array(functions, x)  # numpy's var([a, b]) is the variance of the array
         if dtype is not None or out is not None:
             raise TypeError("var: dtype= and out= are not supported (results are float64 arrays)")
         if correction is not None:  # the Array API's name for ddof
@@ -654,6 +657,409 @@ def _flip(functions: Mapping[str, Callable]) -> Callable:
     return flip
 
 
+# --- shapes and linear algebra, second wave ----------------------------------------------
+
+
+def _as_array(functions: Mapping[str, Callable], x):
+    """``x`` itself, or a list or tuple (of traced values, say) stacked, as numpy would."""
+    return functions["asarray"](x) if isinstance(x, (list, tuple)) else x
+
+
+def _ravel(functions: Mapping[str, Callable]) -> Callable:
+    reshape = functions["reshape"]
+
+    def ravel(x, order="C"):
+        # Only C order is a reshape; "F" would reorder the entries.
+        if order != "C":
+            raise NotImplementedError(f"ravel flattens in C order only; got order={order!r}")
+        return reshape(x, (-1,))
+
+    return ravel
+
+
+def _permuted(name: str, numpy_function: Callable) -> Callable:
+    """An operation that only permutes axes (``swapaxes``, ``moveaxis``): one transpose.
+
+    The permutation is read from numpy's own function applied to a view whose strides
+    number the axes (every axis has length 1, so no stride is ever used to read memory):
+    numpy validates the arguments and decides the order, exactly as for an array.
+    """
+
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        transpose = functions["transpose"]
+
+        def permuted(x, *args, **kwargs):
+            ndim = len(_shape(x))
+            numbered = np.lib.stride_tricks.as_strided(np.zeros(1), (1,) * ndim, tuple(range(ndim)))
+            order = tuple(numpy_function(numbered, *args, **kwargs).strides)
+            return x if order == tuple(range(ndim)) else transpose(x, order)
+
+        permuted.__name__ = name
+        return permuted
+
+    return build
+
+
+def _at_least(name: str, numpy_function: Callable) -> Callable:
+    reshape_to = _reshaped(name, numpy_function)
+
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        one = reshape_to(functions)
+
+        def at_least(*arrays):
+            # One array gives an array, several a tuple, as numpy's.
+            results = tuple(one(x) for x in arrays)
+            return results[0] if len(results) == 1 else results
+
+        at_least.__name__ = name
+        return at_least
+
+    return build
+
+
+def _placed(name: str, positions: Callable) -> Callable:
+    """Like :func:`_gathered`, for operations that also fill in zeros (``diag`` of a vector, ``pad``).
+
+    numpy's function is applied to the flat positions counted from 1, so that the zeros it
+    fills in mark entries that take no entry of ``x``: they gather a constant 0 appended
+    to the flat array.
+    """
+
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        reshape, getitem, concatenate = functions["reshape"], functions["getitem"], functions["concatenate"]
+
+        def place(x, *args, **kwargs):
+            shape = _shape(x)
+            numbered = np.arange(1, int(np.prod(shape, dtype=int)) + 1).reshape(shape)
+            where = np.asarray(positions(numbered, *args, **kwargs)) - 1
+            flat = x if len(shape) == 1 else reshape(x, (-1,))
+            if (where < 0).any():
+                flat = concatenate([flat, np.zeros(1)])  # position -1: the appended zero
+            return getitem(flat, where)
+
+        place.__name__ = name
+        return place
+
+    return build
+
+
+#: numpy's pad modes that only copy entries of the array (no arithmetic on them).
+_COPYING_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def _pad(functions: Mapping[str, Callable]) -> Callable:
+    placed, add = _placed("pad", np.pad)(functions), functions["add"]
+
+    def pad(x, pad_width, mode="constant", **kwargs):
+        if mode not in _COPYING_PAD_MODES or kwargs.get("reflect_type", "even") != "even":
+            raise NotImplementedError(
+                f"pad with mode={mode!r} and {kwargs}: only the modes that copy entries are "
+                f"supported, {', '.join(_COPYING_PAD_MODES)} (reflect_type 'even')"
+            )
+        fill = kwargs.pop("constant_values", 0) if mode == "constant" else 0
+        out = placed(x, pad_width, mode, **kwargs)
+        if np.any(np.asarray(fill) != 0):
+            # The border as a constant array added to the zeros placed there (exact).
+            out = add(out, np.pad(np.zeros(_shape(x)), pad_width, "constant", constant_values=fill))
+        return out
+
+    return pad
+
+
+def _split(name: str, numpy_split: Callable) -> Callable:
+    """``split`` and its relatives: numpy's function splits the flat positions, each piece a gather."""
+
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        reshape, getitem = functions["reshape"], functions["getitem"]
+
+        def split(x, *args, **kwargs):
+            shape = _shape(x)
+            pieces = numpy_split(np.arange(int(np.prod(shape, dtype=int))).reshape(shape), *args, **kwargs)
+            flat = x if len(shape) == 1 else reshape(x, (-1,))
+            return [getitem(flat, piece) for piece in pieces]
+
+        split.__name__ = name
+        return split
+
+    return build
+
+
+def _joined(name: str, at_least: str, axis: Callable[[tuple[int, ...]], int]) -> Callable:
+    """``vstack``, ``hstack``, ``dstack``: each array given at least some axes, then concatenated."""
+
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        grow, concatenate = DERIVED[at_least](functions), functions["concatenate"]
+
+        def joined(arrays):
+            grown = [grow(a) for a in arrays]
+            return concatenate(grown, axis=axis(_shape(grown[0])))
+
+        joined.__name__ = name
+        return joined
+
+    return build
+
+
+def _column_stack(functions: Mapping[str, Callable]) -> Callable:
+    reshape, concatenate = functions["reshape"], functions["concatenate"]
+
+    def column_stack(arrays):
+        # numpy makes scalars and vectors columns, and keeps the others as they are.
+        return concatenate([reshape(a, (-1, 1)) if len(_shape(a)) < 2 else a for a in arrays], axis=1)
+
+    return column_stack
+
+
+def _append(functions: Mapping[str, Callable]) -> Callable:
+    ravel, concatenate = _ravel(functions), functions["concatenate"]
+
+    def append(x, values, axis=None):
+        if axis is None:  # numpy flattens both
+            return concatenate([ravel(x), ravel(values)])
+        return concatenate([x, values], axis=axis)
+
+    return append
+
+
+def _select(functions: Mapping[str, Callable]) -> Callable:
+    where = functions["where"]
+
+    def select(condlist, choicelist, default=0.0):
+        if len(condlist) != len(choicelist):
+            raise ValueError("select: condlist and choicelist must have the same length")
+        # The first true condition wins: nested where from the last choice back.
+        out = default
+        for condition, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
+            out = where(condition, choice, out)
+        return out
+
+    return select
+
+
+def _diff(functions: Mapping[str, Callable]) -> Callable:
+    getitem, subtract, concatenate = functions["getitem"], functions["subtract"], functions["concatenate"]
+
+    def diff(x, n=1, axis=-1, prepend=None, append=None):
+        shape = _shape(x)
+        if not shape:
+            raise ValueError("diff requires an input of at least one dimension")
+        axis = int(axis) % len(shape)
+        ends = []
+        for value in (prepend, append):
+            if value is not None and len(_shape(value)) != len(shape):  # numpy broadcasts a scalar
+                value = np.broadcast_to(value, shape[:axis] + (1,) + shape[axis + 1 :])
+            ends.append(value)
+        if ends[0] is not None or ends[1] is not None:
+            x = concatenate([e for e in (ends[0], x, ends[1]) if e is not None], axis=axis)
+        later = tuple(slice(1, None) if a == axis else slice(None) for a in range(len(shape)))
+        earlier = tuple(slice(None, -1) if a == axis else slice(None) for a in range(len(shape)))
+        for _ in range(int(n)):  # the same subtractions as numpy's, in the same order
+            x = subtract(getitem(x, later), getitem(x, earlier))
+        return x
+
+    return diff
+
+
+def _gradient(functions: Mapping[str, Callable]) -> Callable:
+    getitem, subtract, divide = functions["getitem"], functions["subtract"], functions["divide"]
+    concatenate = functions["concatenate"]
+
+    def gradient(x, *spacing, axis=None, edge_order=1):
+        shape = _shape(x)
+        axes = normalized_axes_of(axis, len(shape))
+        if edge_order != 1:
+            raise NotImplementedError(f"gradient with edge_order={edge_order!r}: only 1 is supported")
+        steps = spacing * len(axes) if len(spacing) == 1 else spacing or (1.0,) * len(axes)
+        if len(steps) != len(axes) or any(np.ndim(h) != 0 for h in steps):
+            raise NotImplementedError(
+                "gradient with coordinate arrays: only uniform spacings (one scalar per axis) are supported"
+            )
+        out = []
+        for a, h in zip(axes, steps, strict=True):
+            if shape[a] < 2:
+                raise ValueError("gradient: each differentiated axis needs at least 2 entries")
+
+            def part(s, a=a):
+                return getitem(x, tuple(s if b == a else slice(None) for b in range(len(shape))))
+
+            # numpy's formulas: one-sided differences at the two ends, centred ones between.
+            first = divide(subtract(part(slice(1, 2)), part(slice(0, 1))), h)
+            last = divide(subtract(part(slice(-1, None)), part(slice(-2, -1))), h)
+            inner = divide(subtract(part(slice(2, None)), part(slice(None, -2))), 2.0 * h)
+            out.append(concatenate([first, inner, last] if shape[a] > 2 else [first, last], axis=a))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    return gradient
+
+
+def normalized_axes_of(axis, ndim: int) -> tuple[int, ...]:
+    """``axis`` (None, an int or a sequence) as a tuple of non-negative axes, in the given order."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    return tuple(int(a) % ndim for a in axes)
+
+
+def _linspace(functions: Mapping[str, Callable]) -> Callable:
+    add, subtract, multiply, divide = (functions[n] for n in ("add", "subtract", "multiply", "divide"))
+    getitem, concatenate, reshape = functions["getitem"], functions["concatenate"], functions["reshape"]
+
+    def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+        if dtype is not None and np.dtype(dtype) != np.float64:
+            raise TypeError(f"linspace: dtype must be float64; got {dtype!r}")
+        num = operator.index(num)
+        if num < 0:
+            raise ValueError(f"linspace: num must be non-negative; got {num}")
+        div = num - 1 if endpoint else num
+        delta = subtract(stop, start)
+        shape = np.broadcast_shapes(_shape(start), _shape(stop))
+        counts = np.arange(num, dtype=float).reshape((-1,) + (1,) * len(shape))
+        # numpy's formula: start + i * step with step = (stop - start) / div, and the
+        # last point stop itself (i * step may round away from it).
+        step = divide(delta, float(div)) if div > 0 else np.nan
+        y = add(multiply(counts, step if div > 0 else delta), start)
+        if endpoint and num > 1:
+            last = multiply(reshape(stop, (1,) + _shape(stop)), np.ones((1,) + shape))
+            y = concatenate([getitem(y, slice(None, -1)), last], axis=0)
+        if axis != 0:
+            y = DERIVED["moveaxis"](functions)(y, 0, axis)
+        return (y, step) if retstep else y
+
+    return linspace
+
+
+def _tensordot(functions: Mapping[str, Callable]) -> Callable:
+    einsum = functions["einsum"]
+
+    def tensordot(a, b, axes=2):
+        # An einsum with one label per axis: the paired axes share a label.
+        ndim_a, ndim_b = len(_shape(a)), len(_shape(b))
+        if isinstance(axes, (int, np.integer)):
+            pairs = (list(range(ndim_a - axes, ndim_a)), list(range(axes)))
+        else:
+            first, second = axes
+            pairs = (
+                [first] if isinstance(first, (int, np.integer)) else list(first),
+                ([second] if isinstance(second, (int, np.integer)) else list(second)),
+            )
+        first = [int(i) % max(ndim_a, 1) for i in pairs[0]]
+        second = [int(i) % max(ndim_b, 1) for i in pairs[1]]
+        if len(first) != len(second) or len(set(first)) != len(first) or len(set(second)) != len(second):
+            raise ValueError(f"tensordot: axes {axes!r} must pair distinct axes of a with as many of b")
+        for i, j in zip(first, second, strict=True):
+            if _shape(a)[i] != _shape(b)[j]:
+                raise ValueError(f"tensordot: shape mismatch for sum over axes {i} of a and {j} of b")
+        letters = iter(string.ascii_letters)
+        labels_a = [next(letters) for _ in range(ndim_a)]
+        labels_b = [next(letters) for _ in range(ndim_b)]
+        for i, j in zip(first, second, strict=True):
+            labels_b[j] = labels_a[i]
+        free = [c for i, c in enumerate(labels_a) if i not in first]
+        free += [c for j, c in enumerate(labels_b) if j not in second]
+        return einsum(f"{''.join(labels_a)},{''.join(labels_b)}->{''.join(free)}", a, b)
+
+    return tensordot
+
+
+def _inner(functions: Mapping[str, Callable]) -> Callable:
+    tensordot, multiply = _tensordot(functions), functions["multiply"]
+
+    def inner(a, b):
+        if not _shape(a) or not _shape(b):
+            return multiply(a, b)
+        return tensordot(a, b, axes=([-1], [-1]))
+
+    return inner
+
+
+def _kron(functions: Mapping[str, Callable]) -> Callable:
+    reshape, multiply = functions["reshape"], functions["multiply"]
+
+    def kron(a, b):
+        # Every entry is one product a[i] b[j]: interleave the axes of a and b (padded
+        # with leading axes of length 1 to the same number), multiply, and merge pairs.
+        shape_a, shape_b = _shape(a), _shape(b)
+        ndim = max(len(shape_a), len(shape_b))
+        shape_a = (1,) * (ndim - len(shape_a)) + shape_a
+        shape_b = (1,) * (ndim - len(shape_b)) + shape_b
+        spread_a = reshape(a, tuple(n for s in shape_a for n in (s, 1)))
+        spread_b = reshape(b, tuple(n for s in shape_b for n in (1, s)))
+        return reshape(
+            multiply(spread_a, spread_b), tuple(p * q for p, q in zip(shape_a, shape_b, strict=True))
+        )
+
+    return kron
+
+
+def _cross(functions: Mapping[str, Callable]) -> Callable:
+    getitem, multiply, subtract = functions["getitem"], functions["multiply"], functions["subtract"]
+    stack = functions["stack"]
+
+    def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+        if axis is not None:
+            axisa = axisb = axisc = axis
+        moveaxis = DERIVED["moveaxis"](functions)
+        a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+        sizes = (_shape(a)[-1], _shape(b)[-1])
+        if not set(sizes) <= {2, 3}:
+            raise ValueError(f"cross: vectors must have 2 or 3 components; got {sizes}")
+
+        def component(v, i):
+            # A 2-vector's third component is 0: its products are exact zeros, as in numpy.
+            return getitem(v, (Ellipsis, i)) if i < _shape(v)[-1] else 0.0
+
+        a0, a1, a2 = (component(a, i) for i in range(3))
+        b0, b1, b2 = (component(b, i) for i in range(3))
+        # numpy's formulas, products then one subtraction each.
+        z = subtract(multiply(a0, b1), multiply(a1, b0))
+        if sizes == (2, 2):
+            return z
+        x = subtract(multiply(a1, b2), multiply(a2, b1))
+        y = subtract(multiply(a2, b0), multiply(a0, b2))
+        return moveaxis(stack([x, y, z], axis=-1), -1, axisc)
+
+    return cross
+
+
+def _matrix_power(functions: Mapping[str, Callable]) -> Callable:
+    matmul, inv = functions["matmul"], functions["linalg.inv"]
+
+    def matrix_power(a, n):
+        n = operator.index(n)
+        shape = _shape(a)
+        if len(shape) < 2 or shape[-1] != shape[-2]:
+            raise ValueError(f"matrix_power: a must be a (stack of) square matrices; got shape {shape}")
+        if n == 0:
+            return np.broadcast_to(np.eye(shape[-1]), shape).copy()
+        if n < 0:
+            a, n = inv(a), -n
+        # numpy's binary powering: the same products in the same order.
+        result = square = None
+        while n > 0:
+            square = a if square is None else matmul(square, square)
+            n, bit = divmod(n, 2)
+            if bit:
+                result = square if result is None else matmul(result, square)
+        return result
+
+    return matrix_power
+
+
+def _multi_dot(functions: Mapping[str, Callable]) -> Callable:
+    dot = _dot(functions)
+
+    def multi_dot(arrays):
+        if len(arrays) < 2:
+            raise ValueError("multi_dot: expecting at least two arrays")
+        # Left to right: the same products as numpy's chosen order, up to rounding.
+        out = arrays[0]
+        for array in arrays[1:]:
+            out = dot(out, array)
+        return out
+
+    return multi_dot
+
+
 #: Operations written with the others, built from a backend's table of operations:
 #: name -> builder(functions) -> function.
 # fmt: off
@@ -677,8 +1083,67 @@ DERIVED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {
     "tile":        _gathered("tile", np.tile),
     "repeat":      _gathered("repeat", np.repeat),
     "take":        _gathered("take", np.take),
+    # shapes and linear algebra, second wave
+    "ravel":        _ravel,
+    "swapaxes":     _permuted("swapaxes", np.swapaxes),
+    "moveaxis":     _permuted("moveaxis", np.moveaxis),
+    "rollaxis":     _permuted("rollaxis", np.rollaxis),
+    "atleast_1d":   _at_least("atleast_1d", np.atleast_1d),
+    "atleast_2d":   _at_least("atleast_2d", np.atleast_2d),
+    "atleast_3d":   _at_least("atleast_3d", np.atleast_3d),
+    "broadcast_to": _gathered("broadcast_to", np.broadcast_to),
+    "flipud":       _gathered("flipud", np.flipud),
+    "fliplr":       _gathered("fliplr", np.fliplr),
+    "rot90":        _gathered("rot90", np.rot90),
+    "diag":         _placed("diag", np.diag),
+    "diagflat":     _placed("diagflat", np.diagflat),
+    "pad":          _pad,
+    "split":        _split("split", np.split),
+    "array_split":  _split("array_split", np.array_split),
+    "vsplit":       _split("vsplit", np.vsplit),
+    "hsplit":       _split("hsplit", np.hsplit),
+    "dsplit":       _split("dsplit", np.dsplit),
+    "vstack":       _joined("vstack", "atleast_2d", lambda shape: 0),
+    "hstack":       _joined("hstack", "atleast_1d", lambda shape: 0 if len(shape) == 1 else 1),
+    "dstack":       _joined("dstack", "atleast_3d", lambda shape: 2),
+    "column_stack": _column_stack,
+    "append":       _append,
+    "select":       _select,
+    "diff":         _diff,
+    "gradient":     _gradient,
+    "linspace":     _linspace,
+    "tensordot":    _tensordot,
+    "inner":        _inner,
+    "kron":         _kron,
+    "cross":        _cross,
+    "linalg.matrix_power": _matrix_power,
+    "linalg.multi_dot":    _multi_dot,
 }
 # fmt: on
+
+
+def _logsumexp_weighted(functions: Mapping[str, Callable]) -> Callable:
+    primitive, add, log = functions["logsumexp"], functions["add"], functions["log"]
+
+    def logsumexp(x, axis=None, b=None, keepdims=False, return_sign=False):
+        # scipy's weights: log(sum(b exp(x))) = logsumexp(x + log(b)) for b >= 0 (a zero
+        # weight is exp(-inf) = 0; a negative one gives nan, as scipy without return_sign).
+        if return_sign:
+            raise NotImplementedError("logsumexp with return_sign=True: the sign is not differentiable")
+        if b is not None:
+            with np.errstate(divide="ignore"):
+                x = add(x, log(b))
+        return primitive(x, axis=axis, keepdims=keepdims)
+
+    return logsumexp
+
+
+#: Operations of :data:`OPS` whose xp spelling takes more than the primitive does,
+#: written with the primitive (``functions[name]``) and the other operations: name ->
+#: builder(functions) -> function.  The engines' rules see the primitive only.
+EXTENDED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {
+    "logsumexp": _logsumexp_weighted,
+}
 
 #: Operations that build constant arrays; they are never differentiated.
 CONSTRUCTORS: tuple[str, ...] = ("asarray", "zeros", "ones", "arange", "eye")
@@ -728,4 +1193,6 @@ def operation(functions: Mapping[str, Callable], name: str) -> Callable | None:
     name = canonical_name(name)
     if name in DERIVED:
         return DERIVED[name](functions)
+    if name in EXTENDED and name in functions:
+        return EXTENDED[name](functions)
     return functions.get(name)

@@ -169,6 +169,7 @@ class TracedArray:
     def transpose(self, *axes): return self.apply("transpose", self, _axes(axes))
     def flatten(self, order="C"): return self.ravel(order)
     def copy(self, order="K"): return self  # traced values are never changed in place
+    def astype(self, dtype, copy=True): return self._as_float64(dtype)
     def clip(self, *bounds, **named): return operation(self.functions, "clip")(self, *bounds, **named)
     def round(self, decimals=0): return self.apply("round", self, decimals)
     # reductions, scans and shape operations: the operations of xp, derived ones included
@@ -183,6 +184,15 @@ class TracedArray:
     def repeat(self, repeats, axis=None): return self._xp("repeat")(self, repeats, axis)
     def take(self, indices, axis=None, mode="raise"): return self._xp("take")(self, indices, axis, mode=mode)
     # fmt: on
+
+    def _as_float64(self, dtype):
+        # Traced values are float64 arrays: casting to float64 is the value itself; any
+        # other type would drop digits or the derivative.
+        if np.dtype(dtype) != np.float64:
+            raise unsupported(
+                self.engine, f"numpy.ndarray.astype({np.dtype(dtype).name})", "traced values stay float64"
+            )
+        return self
 
     def _xp(self, name: str) -> Callable[..., Any]:
         return operation(self.functions, name)

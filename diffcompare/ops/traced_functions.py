@@ -9,12 +9,11 @@ numpy constants.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import numpy as np
 
 from .numpy_namespace import NUMPY_FUNCTIONS
-from .structural import einsum_spec
+from .structural import einsum_arguments, einsum_spec
 from .table import OPS
 from .traced import TracedArray
 
@@ -36,9 +35,10 @@ def traced_functions(apply: Callable) -> dict[str, Callable]:
     def stack(arrays, axis=0):
         return apply("stack", *arrays, axis=axis)
 
-    def einsum(subscripts, *operands, optimize=False):
+    def einsum(*args, optimize=False):
         # The subscripts are a parameter, each operand an argument that may be traced;
         # optimize only reorders the contraction (the rules contract in their own order).
+        subscripts, operands = einsum_arguments(args)
         einsum_spec(subscripts, tuple(len(getattr(o, "shape", np.shape(o))) for o in operands))
         return apply("einsum", *operands, subscripts=subscripts)
 
@@ -49,8 +49,20 @@ def traced_functions(apply: Callable) -> dict[str, Callable]:
             return stack([asarray(item) for item in obj])
         return NUMPY_FUNCTIONS["asarray"](obj, dtype)
 
+    def recorded(name):
+        def operation(*args, **params):
+            # numpy reads a list or tuple holding traced values as the array they stack to
+            # (np.mean([a, a + 2.0])): so does every operation, on every argument.
+            listed = any(isinstance(arg, (list, tuple)) and _holds_traced(arg) for arg in args)
+            if listed and name != "getitem":  # (an index is never an array of traced values)
+                args = tuple(asarray(arg) if isinstance(arg, (list, tuple)) else arg for arg in args)
+            return apply(name, *args, **params)
+
+        operation.__name__ = name
+        return operation
+
     return {
-        **{name: partial(apply, name) for name in OPS},
+        **{name: recorded(name) for name in OPS},
         "concatenate": concatenate,
         "stack": stack,
         "einsum": einsum,

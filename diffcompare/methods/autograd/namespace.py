@@ -37,7 +37,7 @@ from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
-from ...ops.structural import einsum_spec, einsum_vjp, products_of_others, sort_vjp
+from ...ops.structural import einsum_arguments, einsum_spec, einsum_vjp, products_of_others, sort_vjp
 from ...ops.table import canonical_name, numpy_function_name, operation
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
@@ -260,7 +260,8 @@ def _einsum_vjp(argnum, ans, args, kwargs):
 defvjp_argnum(_einsum_of, _einsum_vjp)
 
 
-def _einsum(subscripts, *operands, optimize=False):
+def _einsum(*args, optimize=False):
+    subscripts, operands = einsum_arguments(args)
     einsum_spec(subscripts, tuple(anp.ndim(o) for o in operands))  # a string that fits the operands
     return _einsum_of(subscripts, *operands)
 

@@ -458,6 +458,7 @@ def _singular_value_norm(x, ordinal, axes, keepdims):
 #: What the norms are written with: the analytic abs and max above, and conditions on
 #: the real part.
 _NORM_MODULE = SimpleNamespace(
+    array=np.array,  # norm([a, b]): the list of complex values as an array, as numpy reads it
     sum=np.sum,
     abs=_abs,
     max=_max,

@@ -40,7 +40,7 @@ import sympy
 
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, refusal, unsupported
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
-from ...ops.structural import einsum_spec
+from ...ops.structural import einsum_arguments, einsum_spec
 from ...ops.table import OPS, numpy_function_name, only_default_decimals
 from .linalg import sympy_linalg_functions
 
@@ -551,7 +551,8 @@ def _cumsum(x, axis=None):
     return np.cumsum(x, axis=axis)
 
 
-def _einsum(subscripts, *operands, optimize=False):
+def _einsum(*args, optimize=False):
+    subscripts, operands = einsum_arguments(args)
     einsum_spec(subscripts, tuple(np.ndim(o) for o in operands))  # a string that fits the operands
     if not any(map(_is_symbolic, operands)):
         return np.einsum(subscripts, *operands)
@@ -609,6 +610,7 @@ _NORM_MODULE = SimpleNamespace(
     **{name: _returning_symbolic(SYMPY_FUNCTIONS[name]) for name in ("sum", "abs", "max", "sqrt", "where")},
     power=operator.pow,
     positive=lambda s: s > 0,
+    array=SYMPY_FUNCTIONS["asarray"],  # norm([a, b]): the list as an array, as numpy reads it
 )
 SYMPY_FUNCTIONS.update(sympy_linalg_functions(_operand, _is_symbolic, _NORM_MODULE))
 
