@@ -1187,7 +1187,7 @@ def operation(functions: Mapping[str, Callable], name: str) -> Callable | None:
 
     Examples
     --------
-    >>> operation({"matmul": np.matmul}, "dot")(np.eye(2), np.ones(2))
+    >>> operation({"matmul": np.matmul, "multiply": np.multiply}, "dot")(np.eye(2), np.ones(2))
     array([1., 1.])
     """
     name = canonical_name(name)
