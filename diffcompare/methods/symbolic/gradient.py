@@ -250,7 +250,12 @@ def _select(condlist, choicelist, default=0):
 
 
 #: SymPy functions numpy lacks: an expression holding one is printed for scipy.special.
-SCIPY_FUNCTIONS = (sympy.erf, sympy.erfc, sympy.loggamma, sympy.polygamma)
+SCIPY_FUNCTIONS = (
+    sympy.erf, sympy.erfc, sympy.loggamma, sympy.polygamma,
+    # elementwise, second wave
+    sympy.gamma, sympy.beta, sympy.erfinv, sympy.erfcinv, sympy.besselj, sympy.bessely,
+    sympy.besseli, sympy.lowergamma, sympy.uppergamma,
+)  # fmt: skip
 
 
 def lambdify_numpy(arguments, expressions, cse: tuple):
