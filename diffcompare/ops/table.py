@@ -483,6 +483,12 @@ def _remainder_second(ans, a, b):
     return -np.floor_divide(a, b)
 
 
+def _sympy_sinc(sympy, x):
+    # numpy's normalised sinc; the constant piece at 0 has the right derivative there, 0
+    # (sympy.sinc's own derivative substitutes into a quotient that is 0/0 at 0).
+    return sympy.Piecewise((sympy.sin(sympy.pi * x) / (sympy.pi * x), sympy.Ne(x, 0)), (1, True))
+
+
 def _sympy_ceil(sympy, x):
     from .sympy_functions import Ceiling
 
@@ -593,7 +599,7 @@ _ROWS = (
     OpSpec("xlogy",    "binary", (_WIDE, _POSITIVE),     (lambda ans, x, y: np.log(y), _xlogy_second), singular=True,                     array=_special("xlogy"), sympy=_sympy_xlogy),
     # --- elementwise, second wave: unary operations ---
     OpSpec("ceil",     "unary", ((0.001, 0.999),),       (None,),                                                                         array="ceil",       sympy=_sympy_ceil),
-    OpSpec("sinc",     "unary", (_WIDE,),                (_sinc_factor,),                                                                 array="sinc",       sympy=lambda sp, x: sp.sinc(sp.pi * x)),
+    OpSpec("sinc",     "unary", (_WIDE,),                (_sinc_factor,),                                                                 array="sinc",       sympy=_sympy_sinc),
     # Gamma' = Gamma psi; 1/Gamma is entire: at its zeros (the poles of Gamma) see the factor.
     OpSpec("gamma",    "unary", ((0.01, 170.0),),        (lambda ans, x: ans * _scipy_special().digamma(x),),                             array=_special("gamma"), sympy="gamma"),
     OpSpec("rgamma",   "unary", ((0.01, 170.0),),        (_rgamma_factor,),                                                               array=_special("rgamma"), sympy=lambda sp, x: 1 / sp.gamma(x)),

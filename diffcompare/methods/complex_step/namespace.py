@@ -426,38 +426,47 @@ def _special_of(name: str):
     return call
 
 
-def _cylinder(kind: str):
-    """The continuation of Bessel's J (``kind="jv"``) or Y (``"yv"``) of real order ``n``.
+def _bessel(kind: str, sign: float, scaled: bool = False):
+    """The continuation of a Bessel function of real order ``n``: J (``"jv"``), Y, I, or ive.
 
-    scipy's complex jv and yv (AMOS) are accurate only absolutely: at ``x + 1e-100 i``
-    their imaginary parts are off by 1e83.  Within ``|y| < 1e-20 (1 + |x|)`` of the real
-    axis the first-order Taylor series ``C(x) + i y C'(x)``, with
-    ``C' = (C_{n-1} - C_{n+1}) / 2``, is the same function to double precision (the
-    ``y^2`` terms are below 1e-40 relative); farther out AMOS's values.
+    scipy's complex jv, yv, iv and ive (AMOS) are accurate only absolutely: at
+    ``x + 1e-100 i`` their imaginary parts can be off by 1e83.  Within
+    ``|y| < 1e-20 (1 + |x|)`` of the real axis the first-order Taylor series
+    ``C(x) + i y C'(x)`` is the same function to double precision (the ``y^2`` terms are
+    below 1e-40 relative), with ``C' = (C_{n-1} - sign C_{n+1}) / 2`` (``sign`` -1 for I),
+    and for ``ive = iv exp(-|x|)`` minus ``sign(x) ive``; farther out AMOS's values
+    (scipy's complex ive is ``iv exp(-|Re z|)``, made analytic by ``exp(-i Im z sign(Re z))``).
     """
 
     def continued(n, z):
         function = getattr(_scipy_special(), kind)
         x, y = np.real(z), np.imag(z)
         near = np.abs(y) < 1e-20 * (1.0 + np.abs(x))
-        slope = 0.5 * (function(np.subtract(n, 1), x) - function(np.add(n, 1), x))
-        far = function(n, np.where(near, 1.0 + 0j, z))
-        return np.where(near, function(n, x) + 1j * y * slope, far)
+        value = function(n, x)
+        slope = 0.5 * (function(np.subtract(n, 1), x) - sign * function(np.add(n, 1), x))
+        if scaled:
+            slope = slope - np.sign(x) * value
+        away = np.where(near, 1.0 + 0j, z)
+        far = function(n, away)
+        if scaled:
+            far = far * np.exp(-1j * np.imag(away) * np.sign(np.real(away)))
+        return np.where(near, value + 1j * y * slope, far)
 
     return continued
 
 
-_J, _Y = _cylinder("jv"), _cylinder("yv")
-
-
-def _iv(n, z):
-    return _scipy_special().iv(n, z)  # accurate at tiny imaginary parts, unlike jv and yv
+_J, _Y, _I, _IVE = (
+    _bessel("jv", 1.0),
+    _bessel("yv", 1.0),
+    _bessel("iv", -1.0),
+    _bessel("ive", -1.0, scaled=True),
+)
 
 
 def _bessel_of_integer_order(order: int, continued):
     # scipy's j0, j1, y0, y1, i0, i1 are real only: their values, with the imaginary
     # part of the continuation of the same order.
-    name = {_J: "j", _Y: "y", _iv: "i"}[continued] + str(order)
+    name = {_J: "j", _Y: "y", _I: "i"}[continued] + str(order)
     return _with_real_part(_special_of(name), lambda z: continued(order, z))
 
 
@@ -474,12 +483,6 @@ def _real_order(name: str, continuation):
 
     function.__name__ = name
     return function
-
-
-def _ive_continued(v, z):
-    # scipy's complex ive is iv(v, z) exp(-|Re z|), not analytic in z; its continuation
-    # is iv(v, z) exp(-z sign(Re z)) = ive(v, z) exp(-i Im z sign(Re z)).
-    return _scipy_special().ive(v, z) * np.exp(-1j * np.imag(z) * np.sign(np.real(z)))
 
 
 def _real_only(name: str, why: str):
@@ -509,12 +512,12 @@ _SECOND_WAVE = {
     "j1": _bessel_of_integer_order(1, _J),
     "y0": _bessel_of_integer_order(0, _Y),
     "y1": _bessel_of_integer_order(1, _Y),
-    "i0": _bessel_of_integer_order(0, _iv),
-    "i1": _bessel_of_integer_order(1, _iv),
+    "i0": _bessel_of_integer_order(0, _I),
+    "i1": _bessel_of_integer_order(1, _I),
     "jn": _real_order("jn", _J),
     "yn": _real_order("yn", _Y),
-    "iv": _real_order("iv", _iv),
-    "ive": _real_order("ive", _ive_continued),
+    "iv": _real_order("iv", _I),
+    "ive": _real_order("ive", _IVE),
     **{
         name: _real_only(name, _NO_COMPLEX)
         for name in ("erfinv", "erfcinv", "polygamma", "gammainc", "gammaincc")
