@@ -224,21 +224,31 @@ def test_unary_rule_on_arrays(op, data):
 @given(data=st.data())
 def test_binary_rule_with_broadcasting(op, data):
     shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3))
+    args, differentiable = draw_binary_arguments(op, data, shapes.input_shapes)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    check_vjp(op, args, {}, differentiable, rng)
+
+
+def draw_binary_arguments(op, data, shapes):
+    """Arguments of binary ``op`` in its domain, and the positions that may be traced.
+
+    A refused argument (an order, a shape parameter) is a constant from
+    :data:`CONSTANT_ARGUMENTS`; pairs are kept away from kinks and jumps.
+    """
     args, differentiable = [], set()
     for k, factor in enumerate(OPS[op].derivative):
-        if isinstance(factor, Refused):  # an order or shape parameter: a constant
+        if isinstance(factor, Refused):
             values = st.sampled_from(CONSTANT_ARGUMENTS.get(op, (0.0, 1.0, 2.0, 3.0)))
-            args.append(data.draw(hnp.arrays(np.float64, shapes.input_shapes[k], elements=values)))
+            args.append(data.draw(hnp.arrays(np.float64, shapes[k], elements=values)))
         else:
-            args.append(data.draw(_array(op, shapes.input_shapes[k], k)))
+            args.append(data.draw(_array(op, shapes[k], k)))
             differentiable.add(k)
     if op in ("maximum", "minimum", "fmax", "fmin"):
         assume(np.all(np.abs(np.subtract(*args)) > 1e-3))  # away from the kink
     if op == "remainder":
         quotient = np.divide(*args)
         assume(np.all(np.abs(quotient - np.round(quotient)) > 1e-3))  # away from the jumps
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
-    check_vjp(op, args, {}, differentiable, rng)
+    return args, differentiable
 
 
 #: The values a constant (refused) argument is drawn from, where not 0, 1, 2, 3.
