@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .table import MINUS_ONE, ONE, OPS, Over
+from .table import MINUS_ONE, ONE, OPS, Over, Refused
 
 __all__ = ["elementwise_rules", "scaled_by"]
 
@@ -21,12 +21,16 @@ __all__ = ["elementwise_rules", "scaled_by"]
 def scaled_by(factor, singular: bool = False) -> Callable | None:
     """The rule ``rule(v, ans, *args) = v * factor(ans, *args)`` of one argument.
 
-    An :class:`~diffcompare.ops.table.Over` factor divides instead.  A ``None`` factor
+    An :class:`~diffcompare.ops.table.Over` factor divides instead; a
+    :class:`~diffcompare.ops.table.Refused` one raises
+    :class:`~diffcompare.ops.namespace.UnsupportedOperationError` naming the operation.  A ``None`` factor
     (the partial is 0: ``floor``, ``sign``) has no rule, ``None``: the engines then
     record no dependence on that argument.
     """
     if factor is None:
         return None
+    if isinstance(factor, Refused):
+        return _refused_rule(factor)
     if factor is ONE:
         return lambda v, ans, *args: v
     if factor is MINUS_ONE:
@@ -51,6 +55,17 @@ def scaled_by(factor, singular: bool = False) -> Callable | None:
         return np.where(v == 0, 0.0, product)
 
     return rule
+
+
+def _refused_rule(factor: Refused) -> Callable:
+    # Called only for a traced argument: a constant order costs nothing.
+    def refused(v, ans, *args):
+        from .namespace import unsupported
+
+        reason = f"no derivative with respect to {factor.argument}: {factor.reason}"
+        raise unsupported("tape and forward mode", factor.op, reason)
+
+    return refused
 
 
 def _where_first(v, ans, condition, a, b):

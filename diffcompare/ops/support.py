@@ -163,8 +163,31 @@ _SPECIAL: dict[str, Probe] = {
     "cross":        Probe(lambda x, xp: _weighted(xp.cross(x[:3], x[1:] ** 2), xp), _V4),
     "linalg.matrix_power": Probe(lambda x, xp: _weighted(xp.linalg.matrix_power(_matrix(x, xp), 3), xp), _V4),
     "linalg.multi_dot": Probe(lambda x, xp: xp.linalg.multi_dot([x[:2], _matrix(x, xp), x[2:]]), _V4),
+    # elementwise, second wave
+    "gamma":      _unary("gamma", _P4),
+    "rgamma":     _unary("rgamma", _P4),
+    "gammasgn":   _unary("gammasgn", _P4),
+    "erfinv":     _unary("erfinv", _U4),
+    "erfcinv":    Probe(lambda x, xp: _weighted(xp.erfcinv(1.0 + x), xp), _U4),
+    "logit":      Probe(lambda x, xp: _weighted(xp.logit(0.5 + 0.5 * x), xp), _U4),
+    "y0":         _unary("y0", _P4),
+    "y1":         _unary("y1", _P4),
+    "remainder":  Probe(lambda x, xp: _weighted(xp.remainder(3.0 * x[:2], x[2:] * x[2:] + 0.5), xp), _V4),
+    "beta":       _binary("beta", _P4),
+    "betaln":     _binary("betaln", _P4),
+    "polygamma":  Probe(lambda x, xp: _weighted(xp.polygamma(1, x), xp), _P4),
+    "jn":         Probe(lambda x, xp: _weighted(xp.jn(2, x), xp), _V4),
+    "yn":         Probe(lambda x, xp: _weighted(xp.yn(2, x), xp), _P4),
+    "iv":         Probe(lambda x, xp: _weighted(xp.iv(1.5, x), xp), _P4),
+    "ive":        Probe(lambda x, xp: _weighted(xp.ive(1.5, x), xp), _P4),
+    "gammainc":   Probe(lambda x, xp: _weighted(xp.gammainc(2.0, x), xp), _P4),
+    "gammaincc":  Probe(lambda x, xp: _weighted(xp.gammaincc(2.0, x), xp), _P4),
+    "multigammaln": Probe(lambda x, xp: _weighted(xp.multigammaln(x * x + 2.0, 3), xp), _V4),
 }
-_BINARY = ("add", "subtract", "multiply", "maximum", "minimum", "hypot", "arctan2", "logaddexp")
+_BINARY = (
+    "add", "subtract", "multiply", "maximum", "minimum", "hypot", "arctan2", "logaddexp",
+    "fmax", "fmin", "logaddexp2",
+)
 # fmt: on
 
 

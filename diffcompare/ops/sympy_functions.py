@@ -1,4 +1,4 @@
-"""SymPy functions for the piecewise-constant operations ``floor`` and ``round``.
+"""SymPy functions for the piecewise-constant operations ``floor``, ``ceil``, ``round``, ``gammasgn``.
 
 ``sympy.floor`` has no derivative rule (``sympy.diff`` leaves ``Derivative(floor(x), x)``,
 which no printer evaluates) and SymPy has no round-half-to-even function.  The float64
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy
 
-__all__ = ["Floor", "RoundHalfEven"]
+__all__ = ["Ceiling", "Floor", "GammaSign", "RoundHalfEven"]
 
 
 class Floor(sympy.floor):
@@ -25,6 +25,43 @@ class Floor(sympy.floor):
 
     def _numpycode(self, printer):
         return f"{printer._module_format('numpy.floor')}({printer._print(self.args[0])})"
+
+
+class Ceiling(sympy.ceiling):
+    """``sympy.ceiling`` whose derivative is 0 (the convention of every method at the steps)."""
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _numpycode(self, printer):
+        return f"{printer._module_format('numpy.ceil')}({printer._print(self.args[0])})"
+
+
+class GammaSign(sympy.Function):
+    """scipy's ``gammasgn``: the sign of Gamma, derivative 0 (it steps at the poles).
+
+    Examples
+    --------
+    >>> [GammaSign(sympy.Rational(k, 2)) for k in (-3, -1, 1)]
+    [1, -1, 1]
+    """
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_number and arg.is_extended_real:
+            if arg > 0:
+                return sympy.S.One
+            below = sympy.floor(arg)
+            if below.is_Integer and below != arg:
+                # Gamma changes sign at each pole: negative on (-1, 0), positive on (-2, -1) ...
+                return sympy.S.NegativeOne if int(below) % 2 else sympy.S.One
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+    def _numpycode(self, printer):
+        return f"{printer._module_format('scipy.special.gammasgn')}({printer._print(self.args[0])})"
 
 
 class RoundHalfEven(sympy.Function):

@@ -34,6 +34,7 @@ Conventions where a derivative does not exist, shared by every method:
 from __future__ import annotations
 
 import importlib
+import math
 import operator
 import string
 from collections.abc import Callable, Mapping
@@ -52,6 +53,7 @@ __all__ = [
     "ONE",
     "MINUS_ONE",
     "Over",
+    "Refused",
     "canonical_name",
     "numpy_function_name",
     "only_default_decimals",
@@ -71,8 +73,23 @@ class Over:
     divisor: Callable[..., object]
 
 
-#: A derivative factor ``d(ans, *args)``, an :class:`Over`, or :data:`ONE`, :data:`MINUS_ONE`.
-Factor = Callable[..., object] | Over | float
+@dataclass(frozen=True)
+class Refused:
+    """A partial derivative the engines refuse by name (never take as 0).
+
+    For an argument such as the order of a Bessel function: the operation is smooth
+    in it, but its derivative has no closed form in functions scipy evaluates.  A
+    constant argument there costs nothing; a traced one is refused.
+    """
+
+    op: str
+    argument: str
+    reason: str
+
+
+#: A derivative factor ``d(ans, *args)``, an :class:`Over`, a :class:`Refused`, or
+#: :data:`ONE`, :data:`MINUS_ONE`.
+Factor = Callable[..., object] | Over | Refused | float
 
 #: The factor of an argument that passes through unchanged (``add``): engines skip the product.
 ONE = 1.0
@@ -334,6 +351,204 @@ def _sympy_xlogy(sympy, x, y):
     return x * sympy.log(y)
 
 
+# --- elementwise, second wave: steps, remainders, Bessel and gamma-family functions ------
+
+_SQRT_PI_OVER_TWO = 0.886226925452758  # erfinv'(0) = sqrt(pi) / 2
+_PI = 3.141592653589793
+
+
+_ORDER = "a derivative with respect to the order has no closed form in functions scipy evaluates"
+_SHAPE = "a derivative with respect to the shape parameter has no closed form in functions scipy evaluates"
+
+
+def _rgamma_factor(ans, x):
+    # -rgamma(x) digamma(x) away from the poles of Gamma; at x = -n (n = 0, 1, ...)
+    # 1/Gamma has a simple zero with slope (-1)^n n!, where the product would be 0 * inf.
+    special = _scipy_special()
+    x = np.asarray(x, dtype=float)
+    pole = (x <= 0) & (x == np.floor(x))
+    n = np.where(pole, -x, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        regular = -ans * special.digamma(np.where(pole, 1.0, x))
+    return np.where(pole, np.where(n % 2 == 0, 1.0, -1.0) * special.gamma(n + 1.0), regular)
+
+
+def _erfinv_divisor(ans, x):
+    # erfinv'(x) = sqrt(pi)/2 exp(erfinv(x)^2): as a division by erf'(ans), with ans^2
+    # split exactly (see _exp_minus_square); 0 at x = +-1, where erfinv is infinite.
+    return _TWO_OVER_SQRT_PI * _exp_minus_square(ans)
+
+
+def _sinc_factor(ans, x):
+    # sinc'(x) = pi (t cos t - sin t) / t^2 with t = pi x.  Below |t| = 1 the numerator
+    # cancels (it is -t^3/3 + ...), so its series there, whose terms after the division
+    # are (-1)^k 2k / (2k + 1)! t^(2k - 1): ten terms leave 1e-18.  Above, cos t - sinc x
+    # loses digits only near the roots of sinc' (tan t = t, x = 1.43, 2.46, ...).
+    x = np.asarray(x, dtype=float)
+    t = _PI * x
+    small = np.abs(t) < 1.0
+    s = np.where(small, t, 0.0)
+    s2 = s * s
+    series = 0.0
+    for k in range(10, 0, -1):
+        series = series * s2 + (-1.0) ** k * 2.0 * k / math.factorial(2 * k + 1)
+    series = _PI * s * series
+    safe = np.where(small, 1.0, x)
+    direct = (np.cos(_PI * safe) - np.sinc(safe)) / safe
+    return np.where(small, series, direct)
+
+
+def _small_argument(first_order, x):
+    # j1 and i1 are x/2 (1 -+ x^2/8 ...): below 1e-150 that is exact in float64, where
+    # scipy's j1 loses digits once the result is subnormal (75 ulp at 2e-308).
+    tiny = np.abs(x) < 1e-150
+    return np.where(tiny, 0.5 * np.asarray(x, dtype=float), first_order(np.where(tiny, 1.0, x)))
+
+
+def _j1_factor(ans, x):
+    # j1' = (j0 - j2) / 2: no division by x (j1' = j0 - j1 / x is 0/0 at the origin).
+    special = _scipy_special()
+    return 0.5 * (special.j0(x) - special.jv(2.0, x))
+
+
+def _y1_factor(ans, x):
+    special = _scipy_special()
+    return 0.5 * (special.y0(x) - special.yn(2, x))
+
+
+def _i1_factor(ans, x):
+    # i1' = (i0 + i2) / 2: a sum of two positive numbers, no cancellation.
+    # scipy's iv(2, x) is nan below 1e-308; there i2 ~ x^2 / 8 is far below i0's last digit.
+    special = _scipy_special()
+    tiny = np.abs(x) < 1e-150
+    return 0.5 * (special.i0(x) + np.where(tiny, 0.0, special.iv(2.0, np.where(tiny, 1.0, x))))
+
+
+def _bessel_factor(name: str, sign: float) -> Callable:
+    # C_n' = (C_{n-1} - C_{n+1}) / 2 for J and Y, (I_{n-1} + I_{n+1}) / 2 for I (sign +1).
+    def factor(ans, n, x):
+        function = getattr(_scipy_special(), name)
+        return 0.5 * (function(np.subtract(n, 1), x) + sign * function(np.add(n, 1), x))
+
+    return factor
+
+
+def _ive_factor(ans, v, x):
+    # ive = iv exp(-|x|): ive' = (ive(v - 1) + ive(v + 1)) / 2 - sign(x) ive.  For x >> v
+    # the two terms nearly cancel (ive' ~ -(v^2 - 1/4) / (2 x^2) ive): about log10(x)
+    # digits are lost, as in any formula from values of ive alone.
+    special = _scipy_special()
+    return 0.5 * (special.ive(np.subtract(v, 1), x) + special.ive(np.add(v, 1), x)) - np.sign(x) * ans
+
+
+def _polygamma_factor(ans, n, x):
+    return _scipy_special().polygamma(np.add(n, 1), x)
+
+
+def _gammainc_density(ans, a, x):
+    # d/dx P(a, x) = x^(a-1) e^(-x) / Gamma(a), in logs (each factor alone overflows).
+    # xlogy: at x = 0 with a = 1 the density is 1, not 0 * log 0.  The exponent's
+    # absolute rounding, eps (|a log x| + x + |gammaln a|), becomes the relative error.
+    special = _scipy_special()
+    return np.exp(special.xlogy(np.subtract(a, 1.0), x) - x - special.gammaln(a))
+
+
+def _beta_first(ans, a, b):
+    # B(a, b) (psi(a) - psi(a + b)); the difference of digammas cancels when a >> b.
+    special = _scipy_special()
+    return ans * (special.digamma(a) - special.digamma(np.add(a, b)))
+
+
+def _beta_second(ans, a, b):
+    return _beta_first(ans, b, a)
+
+
+def _betaln_first(ans, a, b):
+    special = _scipy_special()
+    return special.digamma(a) - special.digamma(np.add(a, b))
+
+
+def _betaln_second(ans, a, b):
+    return _betaln_first(ans, b, a)
+
+
+def _logaddexp2_first(ans, a, b):
+    # 1 / (1 + 2^(b - a)), the base-2 sigmoid of d = a - b, from exp2 of the exact
+    # difference: exp2(-|d|) never overflows, and the rounding error e of d corrects it,
+    # s(d + e) = s(d) (1 + ln2 s(-d) e), as in logaddexp.
+    d, e = _difference(a, b)
+    return _sigmoid2(d) * (1.0 + _LN2 * _sigmoid2(-d) * e)
+
+
+def _logaddexp2_second(ans, a, b):
+    d, e = _difference(a, b)
+    return _sigmoid2(-d) * (1.0 - _LN2 * _sigmoid2(d) * e)
+
+
+def _sigmoid2(d):
+    e = np.exp2(-np.abs(d))
+    return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _remainder_second(ans, a, b):
+    # remainder(a, b) = a - floor(a / b) b with numpy's quotient (floor_divide is
+    # computed with remainder, so it is the integer the value used, not fl(a / b)).
+    return -np.floor_divide(a, b)
+
+
+def _sympy_sinc(sympy, x):
+    # numpy's normalised sinc; the constant piece at 0 has the right derivative there, 0
+    # (sympy.sinc's own derivative substitutes into a quotient that is 0/0 at 0).
+    return sympy.Piecewise((sympy.sin(sympy.pi * x) / (sympy.pi * x), sympy.Ne(x, 0)), (1, True))
+
+
+def _sympy_ceil(sympy, x):
+    from .sympy_functions import Ceiling
+
+    return Ceiling(x)
+
+
+def _sympy_gammasgn(sympy, x):
+    # The sign of Gamma as a function with derivative 0 (a step at each pole).
+    from .sympy_functions import GammaSign
+
+    return GammaSign(x)
+
+
+def _sympy_remainder(sympy, a, b):
+    from .sympy_functions import Floor
+
+    return a - b * Floor(a / b)
+
+
+def _constant_order(sympy, n, op: str):
+    """The order or index ``n`` of ``op`` as a SymPy number; refused if it is traced."""
+    n = sympy.sympify(n)
+    if n.free_symbols:
+        from .namespace import unsupported
+
+        raise unsupported("SymPy tracing", op, f"no derivative with respect to its first argument: {_ORDER}")
+    return sympy.Integer(int(n)) if n == int(n) else n
+
+
+def _sympy_bessel(name: str, op: str) -> Callable:
+    return lambda sympy, n, x: getattr(sympy, name)(_constant_order(sympy, n, op), x)
+
+
+def _sympy_ive(sympy, v, x):
+    return sympy.besseli(_constant_order(sympy, v, "ive"), x) * sympy.exp(-sympy.Abs(x))
+
+
+def _sympy_gammainc(sympy, a, x):
+    a = _constant_order(sympy, a, "gammainc")
+    return sympy.lowergamma(a, x) / sympy.gamma(a)
+
+
+def _sympy_gammaincc(sympy, a, x):
+    a = _constant_order(sympy, a, "gammaincc")
+    return sympy.uppergamma(a, x) / sympy.gamma(a)
+
+
 _WIDE: Interval = (-20.0, 20.0)
 _POSITIVE: Interval = (1e-3, 1e3)
 
@@ -395,6 +610,42 @@ _ROWS = (
     OpSpec("arctan2",  "binary", (_WIDE, _WIDE),         (_arctan2_first, _arctan2_second),                                               array="arctan2",    sympy=_sympy_arctan2),
     OpSpec("logaddexp", "binary", ((-700.0, 700.0), (-700.0, 700.0)), (_logaddexp_first, _logaddexp_second),                              array="logaddexp",  sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b))),
     OpSpec("xlogy",    "binary", (_WIDE, _POSITIVE),     (lambda ans, x, y: np.log(y), _xlogy_second), singular=True,                     array=_special("xlogy"), sympy=_sympy_xlogy),
+    # --- elementwise, second wave: unary operations ---
+    OpSpec("ceil",     "unary", ((0.001, 0.999),),       (None,),                                                                         array="ceil",       sympy=_sympy_ceil),
+    # sinc's test domain: the 50-digit reference of sin(pi x) / (pi x) cancels below 1e-6.
+    OpSpec("sinc",     "unary", ((1e-6, 1.25),),         (_sinc_factor,),                                                                          array="sinc",       sympy=_sympy_sinc),
+    # Gamma' = Gamma psi; 1/Gamma is entire: at its zeros (the poles of Gamma) see the factor.
+    OpSpec("gamma",    "unary", ((0.01, 170.0),),        (lambda ans, x: ans * _scipy_special().digamma(x),),                             array=_special("gamma"), sympy="gamma"),
+    OpSpec("rgamma",   "unary", ((0.01, 170.0),),        (_rgamma_factor,),                                                               array=_special("rgamma"), sympy=lambda sp, x: 1 / sp.gamma(x)),
+    OpSpec("gammasgn", "unary", ((0.01, 10.0),),         (None,),                                                                         array=_special("gammasgn"), sympy=_sympy_gammasgn),
+    OpSpec("erfinv",   "unary", ((-0.9, 0.9),),      (Over(_erfinv_divisor),), singular=True,                                         array=_special("erfinv"), sympy="erfinv"),
+    OpSpec("erfcinv",  "unary", ((0.1, 1.9),),       (Over(lambda ans, x: -_erfinv_divisor(ans, x)),), singular=True,                 array=_special("erfcinv"), sympy=lambda sp, x: sp.erfinv(1 - x)),
+    # 1 / (x (1 - x)): 1 - x is exact for x in [1/2, 1], where it is small.
+    OpSpec("logit",    "unary", ((0.001, 0.999),),       (Over(lambda ans, x: x * (1.0 - x)),), singular=True,                            array=_special("logit"), sympy=lambda sp, x: sp.log(x / (1 - x))),
+    # Bessel functions: test domains end before the first root of the derivative, where
+    # any formula from scipy's values keeps absolute, not relative, accuracy.
+    OpSpec("j0",       "unary", ((-3.5, 3.5),),          (lambda ans, x: -_small_argument(_scipy_special().j1, x),),                      array=_special("j0"), sympy=lambda sp, x: sp.besselj(0, x)),
+    OpSpec("j1",       "unary", ((-1.7, 1.7),),          (_j1_factor,),                                                                   array=_special("j1"), sympy=lambda sp, x: sp.besselj(1, x)),
+    OpSpec("y0",       "unary", ((0.1, 2.0),),           (lambda ans, x: -_scipy_special().y1(x),),                                       array=_special("y0"), sympy=lambda sp, x: sp.bessely(0, x)),
+    OpSpec("y1",       "unary", ((0.1, 3.0),),           (_y1_factor,),                                                                   array=_special("y1"), sympy=lambda sp, x: sp.bessely(1, x)),
+    OpSpec("i0",       "unary", ((-20.0, 20.0),),        (lambda ans, x: _small_argument(_scipy_special().i1, x),),                       array=_special("i0"), sympy=lambda sp, x: sp.besseli(0, x)),
+    OpSpec("i1",       "unary", ((-20.0, 20.0),),        (_i1_factor,),                                                                   array=_special("i1"), sympy=lambda sp, x: sp.besseli(1, x)),
+    # --- elementwise, second wave: binary operations ---
+    # fmax and fmin are maximum and minimum except that a NaN loses: the factors pick alike.
+    OpSpec("fmax",     "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="fmax"),
+    OpSpec("fmin",     "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="fmin"),
+    OpSpec("remainder", "binary", ((0.01, 0.99), (1.0, 20.0)), (ONE, _remainder_second),                                                  array="remainder",  sympy=_sympy_remainder),
+    OpSpec("logaddexp2", "binary", ((-700.0, 700.0), (-700.0, 700.0)), (_logaddexp2_first, _logaddexp2_second),                           array="logaddexp2", sympy=lambda sp, a, b: sp.log(2**a + 2**b, 2)),
+    OpSpec("beta",     "binary", ((0.1, 20.0), (0.1, 20.0)), (_beta_first, _beta_second),                                                 array=_special("beta"), sympy="beta"),
+    OpSpec("betaln",   "binary", ((0.1, 20.0), (0.1, 20.0)), (_betaln_first, _betaln_second),                                             array=_special("betaln"), sympy=lambda sp, a, b: sp.loggamma(a) + sp.loggamma(b) - sp.loggamma(a + b)),
+    # Functions of an order or index (a constant) and x: the first argument is refused if traced.
+    OpSpec("polygamma", "binary", (None, (0.1, 20.0)), (Refused("polygamma", "n", "n is an integer"), _polygamma_factor),          array=_special("polygamma"), sympy=lambda sp, n, x: sp.polygamma(_constant_order(sp, n, "polygamma"), x)),
+    OpSpec("jn",       "binary", (None, (0.1, 1.7)), (Refused("jn", "the order n", _ORDER), _bessel_factor("jv", -1.0)),           array=_special("jn"), sympy=_sympy_bessel("besselj", "jn")),
+    OpSpec("yn",       "binary", (None, (0.1, 2.0)), (Refused("yn", "the order n", _ORDER), _bessel_factor("yn", -1.0)),           array=_special("yn"), sympy=_sympy_bessel("bessely", "yn")),
+    OpSpec("iv",       "binary", (None, (0.1, 20.0)), (Refused("iv", "the order v", _ORDER), _bessel_factor("iv", 1.0)),            array=_special("iv"), sympy=_sympy_bessel("besseli", "iv")),
+    OpSpec("ive",      "binary", (None, (0.1, 0.5)), (Refused("ive", "the order v", _ORDER), _ive_factor),                         array=_special("ive"), sympy=_sympy_ive),
+    OpSpec("gammainc", "binary", (None, (0.1, 20.0)), (Refused("gammainc", "a", _SHAPE), _gammainc_density),                       array=_special("gammainc"), sympy=_sympy_gammainc),
+    OpSpec("gammaincc", "binary", (None, (0.1, 20.0)), (Refused("gammaincc", "a", _SHAPE), lambda ans, a, x: -_gammainc_density(ans, a, x)), array=_special("gammaincc"), sympy=_sympy_gammaincc),
     OpSpec("where",       "select", (None, _WIDE, _WIDE)),
     OpSpec("sum",         "reduction"),
     OpSpec("mean",        "reduction"),
@@ -437,6 +688,8 @@ ALIASES: dict[str, str] = {
     "amin": "min", "cumulative_sum": "cumsum",
     # shapes and linear algebra, second wave (numpy's older name of vstack)
     "row_stack": "vstack",
+    # elementwise, second wave (numpy's other names; scipy.special's expit is the sigmoid)
+    "fabs": "abs", "radians": "deg2rad", "degrees": "rad2deg", "mod": "remainder", "expit": "sigmoid",
 }
 # fmt: on
 
@@ -696,6 +949,27 @@ def _permuted(name: str, numpy_function: Callable) -> Callable:
 
         permuted.__name__ = name
         return permuted
+
+    return build
+
+
+# --- elementwise, second wave: operations written with the others ------------------------
+
+#: numpy's deg2rad is x * (pi / 180) and rad2deg x * (180 / pi), each constant rounded
+#: once: the same products here are numpy's values bit for bit.
+_RADIANS_PER_DEGREE = _PI / 180.0
+_DEGREES_PER_RADIAN = 180.0 / _PI
+
+
+def _scaled(name: str, constant: float) -> Callable:
+    def build(functions: Mapping[str, Callable]) -> Callable:
+        multiply = functions["multiply"]
+
+        def scaled(x):
+            return multiply(x, constant)
+
+        scaled.__name__ = name
+        return scaled
 
     return build
 
@@ -1060,6 +1334,35 @@ def _multi_dot(functions: Mapping[str, Callable]) -> Callable:
     return multi_dot
 
 
+def _reciprocal(functions: Mapping[str, Callable]) -> Callable:
+    divide = functions["divide"]
+
+    def reciprocal(x):
+        return divide(1.0, x)  # numpy's reciprocal is this one division
+
+    return reciprocal
+
+
+def _multigammaln(functions: Mapping[str, Callable]) -> Callable:
+    gammaln, add = functions["gammaln"], functions["add"]
+
+    def multigammaln(a, d):
+        # scipy's formula: d (d - 1) / 4 log(pi) + sum_j gammaln(a - (j - 1) / 2), the
+        # terms added in the same order.  scipy refuses a <= (d - 1) / 2, where some
+        # term's Gamma has a pole or changes sign; here the terms are log|Gamma|.
+        if isinstance(d, bool) or not isinstance(d, (int, float, np.integer, np.floating)):
+            raise TypeError(f"multigammaln: d must be a positive integer; got {type(d).__name__}")
+        if d < 1 or d != int(d):
+            raise ValueError(f"multigammaln: d must be a positive integer; got {d!r}")
+        d = int(d)
+        total = gammaln(a)
+        for j in range(2, d + 1):
+            total = add(total, gammaln(add(a, -(j - 1.0) / 2.0)))
+        return add(total, (d * (d - 1) * 0.25) * math.log(_PI))
+
+    return multigammaln
+
+
 #: Operations written with the others, built from a backend's table of operations:
 #: name -> builder(functions) -> function.
 # fmt: off
@@ -1118,6 +1421,11 @@ DERIVED: dict[str, Callable[[Mapping[str, Callable]], Callable]] = {
     "cross":        _cross,
     "linalg.matrix_power": _matrix_power,
     "linalg.multi_dot":    _multi_dot,
+    # elementwise, second wave
+    "deg2rad":      _scaled("deg2rad", _RADIANS_PER_DEGREE),
+    "rad2deg":      _scaled("rad2deg", _DEGREES_PER_RADIAN),
+    "reciprocal":   _reciprocal,
+    "multigammaln": _multigammaln,
 }
 # fmt: on
 

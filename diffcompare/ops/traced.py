@@ -147,6 +147,8 @@ class TracedArray:
     def __rtruediv__(self, other): return self.apply("divide", other, self)
     def __pow__(self, other): return self.apply("power", self, other)
     def __rpow__(self, other): return self.apply("power", other, self)
+    def __mod__(self, other): return self.apply("remainder", self, other)
+    def __rmod__(self, other): return self.apply("remainder", other, self)
     def __matmul__(self, other): return self.apply("matmul", self, other)
     def __rmatmul__(self, other): return self.apply("matmul", other, self)
     def __neg__(self): return self.apply("negative", self)

@@ -354,6 +354,177 @@ def _gammaln(z):
     return np.where(pole, np.inf, value)
 
 
+# --- elementwise, second wave -------------------------------------------------------------
+
+_LN2 = 0.6931471805599453
+
+
+def _scipy_special():
+    return importlib.import_module("scipy.special")
+
+
+def _fmax(a, b):
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b)):
+        return np.fmax(a, b)
+    return _select_by_real_part(a, b, np.fmax)  # a NaN real part loses, as in numpy
+
+
+def _fmin(a, b):
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b)):
+        return np.fmin(a, b)
+    return _select_by_real_part(a, b, np.fmin)
+
+
+def _remainder(a, b):
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b)):
+        return np.remainder(a, b)
+    # a - q b with numpy's integer quotient q of the real parts, a real constant: the
+    # real part is numpy's remainder, the imaginary part Im a - q Im b.
+    real_a, real_b = np.real(a), np.real(b)
+    quotient = np.floor_divide(real_a, real_b)
+    return _complex(np.remainder(real_a, real_b), np.imag(a) - quotient * np.imag(b))
+
+
+def _logaddexp2(a, b):
+    if not (np.iscomplexobj(a) or np.iscomplexobj(b)):
+        return np.logaddexp2(a, b)
+    return _logaddexp(np.multiply(a, _LN2), np.multiply(b, _LN2)) / _LN2
+
+
+def _with_real_part(real_function, continuation):
+    """The real function's value with the imaginary part of an analytic continuation."""
+
+    def function(*args):
+        if not any(map(np.iscomplexobj, args)):
+            return real_function(*args)
+        real = real_function(*map(np.real, args))
+        return _complex(real, np.imag(continuation(*args)))
+
+    function.__name__ = real_function.__name__
+    return function
+
+
+def _betaln_continued(a, b):
+    return _gammaln(a) + _gammaln(b) - _gammaln(a + b)
+
+
+def _beta_continued(a, b):
+    # B = s exp(log|B|), s the sign of the real B: analytic where B is finite and non-zero.
+    sign = np.sign(_scipy_special().beta(np.real(a), np.real(b)))
+    return sign * np.exp(_betaln_continued(a, b))
+
+
+def _logit_continued(z):
+    return np.log(z) - np.log1p(-z)
+
+
+def _special_of(name: str):
+    def call(*args):
+        return getattr(_scipy_special(), name)(*args)
+
+    call.__name__ = name
+    return call
+
+
+def _bessel(kind: str, sign: float, scaled: bool = False):
+    """The continuation of a Bessel function of real order ``n``: J (``"jv"``), Y, I, or ive.
+
+    scipy's complex jv, yv, iv and ive (AMOS) are accurate only absolutely: at
+    ``x + 1e-100 i`` their imaginary parts can be off by 1e83.  Within
+    ``|y| < 1e-20 (1 + |x|)`` of the real axis the first-order Taylor series
+    ``C(x) + i y C'(x)`` is the same function to double precision (the ``y^2`` terms are
+    below 1e-40 relative), with ``C' = (C_{n-1} - sign C_{n+1}) / 2`` (``sign`` -1 for I),
+    and for ``ive = iv exp(-|x|)`` minus ``sign(x) ive``; farther out AMOS's values
+    (scipy's complex ive is ``iv exp(-|Re z|)``, made analytic by ``exp(-i Im z sign(Re z))``).
+    """
+
+    def continued(n, z):
+        function = getattr(_scipy_special(), kind)
+        x, y = np.real(z), np.imag(z)
+        near = np.abs(y) < 1e-20 * (1.0 + np.abs(x))
+        value = function(n, x)
+        slope = 0.5 * (function(np.subtract(n, 1), x) - sign * function(np.add(n, 1), x))
+        if scaled:
+            slope = slope - np.sign(x) * value
+        away = np.where(near, 1.0 + 0j, z)
+        far = function(n, away)
+        if scaled:
+            far = far * np.exp(-1j * np.imag(away) * np.sign(np.real(away)))
+        return np.where(near, value + 1j * y * slope, far)
+
+    return continued
+
+
+_J, _Y, _I, _IVE = (
+    _bessel("jv", 1.0),
+    _bessel("yv", 1.0),
+    _bessel("iv", -1.0),
+    _bessel("ive", -1.0, scaled=True),
+)
+
+
+def _bessel_of_integer_order(order: int, continued):
+    # scipy's j0, j1, y0, y1, i0, i1 are real only: their values, with the imaginary
+    # part of the continuation of the same order.
+    name = {_J: "j", _Y: "y", _I: "i"}[continued] + str(order)
+    return _with_real_part(_special_of(name), lambda z: continued(order, z))
+
+
+def _real_order(name: str, continuation):
+    # The order is a constant: a complex one would ask for the derivative in the order.
+    reason = "no derivative with respect to the order (it has no closed form in functions scipy evaluates)"
+
+    def function(n, z):
+        if np.iscomplexobj(n):
+            refusal("complex_step", name, reason)()
+        if not np.iscomplexobj(z):
+            return getattr(_scipy_special(), name)(n, z)
+        return _complex(getattr(_scipy_special(), name)(n, np.real(z)), np.imag(continuation(n, z)))
+
+    function.__name__ = name
+    return function
+
+
+def _real_only(name: str, why: str):
+    def function(*args):
+        if any(map(np.iscomplexobj, args)):
+            refusal("complex_step", name, why)()
+        return getattr(_scipy_special(), name)(*args)
+
+    function.__name__ = name
+    return function
+
+
+_NO_COMPLEX = "scipy evaluates it for real arguments only, and no analytic continuation is written here"
+
+_SECOND_WAVE = {
+    "ceil": _real_step(np.ceil),
+    "gammasgn": _real_step(_special_of("gammasgn")),
+    "fmax": _fmax,
+    "fmin": _fmin,
+    "remainder": _remainder,
+    "logaddexp2": _logaddexp2,
+    # gamma, rgamma and sinc are analytic in scipy and numpy
+    "beta": _with_real_part(_special_of("beta"), _beta_continued),
+    "betaln": _with_real_part(_special_of("betaln"), _betaln_continued),
+    "logit": _with_real_part(_special_of("logit"), _logit_continued),
+    "j0": _bessel_of_integer_order(0, _J),
+    "j1": _bessel_of_integer_order(1, _J),
+    "y0": _bessel_of_integer_order(0, _Y),
+    "y1": _bessel_of_integer_order(1, _Y),
+    "i0": _bessel_of_integer_order(0, _I),
+    "i1": _bessel_of_integer_order(1, _I),
+    "jn": _real_order("jn", _J),
+    "yn": _real_order("yn", _Y),
+    "iv": _real_order("iv", _I),
+    "ive": _real_order("ive", _IVE),
+    **{
+        name: _real_only(name, _NO_COMPLEX)
+        for name in ("erfinv", "erfcinv", "polygamma", "gammainc", "gammaincc")
+    },
+}
+
+
 #: numpy's ufuncs as they act on a :class:`RealOrderedArray`: those that are not
 #: analytic on complex numbers by their continuations, comparisons on the real parts.
 _UFUNC_REPLACEMENTS = {
@@ -361,6 +532,9 @@ _UFUNC_REPLACEMENTS = {
     "maximum": _maximum,
     "minimum": _minimum,
     "sign": _real_step(np.sign),
+    "ceil": _real_step(np.ceil),
+    "fmax": _fmax,
+    "fmin": _fmin,
     # np.clip and x.clip: numpy's clip ufunc compares lexicographically; xp's is built
     # on the maximum and minimum above.
     "clip": DERIVED["clip"]({"maximum": _maximum, "minimum": _minimum}),
@@ -497,6 +671,8 @@ COMPLEX_FUNCTIONS = {
     # reductions, scans and shape operations (prod, cumsum and einsum: numpy's are analytic)
     "log_softmax": make_log_softmax(_BRANCH_CONSISTENT),
     "sort": _sort,
+    # elementwise, second wave
+    **_SECOND_WAVE,
 }
 
 #: The namespace :func:`~diffcompare.methods.complex_step.step.complex_step` evaluates ``f`` with;

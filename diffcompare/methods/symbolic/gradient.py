@@ -250,7 +250,12 @@ def _select(condlist, choicelist, default=0):
 
 
 #: SymPy functions numpy lacks: an expression holding one is printed for scipy.special.
-SCIPY_FUNCTIONS = (sympy.erf, sympy.erfc, sympy.loggamma, sympy.polygamma)
+SCIPY_FUNCTIONS = (
+    sympy.erf, sympy.erfc, sympy.loggamma, sympy.polygamma,
+    # elementwise, second wave
+    sympy.gamma, sympy.beta, sympy.erfinv, sympy.erfcinv, sympy.besselj, sympy.bessely,
+    sympy.besseli, sympy.lowergamma, sympy.uppergamma,
+)  # fmt: skip
 
 
 def lambdify_numpy(arguments, expressions, cse: tuple):
@@ -261,6 +266,18 @@ def lambdify_numpy(arguments, expressions, cse: tuple):
     the special functions (:data:`SCIPY_FUNCTIONS`: scipy is imported only for them).
     """
     settings = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}
+    # A complex infinity SymPy folded into a branch (1/x in the piece where a Piecewise
+    # argument is 0) has no numpy spelling: nan there, visibly not a number.
+    if any(sympy.sympify(e).has(sympy.zoo) for e in expressions):
+        expressions = [sympy.sympify(e).xreplace({sympy.zoo: sympy.nan}) for e in expressions]
+        replacements, reduced = cse
+        cse = (
+            [
+                (symbol, sympy.sympify(value).xreplace({sympy.zoo: sympy.nan}))
+                for symbol, value in replacements
+            ],
+            [sympy.sympify(e).xreplace({sympy.zoo: sympy.nan}) for e in reduced],
+        )
     special = any(sympy.sympify(e).has(*SCIPY_FUNCTIONS) for e in expressions)
     if special:
         from sympy.printing.numpy import SciPyPrinter

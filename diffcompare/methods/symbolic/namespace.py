@@ -580,6 +580,9 @@ SYMPY_FUNCTIONS = {
     "divide": operator.truediv, "power": operator.pow,
     "maximum":  _binary(_larger, np.maximum),
     "minimum":  _binary(_smaller, np.minimum),
+    # elementwise, second wave: no NaN among SymPy's values, so fmax and fmin are these
+    "fmax":     _binary(_larger, np.fmax),
+    "fmin":     _binary(_smaller, np.fmin),
     **{name: _binary(spelling, NUMPY_FUNCTIONS[name]) for name, spelling in BINARY_SPELLINGS.items()},
     "where":    _where,
     "sum":      _sum,

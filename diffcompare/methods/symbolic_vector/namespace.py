@@ -87,6 +87,7 @@ BINARY: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
     "divide": operator.truediv, "power": operator.pow,
     "maximum": _larger, "minimum": _smaller,
+    "fmax": _larger, "fmin": _smaller,  # no NaN among SymPy's values
     **BINARY_SPELLINGS,  # hypot, arctan2, logaddexp, xlogy: as their rows spell them
 }
 
