@@ -57,6 +57,7 @@ __all__ = [
     "canonical_name",
     "numpy_function_name",
     "only_default_decimals",
+    "rgamma_derivative",
     "operation",
 ]
 
@@ -361,7 +362,8 @@ _ORDER = "a derivative with respect to the order has no closed form in functions
 _SHAPE = "a derivative with respect to the shape parameter has no closed form in functions scipy evaluates"
 
 
-def _rgamma_factor(ans, x):
+def rgamma_derivative(ans, x):
+    """The derivative of 1/Gamma at ``x`` given ``ans = rgamma(x)``, right at the poles of Gamma."""
     # -rgamma(x) digamma(x) away from the poles of Gamma; at x = -n (n = 0, 1, ...)
     # 1/Gamma has a simple zero with slope (-1)^n n!, where the product would be 0 * inf.
     special = _scipy_special()
@@ -616,7 +618,7 @@ _ROWS = (
     OpSpec("sinc",     "unary", ((1e-6, 1.25),),         (_sinc_factor,),                                                                          array="sinc",       sympy=_sympy_sinc),
     # Gamma' = Gamma psi; 1/Gamma is entire: at its zeros (the poles of Gamma) see the factor.
     OpSpec("gamma",    "unary", ((0.01, 170.0),),        (lambda ans, x: ans * _scipy_special().digamma(x),),                             array=_special("gamma"), sympy="gamma"),
-    OpSpec("rgamma",   "unary", ((0.01, 170.0),),        (_rgamma_factor,),                                                               array=_special("rgamma"), sympy=lambda sp, x: 1 / sp.gamma(x)),
+    OpSpec("rgamma",   "unary", ((0.01, 170.0),),        (rgamma_derivative,),                                                               array=_special("rgamma"), sympy=lambda sp, x: 1 / sp.gamma(x)),
     OpSpec("gammasgn", "unary", ((0.01, 10.0),),         (None,),                                                                         array=_special("gammasgn"), sympy=_sympy_gammasgn),
     OpSpec("erfinv",   "unary", ((-0.9, 0.9),),      (Over(_erfinv_divisor),), singular=True,                                         array=_special("erfinv"), sympy="erfinv"),
     OpSpec("erfcinv",  "unary", ((0.1, 1.9),),       (Over(lambda ans, x: -_erfinv_divisor(ans, x)),), singular=True,                 array=_special("erfcinv"), sympy=lambda sp, x: sp.erfinv(1 - x)),

@@ -69,7 +69,7 @@ from ...ops.array_module import array_module_functions, make_logsumexp
 from ...ops.linalg import SlogdetResult, make_norms, matrix_transpose, unconjugated_cholesky
 from ...ops.namespace import Namespace, refusal, unsupported
 from ...ops.structural import make_log_softmax, share_ties, sort_order
-from ...ops.table import DERIVED, make_sigmoid, make_softplus, only_default_decimals
+from ...ops.table import DERIVED, make_sigmoid, make_softplus, only_default_decimals, rgamma_derivative
 
 __all__ = ["COMPLEX_FUNCTIONS", "RealOrderedArray", "complex_namespace", "real_ordered"]
 
@@ -495,6 +495,28 @@ def _real_only(name: str, why: str):
     return function
 
 
+def _near_axis(name: str, slope):
+    """scipy's complex ``name`` far from the real axis, its first-order Taylor series near it.
+
+    scipy's complex gamma and rgamma lose the imaginary part at ``x + 1e-100 i`` (off by
+    orders of magnitude at -1.5); within ``|y| < 1e-20 (1 + |x|)`` the series
+    ``f(x) + i y f'(x)`` is the same function to double precision.
+    """
+
+    def continued(z):
+        function = getattr(_scipy_special(), name)
+        if not np.iscomplexobj(z):
+            return function(z)
+        x, y = np.real(z), np.imag(z)
+        near = np.abs(y) < 1e-20 * (1.0 + np.abs(x))
+        value = function(x)
+        far = function(np.where(near, 1.0 + 0j, z))
+        return np.where(near, value + 1j * y * slope(value, x), far)
+
+    continued.__name__ = name
+    return continued
+
+
 _NO_COMPLEX = "scipy evaluates it for real arguments only, and no analytic continuation is written here"
 
 _SECOND_WAVE = {
@@ -504,7 +526,10 @@ _SECOND_WAVE = {
     "fmin": _fmin,
     "remainder": _remainder,
     "logaddexp2": _logaddexp2,
-    # gamma, rgamma and sinc are analytic in scipy and numpy
+    # sinc is analytic in numpy; gamma' = gamma psi, and rgamma' is the table's factor
+    # (its slope at the poles of gamma, where rgamma psi is 0 * inf)
+    "gamma": _near_axis("gamma", lambda value, x: value * _scipy_special().digamma(x)),
+    "rgamma": _near_axis("rgamma", rgamma_derivative),
     "beta": _with_real_part(_special_of("beta"), _beta_continued),
     "betaln": _with_real_part(_special_of("betaln"), _betaln_continued),
     "logit": _with_real_part(_special_of("logit"), _logit_continued),
