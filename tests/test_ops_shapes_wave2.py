@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from truth_checks import assert_close, case_params, truth_of_cases
 
 import diffcompare
 from diffcompare.ops.numpy_namespace import numpy_namespace as xp_numpy
@@ -153,35 +154,11 @@ CASES = (
 )
 
 
-@pytest.fixture(scope="module")
-def references():
-    cache = {}
-
-    def reference(case, point):
-        key = (case.name, point)
-        if key not in cache:
-            result = diffcompare.reference_gradient(case.f, np.array(point))
-            assert result.status == "ok", (case.name, result.message)
-            cache[key] = result.value
-        return cache[key]
-
-    return reference
-
-
-def assert_close(got, expected, rtol, what):
-    error = np.max(np.abs(np.asarray(got) - expected))
-    scale = max(np.max(np.abs(expected)), 1e-300)
-    assert error <= rtol * scale, f"{what}: error {error:.3g} (scale {scale:.3g})\n{got}\n{expected}"
-
-
-def params(cases):
-    for c in cases:
-        for method in c.methods:
-            yield pytest.param(c, method, id=f"{c.name}-{method}")
+references = pytest.fixture(scope="module")(truth_of_cases)
 
 
 @pytest.mark.filterwarnings("ignore:Output seems independent of input")
-@pytest.mark.parametrize(("case", "method"), list(params(CASES)))
+@pytest.mark.parametrize(("case", "method"), list(case_params(CASES)))
 def test_each_method_against_the_50_digit_truth(case, method, references):
     for point in case.points:
         got = diffcompare.grad(case.f, method=method)(np.array(point))

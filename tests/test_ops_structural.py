@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from test_forward_mode import check_jvp
 from test_tape_rules import check_vjp
+from truth_checks import assert_close, case_params, truth_of_cases
 
 import diffcompare
 from diffcompare.methods.forward.rules import JVP_RULES
@@ -271,46 +272,22 @@ SORT_CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def references():
-    cache = {}
-
-    def reference(case, point):
-        key = (case.name, point)
-        if key not in cache:
-            result = diffcompare.reference_gradient(case.f, np.array(point))
-            assert result.status == "ok", (case.name, result.message)
-            cache[key] = result.value
-        return cache[key]
-
-    return reference
-
-
-def _assert_close(got, expected, rtol, what):
-    error = np.max(np.abs(np.asarray(got) - expected))
-    scale = max(np.max(np.abs(expected)), 1e-300)
-    assert error <= rtol * scale, f"{what}: error {error:.3g} (scale {scale:.3g})\n{got}\n{expected}"
-
-
-def _params(cases):
-    for case in cases:
-        for method in case.methods:
-            yield pytest.param(case, method, id=f"{case.name}-{method}")
+references = pytest.fixture(scope="module")(truth_of_cases)
 
 
 @pytest.mark.filterwarnings("ignore:Output seems independent of input")
-@pytest.mark.parametrize(("case", "method"), list(_params(CASES)))
+@pytest.mark.parametrize(("case", "method"), list(case_params(CASES)))
 def test_each_method_against_the_50_digit_truth(case, method, references):
     for point in case.points:
         got = diffcompare.grad(case.f, method=method)(np.array(point))
-        _assert_close(got, references(case, point), RTOL["exact"], f"{case.name} {method} at {point}")
+        assert_close(got, references(case, point), RTOL["exact"], f"{case.name} {method} at {point}")
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.central], ids=lambda c: c.name)
 def test_central_differences_agree_with_the_truth(case, references):
     for point in case.points:
         got = diffcompare.central_difference(case.f, np.array(point))
-        _assert_close(got, references(case, point), RTOL["central"], f"{case.name} central")
+        assert_close(got, references(case, point), RTOL["central"], f"{case.name} central")
 
 
 @pytest.mark.parametrize("method", ["tape", "forward", "autograd", "complex_step"])
@@ -321,7 +298,7 @@ def test_sort_against_the_truth_of_its_permutation(name, method):
     expected = diffcompare.reference_gradient(fixed(order(x)), x)
     assert expected.status == "ok", expected.message
     np.testing.assert_array_equal(f(x, numpy_namespace), fixed(order(x))(x, numpy_namespace))
-    _assert_close(diffcompare.grad(f, method=method)(x), expected.value, RTOL["exact"], f"{name} {method}")
+    assert_close(diffcompare.grad(f, method=method)(x), expected.value, RTOL["exact"], f"{name} {method}")
 
 
 # (min and max of k entries: the truth traces a Piecewise over k (k - 1) relations whose
@@ -344,7 +321,7 @@ def test_symbolic_vector_on_1d_forms(name, references):
     case = Case(f"vector {name}", f, (P6, (0.3, 0.0, 0.4, 0.0, 0.7, 1.1)))
     for point in case.points:
         got = diffcompare.grad(f, method="symbolic_vector")(np.array(point))
-        _assert_close(got, references(case, point), RTOL["exact"], name)
+        assert_close(got, references(case, point), RTOL["exact"], name)
 
 
 @pytest.mark.parametrize(
@@ -370,7 +347,7 @@ def test_symengine_against_the_truth(name, references):
     case = next(c for c in CASES if c.name == name)
     for point in case.points:
         got = diffcompare.grad(case.f, method="symengine")(np.array(point))
-        _assert_close(got, references(case, point), RTOL["exact"], name)
+        assert_close(got, references(case, point), RTOL["exact"], name)
 
 
 # --- the new primitives' rules against 400-digit mpmath differences -------------------------
