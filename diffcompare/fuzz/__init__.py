@@ -12,9 +12,9 @@ and ``fuzz_run.json``) and :mod:`~diffcompare.fuzz.shards` (a campaign split ove
 machines and merged again).
 
 >>> from diffcompare.fuzz import build_expression, fuzz_expression
->>> case = fuzz_expression(build_expression(15))
+>>> case = fuzz_expression(build_expression(4))
 >>> case.expression.text, case.verdicts
-('fmax(logaddexp2(0.5, x[2]), x[1] / 0.5)', ())
+('arctanh(0.57 * arctan(x[2]))', ())
 """
 
 from .classify import BOUNDS, CLASSIFICATIONS, KNOWN_LIMITS, Bound, MethodResult, Verdict, classify

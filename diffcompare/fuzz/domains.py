@@ -117,14 +117,6 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
     "logaddexp":   ((-200.0, 200.0), (-200.0, 200.0)),  # derivatives >= e^-400 stay normal
     "xlogy":       (_WIDE, (1e-3, CARRY)),     # |x log y| <= 20 log 500 = 124
     # elementwise, second wave: the monotone (or bounded) smooth ones
-    "sinc":        ((1e-6, 1.25),),            # its test domain: -0.19 <= sinc <= 1
-    "erfinv":      ((-0.9, 0.9),),             # |erfinv(0.9)| = 1.17
-    "erfcinv":     ((0.1, 1.9),),
-    "logit":       ((0.001, 0.999),),          # |logit(0.001)| = 6.9
-    "i0":          ((-6.0, 6.0),),             # i0(6) = 67.2
-    "fmax":        (_WIDE, _WIDE),
-    "fmin":        (_WIDE, _WIDE),
-    "logaddexp2":  ((-200.0, 200.0), (-200.0, 200.0)),
     "where":       (None, None, _WIDE, _WIDE),  # where(a > b, c, d): a, b only compared
     "sum":         (_SUMMED,),
     "mean":        ((-CARRY, CARRY),),
@@ -145,6 +137,13 @@ FUZZ_DOMAINS: dict[str, tuple[Interval | None, ...]] = {
 # fmt: off
 _NO_MATRICES = "the generator draws elementwise expressions of short vectors, no (nonsingular, SPD) matrices"
 NOT_FUZZED: dict[str, str] = {
+    # elementwise, second wave: drawn, they made the default fuzz run minutes longer (SymPy's
+    # reference of fmax/fmin inside conditions, erfinv and sinc at 50 digits); a campaign
+    # that draws them is the next step
+    **dict.fromkeys(
+        ("sinc", "erfinv", "erfcinv", "logit", "i0", "fmax", "fmin", "logaddexp2"),
+        "not yet drawn: their SymPy references make the default fuzz run minutes longer",
+    ),
     # elementwise group
     **dict.fromkeys(
         ("sign", "floor", "round"),
@@ -340,14 +339,6 @@ ENCLOSURES: dict[str, Callable] = {
     "logaddexp":   lambda k, a, b: (_logaddexp(a[0], b[0]), _logaddexp(a[1], b[1])),
     "xlogy":       _corners(lambda p, q: p * math.log(q)),
     # elementwise, second wave: sinc's extremes over the real line; i0 even, increasing in |x|
-    "sinc":        lambda k, a: (_SINC_MINIMUM, 1.0),
-    "erfinv":      _increasing(_erfinv),
-    "erfcinv":     lambda k, a: (_erfinv(1.0 - a[1]), _erfinv(1.0 - a[0])),  # decreasing
-    "logit":       _increasing(lambda v: math.log(v / (1.0 - v))),
-    "i0":          lambda k, a: _increasing(_i0)(k, _abs(k, a)),
-    "fmax":        lambda k, a, b: (max(a[0], b[0]), max(a[1], b[1])),
-    "fmin":        lambda k, a, b: (min(a[0], b[0]), min(a[1], b[1])),
-    "logaddexp2":  lambda k, a, b: (_logaddexp2(a[0], b[0]), _logaddexp2(a[1], b[1])),
     "where":       lambda k, a, b, c, d: _hull(k, c, d),
     "sum":         lambda k, a: (k * a[0], k * a[1]),
     "mean":        lambda k, a: a,
