@@ -91,7 +91,7 @@ def test_every_value_f_computes_from_x_is_a_traced_box():
 
 
 def test_numpy_functions_outside_xp_are_refused_by_name():
-    for function, name in [(np.i0, "numpy.i0")]:
+    for function, name in [(np.cumprod, "numpy.cumprod")]:
         gradient = diffcompare.grad(lambda x, xp, fn=function: xp.sum(fn(x * 2.0)), method="autograd")
         with pytest.raises(NotImplementedError, match=f"autograd does not support '{name}': it is no op"):
             gradient(X)
