@@ -72,11 +72,14 @@ INDEPENDENCE_STEP = 2.0**-20
 #: branch point's artefact scales like ``1/h`` or ``1/sqrt(h)`` and misses by far more.
 PROBE_RTOL = 1e-6
 
-#: The largest third derivative (per unit of the direction) whose truncation term,
-#: ``probe_step**2`` times it, the check lets pass.  Where the gradient is exactly 0
-#: (x^3 at 0) that term is the whole result (about 1e-100 f''') and a relative test
-#: alone would refuse; a branch point within the step is still refused, its value being
-#: about ``1 / probe_step`` = 1e50 times too large, 1e120 above this allowance.
+#: The largest third derivative (per unit of the direction) the probe attributes to
+#: truncation.  A gradient no larger than the truncation term at step h, ``h**2`` times
+#: this (1e-170 for the default), is zero to within what the step resolves: there (x^3
+#: at 0, where the result is -h^2) a relative test would refuse, so the probe only asks
+#: that the change be a truncation term at ``probe_step``.  A larger gradient keeps the
+#: relative test: where a coordinate is as small as h (x^3 at 1e-100) the truncation
+#: term is as large as the derivative and the result is wrong, and a branch point's
+#: value is about ``1 / probe_step`` = 1e50 times too large.
 PROBE_THIRD_DERIVATIVE = 1e30
 
 
@@ -209,10 +212,15 @@ def _check_analytic(f: Callable, x: np.ndarray, grad: np.ndarray, h: float, xp) 
     along = _evaluate(f, probe, xp).imag / probe_step
     expected = float(grad @ direction)
     scale = float(np.abs(grad) @ np.abs(direction))
-    if abs(along - expected) <= PROBE_RTOL * scale + probe_step**2 * PROBE_THIRD_DERIVATIVE:
+    if scale > h**2 * PROBE_THIRD_DERIVATIVE:
+        allowed = PROBE_RTOL * scale
+    else:
+        allowed = probe_step**2 * PROBE_THIRD_DERIVATIVE
+    if abs(along - expected) <= allowed:
         return
     raise ValueError(
         f"the complex step is not reliable at x: along a random direction it gives {expected:.6g} "
-        f"with step {h:g} and {along:.6g} with step {probe_step:g}, so f is not analytic within the "
-        "step of x (a singularity or branch point, such as log or sqrt at 0, is that close)"
+        f"with step {h:g} and {along:.6g} with step {probe_step:g}, so the step does not resolve f "
+        "at x: a singularity or branch point (log or sqrt at 0) is within the step, or a "
+        "coordinate is as small as the step and f's higher Taylor terms are as large as its first"
     )
