@@ -9,8 +9,6 @@ parameter by name in every tracing method.
 
 from __future__ import annotations
 
-import functools
-
 import mpmath
 import numpy as np
 import pytest
@@ -140,25 +138,20 @@ def _arity_one(case):
 CASES = tuple(map(_arity_one, CASES))
 
 
-@functools.cache
-def _cached_partials(case, point):
-    return _partials(case, point)  # 800 digits: seconds for gamma, beta; shared by methods
-
-
 @pytest.mark.parametrize("method", [*EXACT, "central"])
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.op)
 def test_ordinary_points(case, method):
     if method == "complex_step" and case.op in ("erfinv", "erfcinv", "polygamma", "gammainc", "gammaincc"):
         pytest.skip("refused by the complex step (tested below)")
     points = list(case.ordinary)
-    _check(case, method, points, [_cached_partials(case, p) for p in points])
+    _check(case, method, points, [_partials(case, p) for p in points])
 
 
 @pytest.mark.parametrize("method", [m for m in OWN_RULES if m != "complex_step"])
 @pytest.mark.parametrize("case", [c for c in CASES if c.hard], ids=lambda case: case.op)
 def test_hard_points(case, method):
     points = list(case.hard)
-    _check(case, method, points, [_cached_partials(case, p) for p in points])
+    _check(case, method, points, [_partials(case, p) for p in points])
 
 
 #: Bessel's Y in mpmath is too slow at the 800 digits of the other cases: 60 digits and
