@@ -73,6 +73,10 @@ class SuiteFunction:
         probability one.
     notes : str
         What the function exercises.
+    symbolic_reference : bool
+        False where tracing ``f`` into SymPy (one expression per data point) would be
+        too slow even though ``dim`` is small: the harness then measures random
+        directional derivatives at 50 digits instead of the full reference.
     """
 
     name: str
@@ -84,6 +88,7 @@ class SuiteFunction:
     min_dim: int = 1
     smooth: bool = True
     notes: str = ""
+    symbolic_reference: bool = True
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of the domain box, each of shape ``(dim,)``."""
