@@ -488,7 +488,8 @@ def lstm(layers: int, chars: int, alphabet: int = 14, seed: int = SEED) -> Workl
     f = DiagonalLSTM(layers, state, sequence)
     work = 30 * layers * chars * alphabet
     return WorkloadFunction(
-        "lstm", f, f.dim, (-1.0, 1.0), notes=f"diagonal LSTM, {layers} layers, {chars} characters, b={alphabet}",
+        "lstm", f, f.dim, (-1.0, 1.0),
+        notes=f"diagonal LSTM, {layers} layers, {chars} characters, b={alphabet}",
         symbolic_reference=work <= SYMBOLIC_WORK_LIMIT,
         sizes=(("layers", layers), ("chars", chars), ("alphabet", alphabet)), seed=seed, work=work,
     )  # fmt: skip

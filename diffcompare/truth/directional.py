@@ -458,7 +458,7 @@ def directional_error(gradient, truth: DirectionalReference) -> float:
     (0.0, 0.0)
     """
     if truth.value is None:
-        raise ValueError(f"truth has no value (status {truth.status}): {truth.message}")
+        raise ValueError(f"cannot score a gradient: the truth has status {truth.status} ({truth.message})")
     g = np.asarray(gradient, dtype=np.float64).ravel()
     v = truth.direction
     if g.size != v.size:
