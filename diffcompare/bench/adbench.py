@@ -158,7 +158,7 @@ def _gradient_row(record, x, method, objective_s, study: GmmStudy) -> dict:
                 d, k, n, record.dim, method, "nonfinite", "the gradient has inf or nan entries", **values
             )
         # slow gradients get fewer runs, so a method near the budget cannot stall the study
-        repeats = max(1, min(study.repeats, int(3 * study.budget_s // max(first_s, 1e-9))))
+        repeats = max(1, min(study.repeats, int(study.budget_s // max(first_s, 1e-9))))
         timing = measure(
             lambda: prepared.gradient(x), repeats=repeats, min_run_time=study.min_run_time, warmup=0
         )

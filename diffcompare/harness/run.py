@@ -290,9 +290,9 @@ def _score(
     elif truth.status != "ok":
         status = "nonfinite" if status == "nonfinite" else _REFERENCE_STATUS[truth.status]
         agreement_only = _REFERENCE_STATUS[truth.status] == "no_reference"
+        messages.append(f"no reference: {'agreement only; ' if agreement_only else ''}{truth.message}")
         if along is not None:
             messages.append(f"directional reference {along.status}: {along.message}")
-        messages.append(f"no reference: {'agreement only; ' if agreement_only else ''}{truth.message}")
     else:
         case.row.update(vars(gradient_error(value, truth.value)))
         if estimate is not None:
