@@ -4,11 +4,13 @@ against complex step and central differences, sizes checked by name."""
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pytest
 from scipy.special import gammaln
 
+from diffcompare.harness.run import HarnessOptions, run_function
 from diffcompare.methods import METHODS
 from diffcompare.ops.numpy_namespace import numpy_namespace
 from diffcompare.suite.records import suite
@@ -222,3 +224,22 @@ def test_same_seed_same_data_and_another_seed_other_data():
 def test_bad_sizes_raise_value_error_naming_the_argument(build, argument):
     with pytest.raises(ValueError, match=f"^{argument} must be"):
         build()
+
+
+def test_records_travel_to_worker_processes():
+    for record in workloads():
+        copy = pickle.loads(pickle.dumps(record))
+        x = record.points[0]
+        assert copy.f(x, numpy_namespace) == record.f(x, numpy_namespace)
+        assert copy.sizes == record.sizes
+
+
+def test_the_harness_scores_a_large_workload_along_a_direction_without_tracing_it():
+    record = gmm(3, 4, 60, seed=4)  # 40 parameters, but 60 data points: not traced
+    assert not record.symbolic_reference
+    options = HarnessOptions(methods=("tape", "central"), timing=False, ordinary_points=1, hard_points=False)
+    rows = {row["method"]: row for row in run_function(record, options)}
+    assert {row["status"] for row in rows.values()} == {"directional"}
+    assert "too large for the symbolic reference" in rows["tape"]["message"]
+    assert rows["tape"]["dir_rel_err"] <= 1e-15
+    assert 0 < rows["central"]["dir_rel_err"] <= METHODS["central"].accuracy

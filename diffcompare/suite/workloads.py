@@ -246,10 +246,16 @@ def gmm(d: int, k: int, n: int, seed: int = SEED, gamma: float = 1.0, m: int = 0
     f = GaussianMixture(data, k, gamma, m)
     work = n * k * d * (d + 2)
     return WorkloadFunction(
-        "gmm", f, f.dim, (-1.0, 1.0), notes=f"Gaussian mixture log posterior, d={d} k={k} n={n}",
+        "gmm",
+        f,
+        f.dim,
+        (-1.0, 1.0),
+        notes=f"Gaussian mixture log posterior, d={d} k={k} n={n}",
         symbolic_reference=work <= SYMBOLIC_WORK_LIMIT,
-        sizes=(("d", d), ("k", k), ("n", n)), seed=seed, work=work,
-    )  # fmt: skip
+        sizes=(("d", d), ("k", k), ("n", n)),
+        seed=seed,
+        work=work,
+    )
 
 
 # --- bundle adjustment --------------------------------------------------------------------
@@ -394,12 +400,16 @@ def bundle_adjustment(cameras: int, points: int, observations: int, seed: int = 
     clean = f.project(cams[camera_index], pts[point_index], numpy_namespace)
     f.features = clean + 0.01 * rng.standard_normal(clean.shape)
     return WorkloadFunction(
-        "bundle_adjustment", f, f.dim, tuple(map(tuple, box)),
+        "bundle_adjustment",
+        f,
+        f.dim,
+        tuple(map(tuple, box)),
         notes=f"bundle adjustment, {cameras} cameras, {points} points, {observations} observations",
         symbolic_reference=60 * observations <= SYMBOLIC_WORK_LIMIT,
         sizes=(("cameras", cameras), ("points", points), ("observations", observations)),
-        seed=seed, work=60 * observations,
-    )  # fmt: skip
+        seed=seed,
+        work=60 * observations,
+    )
 
 
 # --- the diagonal LSTM --------------------------------------------------------------------
@@ -488,11 +498,16 @@ def lstm(layers: int, chars: int, alphabet: int = 14, seed: int = SEED) -> Workl
     f = DiagonalLSTM(layers, state, sequence)
     work = 30 * layers * chars * alphabet
     return WorkloadFunction(
-        "lstm", f, f.dim, (-1.0, 1.0),
+        "lstm",
+        f,
+        f.dim,
+        (-1.0, 1.0),
         notes=f"diagonal LSTM, {layers} layers, {chars} characters, b={alphabet}",
         symbolic_reference=work <= SYMBOLIC_WORK_LIMIT,
-        sizes=(("layers", layers), ("chars", chars), ("alphabet", alphabet)), seed=seed, work=work,
-    )  # fmt: skip
+        sizes=(("layers", layers), ("chars", chars), ("alphabet", alphabet)),
+        seed=seed,
+        work=work,
+    )
 
 
 _FACTORIES = {"gmm": gmm, "bundle_adjustment": bundle_adjustment, "lstm": lstm}
