@@ -3,6 +3,8 @@ direction agrees with it, a wrong gradient is measured as wrong, failures are st
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,14 @@ def test_directions_are_seeded_per_key():
     assert np.array_equal(random_direction(5, 1, "f", 0), random_direction(5, 1, "f", 0))
     assert not np.array_equal(random_direction(5, 1, "f", 0), random_direction(5, 1, "f", 1))
     assert not np.array_equal(random_direction(5, 1, "f", 0), random_direction(5, 2, "f", 0))
+
+
+def test_constant_factors_do_not_round_the_tangent():
+    # x . data along v is data . v exactly, rounded once; adding the float64 products
+    # d_i v_i (each rounded once) exactly would round to a different double here
+    data = np.array([1.2739233746429086, 0.5395734275277406, 0.08194704787238938])
+    v = [-0.9669447289429418, 0.6265404784005448, 0.8255111545554434]
+    exact = float(sum(Fraction(a) * Fraction(b) for a, b in zip(data, v, strict=True)))
+    assert float(sum(Fraction(float(a * b)) for a, b in zip(data, v, strict=True))) != exact
+    truth = directional_derivative(lambda x, xp: xp.sum(x * data), [1.0, 2.0, 3.0], v)
+    assert truth.value == exact

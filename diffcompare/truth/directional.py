@@ -364,7 +364,11 @@ def _to_float64(number: Any) -> float:
 
 def _evaluate(f: Callable, x: np.ndarray, v: np.ndarray, digits: int) -> float:
     with mpmath.workdps(digits):
-        point = MPDual(np.array([mpmath.mpf(float(c)) for c in x], dtype=object), v.astype(object))
+        # both as mpf: a float tangent times a float constant would round in float64
+        point = MPDual(
+            np.array([mpmath.mpf(float(c)) for c in x], dtype=object),
+            np.array([mpmath.mpf(float(c)) for c in v], dtype=object),
+        )
         out = f(point, mp_dual_namespace)
         if not isinstance(out, MPDual):
             return 0.0  # f does not depend on x
