@@ -252,16 +252,21 @@ def plot_adbench_gmm(table: pd.DataFrame, path) -> None:
 
     fig, ax = plt.subplots(figsize=(8, 5.5))
     measured = table[table["status"] == "ok"]
-    top = measured["ratio"].max() * 2 if len(measured) else 10.0
+    top = measured["ratio"].max() if len(measured) else 10.0
+    never = 0  # methods that never ran: crosses stacked above the measured lines
     for method, rows in table.groupby("method", sort=False):
         ok = rows[rows["status"] == "ok"].groupby("params")["ratio"].median()
         (line,) = ax.plot(ok.index, ok.values, marker="o", markersize=3, label=method)
         first_stop = rows[rows["status"] != "ok"].sort_values("params").head(1)
         for _, stop in first_stop.iterrows():
-            y = ok.values[-1] if len(ok) else top
+            if len(ok):
+                y, text = ok.values[-1], stop["status"]
+            else:
+                never += 1
+                y, text = top * 2.5**never, f"{method}: {stop['status']}"
             ax.plot([stop["params"]], [y], marker="x", markersize=9, color=line.get_color())
-            ax.annotate(stop["status"], (stop["params"], y), fontsize=7, color=line.get_color(),
-                        xytext=(4, 4), textcoords="offset points")  # fmt: skip
+            ax.annotate(text, (stop["params"], y), fontsize=7, color=line.get_color(),
+                        xytext=(5, -3), textcoords="offset points")  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("parameters (k (1 + d + d(d+1)/2))")
