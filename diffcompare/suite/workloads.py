@@ -440,20 +440,23 @@ class DiagonalLSTM:
         extra = xp.reshape(x[8 * layers * b :], (3, b))
         hidden = [xp.asarray(self.state[i, 0]) for i in range(layers)]
         cell = [xp.asarray(self.state[i, 1]) for i in range(layers)]
+        # each gate's weights and biases, sliced once: (layer, gate) -> (weight, bias)
+        gates = [[(main[i, 0, g], main[i, 1, g]) for g in range(4)] for i in range(layers)]
+        in_weight, out_weight, out_bias = extra[0], extra[1], extra[2]
         total = 0.0
         for t in range(self.chars - 1):
-            signal = xp.asarray(self.sequence[t]) * extra[0]
+            signal = xp.asarray(self.sequence[t]) * in_weight
             for i in range(layers):
-                weight, bias = main[i, 0], main[i, 1]
+                (w_forget, b_forget), (w_in, b_in), (w_out, b_out), (w_change, b_change) = gates[i]
                 # diagonal weights: each gate is elementwise in the signal or the hidden state
-                forget = xp.sigmoid(signal * weight[0] + bias[0])
-                ingate = xp.sigmoid(hidden[i] * weight[1] + bias[1])
-                outgate = xp.sigmoid(signal * weight[2] + bias[2])
-                change = xp.tanh(hidden[i] * weight[3] + bias[3])
+                forget = xp.sigmoid(signal * w_forget + b_forget)
+                ingate = xp.sigmoid(hidden[i] * w_in + b_in)
+                outgate = xp.sigmoid(signal * w_out + b_out)
+                change = xp.tanh(hidden[i] * w_change + b_change)
                 cell[i] = cell[i] * forget + ingate * change
                 hidden[i] = outgate * xp.tanh(cell[i])
                 signal = hidden[i]
-            prediction = signal * extra[1] + extra[2]
+            prediction = signal * out_weight + out_bias
             # ADBench's normaliser is log(sum(exp) + 2), not a plain log-sum-exp: kept, as
             # it is the benchmark's definition (exp of predictions of order 1 cannot overflow).
             normaliser = xp.log(xp.sum(xp.exp(prediction)) + 2.0)
