@@ -40,6 +40,7 @@ _PUBLIC = {
     "check_grad": "oracle.check",
     "check_jacobian": "oracle.check",
     "compare": "harness.compare",
+    "directional_derivative": "truth.directional",
     "complex_step": "methods.complex_step.step",
     "grad": "gradient",
     "gradient_error": "truth.accuracy",
@@ -51,6 +52,7 @@ _PUBLIC = {
     "suite": "suite.records",
     "symbolic_gradient": "methods.symbolic.gradient",
     "ulp_error": "truth.accuracy",
+    "workloads": "suite.workloads",
     "write_reports": "harness.report",
 }
 

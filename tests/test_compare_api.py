@@ -103,7 +103,7 @@ def _with_python_branch(x, xp):
 
 def test_reports_keep_rows_without_a_reference_apart_from_the_errors(tmp_path):
     table = diffcompare.compare(
-        _with_python_branch, POINTS, methods=["tape", "forward", "central"], timing=False
+        _with_python_branch, POINTS, methods=["tape", "forward", "central"], timing=False, directional=False
     )
     diffcompare.write_reports(tmp_path, table, draw=False)
     summary = pd.read_csv(tmp_path / "summary.csv").set_index("method")
@@ -113,4 +113,17 @@ def test_reports_keep_rows_without_a_reference_apart_from_the_errors(tmp_path):
     text = (tmp_path / "summary.md").read_text()
     assert "## Rows without a reference: agreement only" in text
     assert "Agreement is not accuracy" in text
+    assert "## Rows that are not ok" not in text
+
+
+def test_reports_give_the_directional_error_where_sympy_cannot_trace(tmp_path):
+    table = diffcompare.compare(_with_python_branch, POINTS, methods=["tape", "central"], timing=False)
+    diffcompare.write_reports(tmp_path, table, draw=False)
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index("method")
+    assert (summary["directional"] == 2).all() and (summary["no_reference"] == 0).all()
+    assert summary.loc["tape", "max_dir_rel_err"] <= 1e-15
+    assert 0 < summary.loc["central", "max_dir_rel_err"] < 1e-8
+    assert summary["max_norm_rel_err"].isna().all()  # one direction is no full error figure
+    text = (tmp_path / "summary.md").read_text()
+    assert "## Rows scored along a random direction" in text
     assert "## Rows that are not ok" not in text

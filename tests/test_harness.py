@@ -149,11 +149,12 @@ def test_a_sympy_blow_up_is_a_timeout_row():
     assert len(symbolic) == 3
     assert (symbolic["status"] == "timeout").all()
     assert symbolic["message"].str.contains("0.3").all()
-    # the reference timed out too, so the tape's rows say there is no truth to score against
+    # the full reference timed out too: the tape is scored along a random direction instead
     tape = table[table["method"] == "tape"]
     assert len(tape) == 3
-    assert (tape["status"] == "no_reference").all() and tape["message"].str.contains("timeout").all()
+    assert (tape["status"] == "directional").all() and tape["message"].str.contains("timeout").all()
     assert tape["max_rel_err"].isna().all()
+    assert (tape["dir_rel_err"] <= METHODS["tape"].accuracy).all()
 
 
 def test_missing_operation_is_unsupported():
@@ -177,9 +178,10 @@ def test_too_large_for_the_reference_still_has_timings():
         methods=("tape",), repeats=2, min_run_time=0.0, ordinary_points=1, hard_points=False
     )
     (row,) = run_function(rosenbrock.resized(300), options)
-    assert row["status"] == "no_reference"
+    assert row["status"] == "directional"
     assert "exceeds" in row["message"]
     assert row["eval_s"] > 0
+    assert row["dir_rel_err"] <= METHODS["tape"].accuracy
 
 
 def test_same_seed_same_accuracy_and_another_seed_other_points():
@@ -277,7 +279,9 @@ def _branching_gradient(x):
 
 def test_without_a_reference_every_method_that_ran_keeps_its_gradient_and_agreement():
     x = np.array([0.5, 1.0, -2.0])
-    table = diffcompare.compare(_branching, x, methods=[*EXACT_RUNNING, "central", "symbolic"], timing=False)
+    table = diffcompare.compare(
+        _branching, x, methods=[*EXACT_RUNNING, "central", "symbolic"], timing=False, directional=False
+    )
     rows = table.set_index("method")
     assert rows.loc["symbolic", "status"] == "unsupported"  # it failed itself: its own status
     assert "Python control flow" in rows.loc["symbolic", "message"]
@@ -300,7 +304,11 @@ def test_without_a_reference_every_method_that_ran_keeps_its_gradient_and_agreem
 def test_a_function_too_large_for_the_reference_is_compared_method_to_method():
     (rosenbrock,) = diffcompare.suite(["rosenbrock"])
     options = HarnessOptions(
-        methods=("tape", "forward", "central"), timing=False, ordinary_points=1, hard_points=False
+        methods=("tape", "forward", "central"),
+        timing=False,
+        ordinary_points=1,
+        hard_points=False,
+        directional=False,
     )
     rows = {row["method"]: row for row in run_function(rosenbrock.resized(300), options)}
     assert {row["status"] for row in rows.values()} == {"no_reference"}
@@ -329,7 +337,9 @@ METHODS_BEFORE = dict(METHODS)
 def test_a_broken_method_shows_as_disagreeing(monkeypatch):
     monkeypatch.setitem(METHODS, "forward", _OffByAFactor())
     x = np.array([0.5, 1.0, -2.0])
-    table = diffcompare.compare(_branching, x, methods=[*EXACT_RUNNING, "central"], timing=False)
+    table = diffcompare.compare(
+        _branching, x, methods=[*EXACT_RUNNING, "central"], timing=False, directional=False
+    )
     rows = table.set_index("method")
     assert rows.loc["forward", "status"] == "no_reference"
     assert rows.loc["forward", "consensus_dist"] == pytest.approx(1e-3, rel=1e-6)
@@ -372,3 +382,20 @@ def test_the_column_docs_cover_every_column_and_say_agreement_is_not_accuracy():
     assert list(COLUMN_DOCS) == COLUMNS
     assert "agreement, not accuracy" in COLUMN_DOCS["consensus_dist"]
     assert "no_reference" in COLUMN_DOCS["status"]
+
+
+def test_without_a_full_reference_every_method_is_scored_along_a_random_direction(monkeypatch):
+    # SymPy cannot trace the Python branch; the directional truth follows it on values
+    x = np.array([0.5, 1.0, -2.0])
+    table = diffcompare.compare(_branching, x, methods=[*EXACT_RUNNING, "central"], timing=False)
+    rows = table.set_index("method")
+    assert (rows["status"] == "directional").all()
+    assert rows["message"].str.startswith("no full reference: error along one random direction only").all()
+    assert (rows.loc[list(EXACT_RUNNING), "dir_rel_err"] <= METHODS["tape"].accuracy).all()
+    assert 0 < rows.loc["central", "dir_rel_err"] <= METHODS["central"].accuracy
+    assert rows[["max_rel_err", "norm_rel_err"]].isna().all().all()
+    # a gradient off by 0.1 % is measured as off by about that much along the direction
+    monkeypatch.setitem(METHODS, "forward", _OffByAFactor())
+    broken = diffcompare.compare(_branching, x, methods=["tape", "forward"], timing=False)
+    err = broken.set_index("method")["dir_rel_err"]
+    assert err["tape"] <= 1e-15 and 1e-4 < err["forward"] <= 1e-3

@@ -8,6 +8,10 @@ One module per job:
 ``workloads``   the cases: one ``sin`` (``primitive``), chains of 1 to 64 nested ``sin``
                 (``sin_chain``), Rosenbrock at n = 2 ... 10,000, the 784-128-10 MLP;
                 :class:`Candidate` and :class:`BenchCase` records
+``adbench``     ADBench's GMM, bundle adjustment and LSTM as cases with every registered
+                method (workloads ``gmm``, ``bundle_adjustment``, ``lstm``, chosen by name),
+                and ADBench's GMM figure: gradient over objective time per method and size
+                (:func:`adbench_gmm`, ``scripts/adbench_gmm.py``)
 ``measure``     timing the candidates into rows of :data:`BENCH_COLUMNS`, with statuses
                 and ratios (:func:`run_cases`)
 ``marginal``    the marginal cost per recorded ``sin``: a least-squares line through the
@@ -24,7 +28,8 @@ which is what makes them comparable on a shared machine.  BLAS runs on one threa
 (``threadpoolctl``), recorded in the metadata.
 """
 
-from .config import FULL, QUICK, WORKLOADS, BenchConfig
+from .adbench import ADBENCH_GMM_COLUMNS, GmmStudy, adbench_cases, adbench_gmm, plot_adbench_gmm
+from .config import ADBENCH_WORKLOADS, DEFAULT_WORKLOADS, FULL, QUICK, WORKLOADS, BenchConfig
 from .goals import GOAL_COLUMNS, GOALS, Goal, evaluate_goals
 from .marginal import MarginalCost, fit_marginal_cost, marginal_rows
 from .measure import BENCH_COLUMNS, format_seconds, run_cases
@@ -44,7 +49,14 @@ from .workloads import (
 )
 
 __all__ = [
+    "ADBENCH_GMM_COLUMNS",
+    "ADBENCH_WORKLOADS",
     "BENCH_COLUMNS",
+    "DEFAULT_WORKLOADS",
+    "GmmStudy",
+    "adbench_cases",
+    "adbench_gmm",
+    "plot_adbench_gmm",
     "FULL",
     "GOALS",
     "GOAL_COLUMNS",

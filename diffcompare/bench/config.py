@@ -10,10 +10,15 @@ from dataclasses import dataclass
 
 from ..suite.records import SEED
 
-__all__ = ["FULL", "QUICK", "WORKLOADS", "BenchConfig"]
+__all__ = ["ADBENCH_WORKLOADS", "DEFAULT_WORKLOADS", "FULL", "QUICK", "WORKLOADS", "BenchConfig"]
 
-#: The workloads, in the order they run.
-WORKLOADS = ("primitive", "sin_chain", "rosenbrock", "mlp")
+#: The workloads of a default run, in the order they run.
+DEFAULT_WORKLOADS = ("primitive", "sin_chain", "rosenbrock", "mlp")
+#: ADBench's objectives at their smallest instances (:mod:`~diffcompare.bench.adbench`):
+#: every registered method, chosen explicitly (``workloads=(..., "gmm")``).
+ADBENCH_WORKLOADS = ("gmm", "bundle_adjustment", "lstm")
+#: Every workload a configuration may name.
+WORKLOADS = DEFAULT_WORKLOADS + ADBENCH_WORKLOADS
 
 
 def _is_count(value) -> bool:
@@ -28,7 +33,7 @@ class BenchConfig:
     Attributes
     ----------
     workloads : tuple of str
-        Any of ``"primitive"``, ``"sin_chain"``, ``"rosenbrock"``, ``"mlp"``.
+        Any of :data:`WORKLOADS` (default :data:`DEFAULT_WORKLOADS`).
     sizes : tuple of int
         Rosenbrock dimensions.
     chain_lengths : tuple of int
@@ -62,7 +67,7 @@ class BenchConfig:
     (2, 10)
     """
 
-    workloads: tuple[str, ...] = WORKLOADS
+    workloads: tuple[str, ...] = DEFAULT_WORKLOADS
     sizes: tuple[int, ...] = (2, 10, 100, 1_000, 10_000)
     chain_lengths: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
     repeats: int = 7

@@ -335,7 +335,17 @@ _CASE_BUILDERS: dict[str, Callable[[BenchConfig], list[BenchCase]]] = {
     "sin_chain": lambda config: sin_chain_cases(config.chain_lengths, config.seed),
     "rosenbrock": lambda config: rosenbrock_cases(config.sizes, config.seed),
     "mlp": lambda config: mlp_cases(config.seed),
+    **{
+        name: lambda config, name=name: _adbench(name, config.seed)
+        for name in ("gmm", "bundle_adjustment", "lstm")
+    },
 }
+
+
+def _adbench(workload: str, seed: int) -> list[BenchCase]:
+    from .adbench import adbench_cases  # it builds on this module's records
+
+    return adbench_cases(workload, seed)
 
 
 def workload_cases(workload: str, config: BenchConfig) -> list[BenchCase]:

@@ -152,7 +152,9 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "of the run; one left with none is skipped, and meta.json says why.",
     )
     compare._negative_number_matcher = _NEGATIVE_NUMBER
-    compare.add_argument("--functions", nargs="+", metavar="NAME", help="suite functions (default: all)")
+    compare.add_argument(
+        "--functions", nargs="+", metavar="NAME", help="suite functions and workloads (default: all)"
+    )
     compare.add_argument(
         "--methods",
         nargs="+",
@@ -350,7 +352,9 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> _Checke
             parser.error(f"--functions: {error}")
         checked.suite_names = tuple(args.functions)
     elif not args.user_functions:
-        checked.suite_records, checked.suite_names = suite(), None
+        from ..suite.workloads import workloads
+
+        checked.suite_records, checked.suite_names = (*suite(), *workloads()), None
     else:
         checked.suite_names = ()  # only the caller's functions: no suite, no suite studies
     (rosenbrock,) = suite(["rosenbrock"])
@@ -542,8 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "list":
         from ..suite.records import suite
+        from ..suite.workloads import workloads
 
-        for record in suite():
+        for record in (*suite(), *workloads()):
             print(f"{record.name:24s} dim={record.dim:<3d} {record.notes}")
         return 0
     return _compare(compare, args, argv)

@@ -30,6 +30,7 @@ def compare(
     name: str = "f",
     timing: bool = True,
     budget_s: float | None = 30.0,
+    directional: bool = True,
 ) -> pd.DataFrame:
     """Every method's gradient of ``f`` at each point, scored against the 50-digit truth.
 
@@ -47,6 +48,10 @@ def compare(
         Measure setup and evaluation times too (off: accuracy only, much faster).
     budget_s : float or None, optional
         Time budget of each setup and each evaluation, in seconds.
+    directional : bool, optional
+        Where SymPy cannot give the full reference, score every method along a random
+        direction at 50 digits (status ``directional``); off: agreement only
+        (``no_reference``).
 
     Returns
     -------
@@ -86,7 +91,12 @@ def compare(
     ):
         raise ValueError(f"budget_s must be a positive number of seconds or None; got {budget_s!r}")
     options = HarnessOptions(
-        methods=chosen, timing=bool(timing), budget_s=budget_s, ordinary_points=0, hard_points=True
+        methods=chosen,
+        timing=bool(timing),
+        budget_s=budget_s,
+        ordinary_points=0,
+        hard_points=True,
+        directional=bool(directional),
     )
     with one_blas_thread() as threads:
         table = run_suite([caller_record(f, rows, name)], options)

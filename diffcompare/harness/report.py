@@ -69,8 +69,10 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 
     The kinds are ``ordinary`` (drawn from the domain), ``point`` (given by the caller)
     and ``hard`` (every tagged hard point).  Accuracy comes from the ``ok`` rows only;
-    ``max_consensus_dist`` from the ``no_reference`` rows (agreement with the other
-    methods, not accuracy); times from both.
+    ``max_dir_rel_err`` from the ``directional`` rows (the error along one random
+    direction, where there is no full reference); ``max_consensus_dist`` from the
+    ``no_reference`` rows (agreement with the other methods, not accuracy); times from
+    all three.
     """
     kind = results["kind"]
     results = results.assign(kind=np.where(kind.isin(["ordinary", "point"]), kind, "hard"))
@@ -78,6 +80,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     counts = results.groupby(keys, sort=False).agg(
         rows=("status", "size"),
         ok=("status", lambda s: int(np.sum(s == "ok"))),
+        directional=("status", lambda s: int(np.sum(s == "directional"))),
         no_reference=("status", lambda s: int(np.sum(s == "no_reference"))),
     )
     ok = results[results["status"] == "ok"]
@@ -87,17 +90,19 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         median_max_ulp_err=("max_ulp_err", "median"),
         share_within_4_ulp=("max_ulp_err", lambda s: float(np.mean(s <= 4))),
     )
+    along = results[results["status"] == "directional"]
+    directional = along.groupby(keys, sort=False).agg(max_dir_rel_err=("dir_rel_err", "max"))
     # Rows without a reference were timed too; their agreement is kept apart from the errors.
     unscored = results[results["status"] == "no_reference"]
     agreement = unscored.groupby(keys, sort=False).agg(max_consensus_dist=("consensus_dist", "max"))
-    timed = results[results["status"].isin(["ok", "no_reference"])]
+    timed = results[results["status"].isin(["ok", "directional", "no_reference"])]
     speed = timed.groupby(keys, sort=False).agg(
         median_setup_s=("setup_s", "median"),
         median_eval_s=("eval_s", "median"),
         median_ratio_to_forward=("ratio_to_forward", "median"),
         median_f_evals=("f_evals", "median"),
     )
-    return counts.join(accuracy).join(agreement).join(speed).reset_index()
+    return counts.join(accuracy).join(directional).join(agreement).join(speed).reset_index()
 
 
 def mlp_timing_table(mlp_layers: pd.DataFrame, network: str = "784-128-10") -> pd.DataFrame:
@@ -168,6 +173,15 @@ def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
                 .reset_index()
             ),
         ]
+        along = results[results["status"] == "directional"]
+        if len(along):
+            parts += [
+                "## Rows scored along a random direction",
+                "No full 50-digit reference here (see the message): `dir_rel_err` is "
+                "|g.v - t| / max(|g| |v|, |t|), with t the derivative along a seeded random direction v "
+                "evaluated at 50 digits and checked at 100.",
+                _markdown_table(along[["function", "dim", "point", "method", "dir_rel_err", "grad_max_abs"]]),
+            ]
         unscored = results[results["status"] == "no_reference"]
         if len(unscored):
             parts += [
@@ -180,7 +194,7 @@ def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
                     unscored[["function", "point", "method", "grad_max_abs", "consensus_dist", "agrees_with"]]
                 ),
             ]
-        failed = results[~results["status"].isin(["ok", "no_reference"])]
+        failed = results[~results["status"].isin(["ok", "directional", "no_reference"])]
         if len(failed):
             parts += [
                 "## Rows that are not ok",

@@ -10,11 +10,15 @@ Nothing that goes wrong in one case stops the run: it becomes a row whose ``stat
 says what happened (``error``, ``nonfinite``, ``timeout``, ``unsupported``) and whose
 ``message`` says why.  SymPy work and every evaluation run under a time budget.
 
-Where there is no certified reference (SymPy cannot trace ``f``, more than
-:data:`~diffcompare.truth.reference.MAX_REFERENCE_DIM` coordinates, an unstable or
-timed-out reference), every method that ran keeps its row with status
-``no_reference``: its gradient's size, its times, and how far it is from the other
-methods (:mod:`~diffcompare.harness.agreement`), never an error figure.
+Where there is no full reference (SymPy cannot trace ``f``, more than
+:data:`~diffcompare.truth.reference.MAX_REFERENCE_DIM` coordinates, a record marked
+``symbolic_reference=False``, a timed-out trace), the harness measures one certified
+50-digit directional derivative ``g . v`` along a seeded random direction
+(:mod:`~diffcompare.truth.directional`): every method that ran gets the status
+``directional`` and its normwise directional error ``dir_rel_err``.  Where that fails
+too (or the full reference is unstable), every method that ran keeps its row with
+status ``no_reference``.  Both keep their gradient's size, their times, and how far each
+is from the other methods (:mod:`~diffcompare.harness.agreement`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import pickle
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,8 +34,9 @@ import pandas as pd
 from ..budget import BudgetExceeded, time_budget
 from ..methods import METHODS
 from ..ops.fallback import numpy_fallback
-from ..suite.records import SuiteFunction
+from ..suite.records import SEED, SuiteFunction
 from ..truth.accuracy import gradient_error
+from ..truth.directional import directional_derivative, directional_error, random_direction
 from ..truth.reference import PreparedReference, ReferenceGradient
 from .agreement import AGREEMENT_RTOL, agreement
 from .executors import check_parallel_options, open_executor
@@ -40,7 +45,7 @@ from .timing import measure, time_once
 __all__ = ["COLUMNS", "COLUMN_DOCS", "STATUSES", "HarnessOptions", "run_function", "run_suite"]
 
 #: Row statuses, in the order a reader should worry about them.
-STATUSES = ("ok", "no_reference", "nonfinite", "error", "timeout", "unsupported")
+STATUSES = ("ok", "directional", "no_reference", "nonfinite", "error", "timeout", "unsupported")
 
 ACCURACY_COLUMNS = [
     "max_rel_err",
@@ -56,7 +61,7 @@ TIMING_COLUMNS = ["setup_s", "eval_s", "eval_spread", "eval_runs", "forward_s", 
 SIZE_COLUMNS = ["f_evals", "expr_ops", "cse_ops", "tape_nodes"]
 COLUMNS = [
     "function", "dim", "point", "kind", "method", "status",
-    *ACCURACY_COLUMNS, "err_estimate", "grad_max_abs", *AGREEMENT_COLUMNS, *TIMING_COLUMNS,
+    *ACCURACY_COLUMNS, "dir_rel_err", "err_estimate", "grad_max_abs", *AGREEMENT_COLUMNS, *TIMING_COLUMNS,
     *SIZE_COLUMNS, "message", "x",
 ]  # fmt: skip
 
@@ -75,15 +80,19 @@ COLUMN_DOCS = {
     "max_ulp_err": "largest componentwise error in units of the reference's last place",
     "median_ulp_err": "median componentwise error in ulps",
     "max_abs_err": "largest componentwise |g - ref|",
+    "dir_rel_err": (
+        "directional rows only: |g.v - t| / max(|g| |v|, |t|), t the certified 50-digit derivative "
+        "along a seeded random direction v (no full reference there)"
+    ),
     "err_estimate": "the method's own error estimate, largest component (Richardson)",
     "grad_max_abs": "max |g|, the size of the method's gradient (every row with a gradient)",
     "consensus_dist": (
-        "no_reference rows only: max|g - c| / max|c|, c the componentwise median of the largest "
+        "no_reference and directional rows: max|g - c| / max|c|, c the componentwise median of the largest "
         "group of exact methods agreeing pairwise within AGREEMENT_RTOL (NaN without one); "
         "agreement, not accuracy"
     ),
     "agrees_with": (
-        "no_reference rows only: the other methods whose gradient is within AGREEMENT_RTOL "
+        "no_reference and directional rows: the other methods whose gradient is within AGREEMENT_RTOL "
         "(max|a - b| <= 1e-6 max(max|a|, max|b|)) of this one, space-separated"
     ),
     "setup_s": "seconds to prepare the method (once per function)",
@@ -100,6 +109,9 @@ COLUMN_DOCS = {
     "x": "the point",
 }
 # fmt: on
+
+#: Statuses of rows without the full reference that keep their gradients and times.
+_UNSCORED = ("directional", "no_reference")
 
 #: The row status of a method that ran, by the reference's status (when not ``ok``).
 _REFERENCE_STATUS = {
@@ -132,6 +144,9 @@ class HarnessOptions:
         How many of each function's ordinary points to use (at most 3).
     hard_points : bool
         Whether to include the tagged hard points.
+    directional : bool
+        Where the full reference is missing, measure a certified directional derivative
+        (off: such rows are ``no_reference``, agreement only).
     """
 
     methods: tuple[str, ...] = tuple(METHODS)
@@ -142,6 +157,7 @@ class HarnessOptions:
     seed: int | None = None
     ordinary_points: int = 3
     hard_points: bool = True
+    directional: bool = True
 
     def __post_init__(self):
         unknown = [m for m in self.methods if m not in METHODS]
@@ -192,6 +208,11 @@ class _Case:
 
 def prepare_reference(record: SuiteFunction, budget_s: float | None):
     """``(PreparedReference or None, failure message)``, within the budget."""
+    if not record.symbolic_reference:
+        return None, (
+            f"too large for the symbolic reference: {record.name} is not traced into SymPy "
+            "(one expression per data point)"
+        )
     try:
         return _quietly(lambda: PreparedReference(record.f, record.dim), budget_s), ""
     except Exception as error:
@@ -199,20 +220,37 @@ def prepare_reference(record: SuiteFunction, budget_s: float | None):
         return None, f"reference {status}: {message}"
 
 
+#: Full-reference statuses where a directional derivative is measured instead: the
+#: reference is missing, not doubtful (an unstable one keeps its status).
+_DIRECTIONAL_FOR = ("too_large", "error")
+
+
 def reference_values(record: SuiteFunction, options: HarnessOptions):
-    """The reference at every point of ``record``: a list of ReferenceGradient."""
+    """The reference at every point of ``record``: a list of ReferenceGradient.
+
+    Where the full reference is missing and ``options.directional`` is on, each carries
+    its point's certified directional derivative in ``directional``.
+    """
     budget_s = options.budget_s
     reference, failure = prepare_reference(record, budget_s)
     values = []
-    for _, _, point in _points(record, options):
+    for index, (_, _, point) in enumerate(_points(record, options)):
         if reference is None:
-            values.append(ReferenceGradient(None, "error", 50, failure))
-            continue
-        try:
-            values.append(_quietly(lambda p=point: reference(p), budget_s))
-        except Exception as error:
-            status, message = _failure(error)
-            values.append(ReferenceGradient(None, "error", 50, f"reference {status}: {message}"))
+            truth = ReferenceGradient(None, "error", 50, failure)
+        else:
+            try:
+                truth = _quietly(lambda p=point: reference(p), budget_s)
+            except Exception as error:
+                status, message = _failure(error)
+                truth = ReferenceGradient(None, "error", 50, f"reference {status}: {message}")
+        if options.directional and truth.status in _DIRECTIONAL_FOR:
+            seed = SEED if options.seed is None else options.seed
+            direction = random_direction(record.dim, seed, record.name, index)
+            along = _quietly(
+                lambda p=point, v=direction: directional_derivative(record.f, p, v, budget_s=budget_s), None
+            )
+            truth = replace(truth, directional=along)
+        values.append(truth)
     return values
 
 
@@ -244,10 +282,17 @@ def _score(
     if not np.all(np.isfinite(value)):
         status = "nonfinite"
         messages.append("the gradient has inf or nan components")
-    if truth.status != "ok":
+    along = truth.directional
+    if truth.status != "ok" and along is not None and along.status == "ok":
+        case.row["dir_rel_err"] = directional_error(value, along)
+        status = "nonfinite" if status == "nonfinite" else "directional"
+        messages.append(f"no full reference: error along one random direction only; {truth.message}")
+    elif truth.status != "ok":
         status = "nonfinite" if status == "nonfinite" else _REFERENCE_STATUS[truth.status]
         agreement_only = _REFERENCE_STATUS[truth.status] == "no_reference"
         messages.append(f"no reference: {'agreement only; ' if agreement_only else ''}{truth.message}")
+        if along is not None:
+            messages.append(f"directional reference {along.status}: {along.message}")
     else:
         case.row.update(vars(gradient_error(value, truth.value)))
         if estimate is not None:
@@ -265,7 +310,7 @@ def _agree(rows: dict[str, dict], gradients: dict[str, np.ndarray]) -> None:
     else:
         note = f"no consensus: fewer than two exact methods agree within {AGREEMENT_RTOL:g}"
     for method, row in rows.items():
-        if row["status"] != "no_reference":  # failed after its gradient (timing): counted, not filled
+        if row["status"] not in _UNSCORED:  # failed after its gradient (timing): counted, not filled
             continue
         row["consensus_dist"] = found.consensus_dist[method]
         row["agrees_with"] = " ".join(found.agrees_with[method])
@@ -349,7 +394,7 @@ def run_function(
                     case.row["tape_nodes"] = _quietly(lambda s=size, p=point: s(p), options.budget_s)
                 gradients[method] = _score(case, prepared[method], point, truth, options.budget_s)
                 ran[method] = case.row
-                if options.timing and case.row["status"] in ("ok", "no_reference"):
+                if options.timing and case.row["status"] in ("ok", *_UNSCORED):
                     _time(case, prepared[method], point, forward_s, options)
             except Exception as error:
                 case.fail(*_failure(error))

@@ -73,6 +73,10 @@ class SuiteFunction:
         probability one.
     notes : str
         What the function exercises.
+    symbolic_reference : bool
+        False where tracing ``f`` into SymPy (one expression per data point) would be
+        too slow even though ``dim`` is small: the harness then measures random
+        directional derivatives at 50 digits instead of the full reference.
     """
 
     name: str
@@ -84,6 +88,7 @@ class SuiteFunction:
     min_dim: int = 1
     smooth: bool = True
     notes: str = ""
+    symbolic_reference: bool = True
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper corners of the domain box, each of shape ``(dim,)``."""
@@ -131,7 +136,10 @@ def suite(names: Sequence[str] | None = None) -> tuple[SuiteFunction, ...]:
     Parameters
     ----------
     names : sequence of str, optional
-        Only these functions, in this order.
+        Only these functions, in this order; the workloads (``gmm``,
+        ``bundle_adjustment``, ``lstm``, at their small default sizes) may be named too.
+        Without names: the test functions, not the workloads (see
+        :func:`~diffcompare.suite.workloads.workloads`).
 
     Returns
     -------
@@ -154,7 +162,9 @@ def suite(names: Sequence[str] | None = None) -> tuple[SuiteFunction, ...]:
         return SUITE
     if isinstance(names, str):
         raise TypeError("names must be a sequence of function names, not a single string")
-    by_name = {record.name: record for record in SUITE}
+    from .workloads import workloads
+
+    by_name = {record.name: record for record in (*SUITE, *workloads())}
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise ValueError(f"unknown suite functions {unknown}; known: {', '.join(by_name)}")

@@ -81,12 +81,16 @@ class ReferenceGradient:
         Requested significant decimal digits of the first evaluation.
     message : str
         Why the status is not ``"ok"``.
+    directional : DirectionalReference or None
+        Where the harness measured one instead (the full reference missing): the
+        certified derivative along a random direction.
     """
 
     value: np.ndarray | None
     status: str
     digits: int
     message: str = ""
+    directional: object = None
 
 
 def _to_float64(value: sympy.Basic) -> float:
