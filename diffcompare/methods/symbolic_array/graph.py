@@ -136,6 +136,8 @@ class Node:
     @property
     def differentiable(self) -> bool:
         """Depends on ``x`` through floating-point values (a condition does not)."""
+        if isinstance(self.value, tuple):  # several results (eigh): each is differentiated
+            return self.varies
         return self.varies and np.asarray(self.value).dtype.kind == "f"
 
     @property
