@@ -49,6 +49,7 @@ _PUBLIC = {
     "richardson_difference": "methods.richardson.ladder",
     "run_suite": "harness.run",
     "suite": "suite.records",
+    "symbolic_array_code": "methods.symbolic_array.method",
     "symbolic_gradient": "methods.symbolic.gradient",
     "ulp_error": "truth.accuracy",
     "write_reports": "harness.report",

@@ -57,7 +57,9 @@ def test_unknown_method():
     expected = ", ".join(repr(name) for name in METHODS)
     with pytest.raises(ValueError, match=f"unknown method 'backward'; expected one of {expected}"):
         diffcompare.grad(square, "backward")
-    assert expected.startswith("'symbolic', 'symbolic_vector', 'symengine', 'symbolic_array', 'autograd', 'tape'")
+    assert expected.startswith(
+        "'symbolic', 'symbolic_vector', 'symengine', 'symbolic_array', 'autograd', 'tape'"
+    )
 
 
 def test_method_must_be_a_string():

@@ -272,8 +272,9 @@ class Graph:
         with np.errstate(all="ignore"):
             value = evaluate(op, params, [a.value for a in args])
         varies = any(a.varies for a in args)
-        if not varies and op not in ("result",) and not isinstance(value, tuple):
-            return self.constant(value)  # constant folding
+        if not varies and op != "transpose" and not isinstance(value, tuple):
+            # constant folding; a transpose of data stays a (free) view of the named array
+            return self.constant(value)
         node = self._nodes[key] = Node(op, tuple(args), params, value, varies)
         return node
 
