@@ -113,21 +113,18 @@ class Key:
         return all(part[0] != "array" for part in self.parts)
 
 
-_order = itertools.count()
-
-
 class Node:
     """One operation in the DAG; identity is structural (see :meth:`Graph.make`)."""
 
     __slots__ = ("op", "args", "params", "value", "varies", "order")
 
-    def __init__(self, op: str, args: tuple, params: Any, value: Any, varies: bool):
+    def __init__(self, op: str, args: tuple, params: Any, value: Any, varies: bool, order: int):
         self.op = op
         self.args = args
         self.params = params
         self.value = value
         self.varies = varies
-        self.order = next(_order)  # created after its arguments: a topological order
+        self.order = order  # numbered in creation, after its arguments: a topological order
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -218,7 +215,8 @@ class Graph:
     def __init__(self, x: np.ndarray):
         self._nodes: dict[tuple, Node] = {}
         self._constants: dict[int, Node] = {}
-        self.input = Node("input", (), Params(), x, True)
+        self._count = itertools.count()
+        self.input = Node("input", (), Params(), x, True, next(self._count))
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -232,7 +230,8 @@ class Graph:
         key = ("scalar", type(value).__name__, value)
         node = self._nodes.get(key)
         if node is None:
-            node = self._nodes[key] = Node("scalar", (), Params.of(value=value), value, False)
+            node = Node("scalar", (), Params.of(value=value), value, False, next(self._count))
+            self._nodes[key] = node
         return node
 
     def constant(self, value: Any) -> Node:
@@ -250,7 +249,7 @@ class Graph:
             raise TypeError("a constant must be a numeric array")
         node = self._constants.get(id(value))
         if node is None or node.value is not value:
-            node = Node("const", (), Params.of(id=id(array)), array, False)
+            node = Node("const", (), Params.of(id=id(array)), array, False, next(self._count))
             self._constants[id(array)] = node
         return node
 
@@ -275,7 +274,7 @@ class Graph:
         if not varies and op != "transpose" and not isinstance(value, tuple):
             # constant folding; a transpose of data stays a (free) view of the named array
             return self.constant(value)
-        node = self._nodes[key] = Node(op, tuple(args), params, value, varies)
+        node = self._nodes[key] = Node(op, tuple(args), params, value, varies, next(self._count))
         return node
 
 
@@ -285,8 +284,12 @@ class Graph:
 def _is_value(node: Node, number: float) -> bool:
     if node.op == "scalar":
         return node.value == number and not isinstance(node.value, bool)
-    if node.op == "const" and node.value.dtype.kind == "f" and node.value.size <= 64:
-        return bool(np.all(node.value == number))
+    if node.op == "const" and node.value.dtype.kind == "f":
+        # a broadcast scalar (all strides 0) is one number, whatever its size
+        if node.value.size and not any(node.value.strides):
+            return bool(node.value.flat[0] == number)
+        if node.value.size <= 64:
+            return bool(np.all(node.value == number))
     return False
 
 
