@@ -376,3 +376,17 @@ def test_bad_arguments_are_named():
         gradient(np.ones(4))
     with pytest.raises(ValueError, match="x must be finite"):
         gradient(np.array([1.0, np.nan, 0.0]))
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, xp: xp.sum(xp.reshape(x, (4, 4)) - xp.minimum(x[:4], 0.1)),
+        lambda x, xp: xp.sum(-xp.sin(x[:4]) + np.ones((3, 4))) * 2.0,
+        lambda x, xp: xp.sum(xp.exp(xp.sum(xp.reshape(x, (4, 4)), axis=1, keepdims=True) - x[:4])),
+    ],
+)
+def test_an_adjoint_kept_small_counts_every_broadcast_entry(f):
+    # a reduction's adjoint flows through elementwise operations unbroadcast; where an
+    # operand was broadcast, each of its broadcast copies still adds its share
+    _assert_agrees(f, _rng(11).uniform(-1.0, 1.0, 16))

@@ -61,6 +61,8 @@ BY_SYMPY: dict[str, tuple[bool, ...]] = {
     "square":   (True,),
     "multiply": (True, True),
     "divide":   (True, False),    # d/db = -a / b^2 would overflow where the row's -ans / b does not
+    # power: only x**c for a constant integer c >= 1 (see _integer_exponent); elsewhere the
+    # row's factor, which keeps 0**y and x**(negative) right
 }
 # fmt: on
 
@@ -70,6 +72,7 @@ _SYMPY_OPERATORS = {
     "multiply": operator.mul,
     "divide": operator.truediv,
     "negative": operator.neg,
+    "power": operator.pow,
 }
 
 #: SymPy function names and the operations they translate back to.
@@ -80,8 +83,12 @@ _SYMPY_FUNCTIONS = {
 
 
 @functools.cache
-def sympy_factor(op: str, index: int):
-    """``(symbols, d op / d argument index)`` from the row's SymPy form (cached per op)."""
+def sympy_factor(op: str, index: int, exponent: int | None = None):
+    """``(symbols, d op / d argument index)`` from the row's SymPy form (cached per op).
+
+    ``exponent``: for ``power``, a constant integer exponent put in before ``diff``, so
+    that ``x**3`` differentiates to ``3 x**2`` (a square), not to ``y x**(y - 1)``.
+    """
     import sympy
 
     spec = OPS[op]
@@ -92,7 +99,19 @@ def sympy_factor(op: str, index: int):
         form = getattr(sympy, spec.sympy)(*symbols)
     else:
         form = spec.sympy(sympy, *symbols)
+    if exponent is not None:
+        form = form.subs(symbols[1], sympy.Integer(exponent))
     return symbols, sympy.diff(form, symbols[index])
+
+
+def _integer_exponent(node: Node) -> int | None:
+    """The exponent of ``x**c`` for a constant integer ``c >= 1`` (no singular factor), or None."""
+    if node.op != "power" or node.args[1].op != "scalar":
+        return None
+    c = node.args[1].value
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or c != int(c) or not 1 <= c <= 64:
+        return None
+    return int(c)
 
 
 def _from_sympy(graph: Graph, expression, bound: dict) -> Node:
@@ -163,20 +182,39 @@ def _product(graph: Graph, expr, built: dict) -> Node:
 # --- shapes -----------------------------------------------------------------------------
 
 
-def unbroadcast(graph: Graph, g: Node, shape: tuple[int, ...]) -> Node:
-    """Sum ``g`` over the axes broadcasting added or stretched to reach ``shape``."""
+def unbroadcast(
+    graph: Graph, g: Node, shape: tuple[int, ...], broadcast: bool = True, full: tuple[int, ...] | None = None
+) -> Node:
+    """Sum ``g`` over the axes broadcasting added or stretched to reach ``shape``.
+
+    A ``g`` that is smaller than ``shape`` (a reduction's adjoint) is broadcast to it
+    only if ``broadcast``: an elementwise consumer broadcasts it for free, so the walk
+    keeps it small until a rule needs the full shape.  ``full``: the shape ``g``
+    stands for (its node's); where the sum runs over an axis that ``g`` only stands
+    for, ``g`` is broadcast first, so each broadcast entry is counted.
+    """
+    if full is not None and g.shape != full:
+        padded = (1,) * (len(full) - len(g.shape)) + g.shape
+        offset = len(full) - len(shape)
+        summed = [i for i in range(len(full)) if i < offset or (shape[i - offset] == 1 and full[i] != 1)]
+        if any(padded[i] == 1 and full[i] != 1 for i in summed):
+            g = graph.make("broadcast_to", g, params=Params.of(shape=full))
     if g.shape == shape:
         return g
     extra = len(g.shape) - len(shape)
     if extra > 0:
         g = graph.make("sum", g, params=Params.of(axis=tuple(range(extra)), keepdims=False))
-    if len(g.shape) == len(shape):
-        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-        if stretched:
-            g = graph.make("sum", g, params=Params.of(axis=stretched, keepdims=True))
-    if g.shape != shape:
+    offset = len(shape) - len(g.shape)
+    stretched = tuple(i for i, n in enumerate(g.shape) if n != 1 and shape[i + offset] == 1)
+    if stretched:
+        g = graph.make("sum", g, params=Params.of(axis=stretched, keepdims=True))
+    if broadcast and g.shape != shape:
         g = graph.make("broadcast_to", g, params=Params.of(shape=shape))
     return g
+
+
+#: Operations whose adjoint rules broadcast the adjoint themselves (elementwise ones).
+_BROADCASTING = frozenset(name for name, spec in OPS.items() if spec.kind in ("unary", "binary", "select"))
 
 
 def _kept(graph: Graph, g: Node, x: Node, params: Params) -> Node:
@@ -208,8 +246,8 @@ def _elementwise(graph: Graph, g: Node, node: Node):
             pairs.append((arg, g))
         elif factor is MINUS_ONE:
             pairs.append((arg, graph.make("negative", g)))
-        elif BY_SYMPY.get(node.op, (False,) * 2)[index]:
-            symbols, derivative = sympy_factor(node.op, index)
+        elif BY_SYMPY.get(node.op, (False,) * 2)[index] or (index == 0 and _integer_exponent(node)):
+            symbols, derivative = sympy_factor(node.op, index, _integer_exponent(node))
             bound = dict(zip(symbols, node.args, strict=True))
             pairs.append((arg, graph.make("multiply", g, _from_sympy(graph, derivative, bound))))
         else:
@@ -474,9 +512,13 @@ def gradient_node(graph: Graph, output: Node) -> tuple[Node | None, dict[Node, N
         total = _total(graph, node, dense.pop(node, []), scattered.pop(node, []))
         if total is None:
             continue
-        adjoints[node] = total
         if node is graph.input:
-            return unbroadcast(graph, total, node.shape), adjoints
+            total = unbroadcast(graph, total, node.shape)
+            adjoints[node] = total
+            return total, adjoints
+        if node.op not in _BROADCASTING:
+            total = unbroadcast(graph, total, node.shape)
+        adjoints[node] = total
         rule = ADJOINTS.get(node.op)
         if rule is None:
             from ...ops.namespace import unsupported
@@ -487,5 +529,7 @@ def gradient_node(graph: Graph, output: Node) -> tuple[Node | None, dict[Node, N
             if isinstance(contribution, ScatterPart):
                 scattered.setdefault(arg, []).append(contribution)
             else:
-                dense.setdefault(arg, []).append(unbroadcast(graph, contribution, arg.shape))
+                full = node.shape if node.op in _BROADCASTING else None  # an elementwise result's shape
+                reduced = unbroadcast(graph, contribution, arg.shape, broadcast=False, full=full)
+                dense.setdefault(arg, []).append(reduced)
     return None, adjoints

@@ -309,6 +309,17 @@ def _simplify(graph: Graph, op: str, args: tuple, params: Params) -> Node | None
                 return other
             if _is_value(one, -1.0) and other.shape == shape:
                 return graph.make("negative", other)
+        for small, product in ((a, b), (b, a)):
+            # g * (c * y) -> (g * c) * y when g is the smaller array: the scalar factor
+            # is applied to fewer entries (a reduction's adjoint times a power's 2 x)
+            if (
+                product.op == "multiply"
+                and product.shape == shape
+                and np.size(small.value) < np.size(product.value)
+            ):
+                c, y = product.args if product.args[0].op == "scalar" else product.args[::-1]
+                if c.op == "scalar" and y.shape == shape:
+                    return graph.make("multiply", graph.make("multiply", small, c), y)
         if b.op == "divide" and _is_value(b.args[0], 1.0) and a.shape == shape:
             return graph.make("divide", a, b.args[1])  # g * (1 / y) -> g / y: one rounding
         if a.op == "divide" and _is_value(a.args[0], 1.0) and b.shape == shape:
@@ -324,6 +335,9 @@ def _simplify(graph: Graph, op: str, args: tuple, params: Params) -> Node | None
         return args[0]
     if op == "negative" and args[0].op == "negative":
         return args[0].args[0]
+    if op == "sum" and args[0].op == "negative":
+        # sum(-a) -> -sum(a): the negation of the (smaller) sum; -a is then dropped as dead
+        return graph.make("negative", graph.make("sum", args[0].args[0], params=params))
     if op == "transpose":
         (a,) = args
         axes = params.get("axes")
