@@ -390,3 +390,14 @@ def test_an_adjoint_kept_small_counts_every_broadcast_entry(f):
     # a reduction's adjoint flows through elementwise operations unbroadcast; where an
     # operand was broadcast, each of its broadcast copies still adds its share
     _assert_agrees(f, _rng(11).uniform(-1.0, 1.0, 16))
+
+
+def test_the_harness_rows_put_cse_ops_beside_the_tapes_nodes():
+    from diffcompare.harness.run import HarnessOptions, run_suite
+
+    options = HarnessOptions(methods=("symbolic_array", "tape"), timing=False)
+    table = run_suite(diffcompare.suite(["rosenbrock"]), options).set_index("method")
+    row = table.loc["symbolic_array"].iloc[0]
+    (record,) = diffcompare.suite(["rosenbrock"])
+    assert row["status"] == "ok" and row["cse_ops"] == symbolic_array_code(rosenbrock, record.dim).cse_ops
+    assert row["tape_nodes"] == table.loc["tape"].iloc[0]["tape_nodes"] == 12
