@@ -335,6 +335,11 @@ def _simplify(graph: Graph, op: str, args: tuple, params: Params) -> Node | None
         return args[0]
     if op == "negative" and args[0].op == "negative":
         return args[0].args[0]
+    if op == "negative" and args[0].op == "multiply" and args[0].args[0].op == "scalar":
+        # -(c y) -> (-c) y: negation is exact, and the product needs no second pass
+        c, y = args[0].args
+        if y.shape == args[0].shape:
+            return graph.make("multiply", graph.scalar(-c.value), y)
     if op == "sum" and args[0].op == "negative":
         # sum(-a) -> -sum(a): the negation of the (smaller) sum; -a is then dropped as dead
         return graph.make("negative", graph.make("sum", args[0].args[0], params=params))
