@@ -401,3 +401,13 @@ def test_the_harness_rows_put_cse_ops_beside_the_tapes_nodes():
     (record,) = diffcompare.suite(["rosenbrock"])
     assert row["status"] == "ok" and row["cse_ops"] == symbolic_array_code(rosenbrock, record.dim).cse_ops
     assert row["tape_nodes"] == table.loc["tape"].iloc[0]["tape_nodes"] == 12
+
+
+def test_a_matrix_outside_its_domain_at_the_trace_point_is_no_obstacle():
+    # [[x0 - 1, x1], [x1, x2]] is not positive definite where the trace carries x
+    # (every entry in (0.3, 0.7)); the gradient is asked for where it is.
+    def f(x, xp):
+        a = xp.stack([xp.stack([x[0] - 1.0, x[1]]), xp.stack([x[1], x[2]])])
+        return xp.sum(xp.linalg.cholesky(a)) + xp.linalg.slogdet(a)[1]
+
+    _assert_agrees(f, np.array([3.0, 0.4, 2.0]))

@@ -203,6 +203,26 @@ def evaluate(op: str, params: Params, values: list) -> Any:
     return FORWARD[op](*values, *params.extras, **dict(params.kwargs))
 
 
+def _value_at_trace_point(op: str, params: Params, values: list) -> Any:
+    """``op``'s value; NaN of the right shape where the trace point is outside its domain.
+
+    The trace point is arbitrary: a matrix that is not positive definite there (or
+    singular) says nothing about the points the gradient is evaluated at.  The shape
+    comes from the operation on identity matrices in place of the matrices.
+    """
+    try:
+        return evaluate(op, params, values)
+    except np.linalg.LinAlgError:
+        eyes = [
+            np.broadcast_to(np.eye(np.shape(v)[-1]), np.shape(v)).copy() if np.ndim(v) >= 2 else v
+            for v in values
+        ]
+        stand_in = evaluate(op, params, eyes)
+        if isinstance(stand_in, tuple):
+            return type(stand_in)(*(np.full(np.shape(part), np.nan) for part in stand_in))
+        return np.full(np.shape(stand_in), np.nan)
+
+
 class Graph:
     """The hash-consing table of one trace and its derivative.
 
@@ -269,7 +289,7 @@ class Graph:
         if node is not None:
             return node
         with np.errstate(all="ignore"):
-            value = evaluate(op, params, [a.value for a in args])
+            value = _value_at_trace_point(op, params, [a.value for a in args])
         varies = any(a.varies for a in args)
         if not varies and op != "transpose" and not isinstance(value, tuple):
             # constant folding; a transpose of data stays a (free) view of the named array

@@ -128,6 +128,15 @@ def _ids(root) -> set[int]:
     return found
 
 
+def _tape_nodes(tape_size, f, point) -> int | None:
+    """The tape's node count for ``f`` at ``point``; None where the tape cannot evaluate it there."""
+    try:
+        with np.errstate(all="ignore"):
+            return tape_size(f, point)
+    except np.linalg.LinAlgError:  # a matrix outside its domain at the trace point
+        return None
+
+
 class SymbolicArrayMethod(ClosedFormMethod):
     name = "symbolic_array"
 
@@ -139,6 +148,6 @@ class SymbolicArrayMethod(ClosedFormMethod):
         details = {
             "cse_ops": code.cse_ops,
             "dag_nodes": code.dag_nodes,
-            "tape_nodes": tape_size(f, trace_point(dim)),
+            "tape_nodes": _tape_nodes(tape_size, f, trace_point(dim)),
         }
         return PreparedGradient(code.gradient, details)
