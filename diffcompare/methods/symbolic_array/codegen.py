@@ -8,6 +8,7 @@ literals.  Forward values are named ``v<k>``, the adjoint of ``v<k>`` is ``dv<k>
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -373,6 +374,32 @@ def _latex(node: Node, args: list[str]) -> str:
     return rf"\operatorname{{{name}}}({', '.join(args)})"
 
 
+_TEMPORARY = re.compile(r"\b(?:v|t|dv)\d+\b|\bdx\b")
+
+
+def _with_deletions(lines: list[str], keep: str) -> list[str]:
+    """``lines`` with each temporary deleted after its last use.
+
+    Freed arrays are reused by the next allocation of their size; kept to the end, a
+    large gradient's dozen temporaries make the allocator return memory to the system
+    and fault it back in, page by page, on every call.
+    """
+    last: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        for name in _TEMPORARY.findall(line):
+            last[name] = index
+    dying: dict[int, list[str]] = {}
+    for name, index in last.items():
+        if name != keep:
+            dying.setdefault(index, []).append(name)
+    out = []
+    for index, line in enumerate(lines):
+        out.append(line)
+        if index in dying:
+            out.append(f"    del {', '.join(sorted(dying[index]))}")
+    return out
+
+
 def generate(root: Node, x: Node, forward: set[int], adjoints: dict[Node, Node]) -> GeneratedGradient:
     """Write, compile and render the code that computes ``root`` from ``x``.
 
@@ -389,9 +416,9 @@ def generate(root: Node, x: Node, forward: set[int], adjoints: dict[Node, Node])
     """
     writer = _Writer(root, x, forward, adjoints)
     parameters = ", ".join(["x", *(f"c{i}" for i in range(len(writer.constants)))])
-    source = "\n".join(
-        [f"def gradient({parameters}):", *writer.lines, f"    return {writer.names[id(root)]}", ""]
-    )
+    result = writer.names[id(root)]
+    body = _with_deletions(writer.lines, keep=result)
+    source = "\n".join([f"def gradient({parameters}):", *body, f"    return {result}", ""])
     namespace = dict(writer.globals)
     exec(compile(source, "<symbolic_array gradient>", "exec"), namespace)  # noqa: S102
     latex = "\\begin{aligned}\n" + " \\\\\n".join(writer.latex) + "\n\\end{aligned}"
