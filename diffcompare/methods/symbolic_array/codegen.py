@@ -114,7 +114,17 @@ class _Writer:
                 self.names[id(node)] = "dx" if of is x else f"dv{of.order}"
             else:
                 self.names[id(node)] = f"t{node.order}"
-        for node in order:
+        self.last_use: dict[int, int] = {}  # node -> position of its last consumer
+        self.viewed: set[int] = set()  # nodes a consumer may alias (a view, an opaque rule)
+        for position, node in enumerate(order):
+            for arg in node.args:
+                self.last_use[id(arg)] = position
+                if not _fresh_result(node.op):
+                    self.viewed.add(id(arg))
+        self.owned: set[int] = set()  # fresh arrays this code made: reusable as out=
+        self.root = root
+        for position, node in enumerate(order):
+            self.position = position
             if node.op in ("input", "const", "scalar"):
                 continue
             self.ops += 1
@@ -220,8 +230,39 @@ class _Writer:
         else:
             callee = self._function(builtin_safe(op), FORWARD[op])
             text = f"{callee}({_call_arguments(node, args)})"
-        self.lines.append(f"    {name} = {text}")
+        reused = self._reusable(node)
+        if reused is not None:
+            # the last use of a fresh array of the result's shape: computed into it
+            ufunc = f"np.{FORWARD[op].__name__}"
+            self.lines.append(f"    {name} = {ufunc}({', '.join(args)}, out={self.names[id(reused)]})")
+        else:
+            self.lines.append(f"    {name} = {text}")
+        if (
+            isinstance(FORWARD.get(op), np.ufunc)
+            and op != "matmul"
+            and node.shape
+            and node.value.dtype == np.float64
+        ):
+            self.owned.add(id(node))
         self.latex.append(f"{_latex_name(name)} &= {_latex(node, latex_args)}")
+
+    def _reusable(self, node: Node) -> Node | None:
+        """An argument ``node`` can be computed into: fresh, same shape, dead afterwards."""
+        ufunc = FORWARD.get(node.op)
+        if not isinstance(ufunc, np.ufunc) or node.op == "matmul" or node.params.extras or node.params.kwargs:
+            return None
+        if not node.shape or node.value.dtype != np.float64:
+            return None
+        for arg in node.args:
+            if (
+                id(arg) in self.owned
+                and id(arg) not in self.viewed
+                and arg.shape == node.shape
+                and self.last_use.get(id(arg)) == self.position
+                and arg is not self.root
+            ):
+                return arg
+        return None
 
     def _scatter(self, node: Node, name: str, args: list[str]) -> None:
         # one buffer the size of the target; every index adjoint is added into it
@@ -300,6 +341,16 @@ def batched_contraction(node: Node) -> Callable | None:
         return np.transpose(product.reshape(unflat), final)
 
     return contract
+
+
+#: Operations whose result never shares memory with an argument.
+_FRESH = frozenset(
+    ("sum", "mean", "max", "logsumexp", "log_softmax", "prod", "cumsum", "einsum", "where", "scatter")
+)
+
+
+def _fresh_result(op: str) -> bool:
+    return op in _FRESH or isinstance(FORWARD.get(op), np.ufunc) or op in COMPARISONS
 
 
 def _tiles(node: Node) -> bool:
