@@ -10,7 +10,10 @@ computation graph.  This script measures it for diffcompare's implementation:
   tape's gradient and of the numpy forward evaluation, and the medians of their ratios
   over 7 rounds (each round times the three in turn with
   :func:`diffcompare.harness.timing.measure`; numpy on one BLAS thread), with the
-  normwise difference to the tape's gradient.  Cases: the 784-128-10 MLP (tanh, mean
+  normwise difference to the tape's gradient.  Every case is timed twice: with glibc's
+  allocator as it comes, then told to keep freed memory (``mallopt``; see
+  :func:`keep_freed_memory`), since at n = 1e5 page faults on fresh arrays, not
+  arithmetic, decide the times of every method and of the forward.  Cases: the 784-128-10 MLP (tanh, mean
   squared error, batch 64: the benchmark's ``mlp`` workload), a GMM-like objective
   (log-sum-exp over k components of quadratic forms built with einsum and a
   triangular factor gathered with an integer index array), and Rosenbrock at n = 10
@@ -26,6 +29,7 @@ Usage: ``python scripts/symbolic_array_bench.py [--out reports] [--quick]``
 from __future__ import annotations
 
 import argparse
+import ctypes
 from pathlib import Path
 
 import numpy as np
@@ -85,11 +89,27 @@ def timing_cases(quick: bool):
         yield f"rosenbrock_{n}", rosenbrock, np.random.default_rng([SEED, n]).uniform(-2.0, 2.0, n)
 
 
-def timing_table(quick: bool) -> pd.DataFrame:
+def keep_freed_memory() -> bool:
+    """Ask glibc's allocator to keep freed memory (no trimming, no per-array mmap).
+
+    By default a freed array of a megabyte goes back to the system and the next one is
+    faulted in page by page: a gradient whose temporaries outlive a few calls' worth
+    of heap pays that on every call, and the numpy forward, with fewer live arrays,
+    sometimes does and sometimes does not.  Returns False where ``mallopt`` is missing.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_trim_threshold, 1 << 30)) and bool(libc.mallopt(m_mmap_threshold, 1 << 29))
+
+
+def timing_table(quick: bool, allocator: str) -> pd.DataFrame:
     rows = []
     repeats = 3 if quick else 7
     for case, f, x in timing_cases(quick):
-        print(f"timing {case}", flush=True)
+        print(f"timing {case} ({allocator} allocator)", flush=True)
         prepared, setup_s = time_once(lambda f=f, x=x: METHODS["symbolic_array"].prepare(f, x.size))
         tape = METHODS["tape"].prepare(f, x.size)
         calls = {
@@ -109,6 +129,7 @@ def timing_table(quick: bool) -> pd.DataFrame:
         rows.append(
             {
                 "case": case,
+                "allocator": allocator,
                 "n": x.size,
                 "setup_s": setup_s,
                 "gradient_s": gradient_s,
@@ -159,7 +180,9 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer sizes, depths and runs")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    timing = timing_table(args.quick)
+    timing = timing_table(args.quick, "default")
+    if keep_freed_memory():
+        timing = pd.concat([timing, timing_table(args.quick, "keeps freed memory")], ignore_index=True)
     atomic_write(args.out / "symbolic_array.csv", timing.to_csv(index=False))
     laue = laue_table(args.quick)
     atomic_write(args.out / "laue_table.csv", laue.to_csv(index=False))
