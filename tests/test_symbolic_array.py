@@ -461,3 +461,11 @@ def test_a_dying_temporary_is_reused_but_never_under_a_view():
             assert f"{exp_name}.T" in source and exp_name not in targets, source
         assert "del " in source  # temporaries are freed after their last use
         _assert_agrees(f, x)
+
+
+def test_non_finite_constants_are_valid_source():
+    # an infinite bound in f (minimum with inf is the identity): a literal Python can read
+    f = lambda x, xp: xp.sum(xp.minimum(x, np.inf) * xp.maximum(x, -np.inf) * 2.0)  # noqa: E731
+    code = symbolic_array_code(f, 3)
+    assert "float('inf')" in code.numpy_source or "float('-inf')" in code.numpy_source
+    _assert_agrees(f, np.array([0.5, -1.5, 2.0]))

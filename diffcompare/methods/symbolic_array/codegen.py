@@ -8,6 +8,8 @@ literals.  Forward values are named ``v<k>``, the adjoint of ``v<k>`` is ``dv<k>
 
 from __future__ import annotations
 
+import builtins
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tape.engine import FORWARD
-from .graph import COMPARISONS, Key, Node, builtin_safe, rule_function
+from .graph import COMPARISONS, Key, Node, rule_function
 
-__all__ = ["GeneratedGradient", "generate"]
+__all__ = ["GeneratedGradient", "batched_contraction", "builtin_safe", "generate"]
 
 _INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "matmul": "@"}
 _LATEX_INFIX = {"add": "+", "subtract": "-", "multiply": r"\odot", "divide": r"\oslash"}
@@ -46,6 +48,19 @@ class GeneratedGradient:
     cse_ops: int
     function: Callable
     constants: tuple
+
+
+def builtin_safe(name: str) -> str:
+    """``name`` as a Python identifier that shadows no builtin (``sum`` -> ``sum_``)."""
+    name = name.replace(".", "_")
+    return name + "_" if hasattr(builtins, name) else name
+
+
+def _literal(value) -> str:
+    """A scalar as Python source: ``2``, ``(-0.5)``, ``float('inf')``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return f"({value!r})" if value < 0 else repr(value)
 
 
 def _topological(root: Node) -> list[Node]:
@@ -105,8 +120,7 @@ class _Writer:
                 self.names[id(node)] = f"c{len(self.constants)}"
                 self.constants.append(node.value)
             elif node.op == "scalar":
-                value = node.value
-                self.names[id(node)] = repr(value) if not value < 0 else f"({value!r})"
+                self.names[id(node)] = _literal(node.value)
             elif id(node) in forward:  # a forward value that is also an adjoint keeps its name
                 self.names[id(node)] = f"v{node.order}"
             elif id(node) in adjoint_of:

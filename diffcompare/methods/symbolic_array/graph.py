@@ -14,7 +14,6 @@ the input symbol ``x``; a node that does not is a constant.
 
 from __future__ import annotations
 
-import builtins
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ import numpy as np
 from ..tape.engine import FORWARD
 from ..tape.rules import RULES, Outputs, Variadic
 
-__all__ = ["EXTRA_OPS", "Graph", "Key", "Node", "Params", "call_rule", "rule_function"]
+__all__ = ["COMPARISONS", "EXTRA_OPS", "Graph", "Key", "Node", "Params", "call_rule", "rule_function"]
 
 #: numpy comparisons: they build boolean conditions (no derivative of their own).
 COMPARISONS = {
@@ -136,10 +135,6 @@ class Node:
         if isinstance(self.value, tuple):  # several results (eigh): each is differentiated
             return self.varies
         return self.varies and np.asarray(self.value).dtype.kind == "f"
-
-    @property
-    def is_scalar_constant(self) -> bool:
-        return self.op == "scalar"
 
     def __repr__(self):
         return f"Node({self.op}, #{self.order}, shape={self.shape})"
@@ -394,9 +389,3 @@ def _simplify(graph: Graph, op: str, args: tuple, params: Params) -> Node | None
 
 def _transposed(graph: Graph, node: Node) -> Node:
     return graph.make("transpose", node, params=Params.of(axes=None))
-
-
-def builtin_safe(name: str) -> str:
-    """``name`` as a Python identifier that shadows no builtin (``sum`` -> ``sum_``)."""
-    name = name.replace(".", "_")
-    return name + "_" if hasattr(builtins, name) else name

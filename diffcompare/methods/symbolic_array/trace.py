@@ -20,6 +20,7 @@ from ...ops.table import OPS, Refused
 from ...ops.traced import TracedArray, value_of
 from ...ops.traced_functions import traced_functions
 from ...validation import check_callable, check_scalar_output
+from ..tape.engine import FORWARD
 from ..tape.rules import RULES, Outputs
 from .graph import COMPARISONS, Graph, Key, Node, Params
 
@@ -127,8 +128,6 @@ def apply(op: str, *args: Any, **kwargs: Any) -> Any:
     if op not in OPS:
         raise unsupported(ENGINE, op, NOT_AN_OPERATION)
     if graph is None:  # nothing traced: a constant, computed now
-        from ..tape.engine import FORWARD
-
         return FORWARD[op](*args, **kwargs)
     if op == "getitem":
         key, arrays = _key(graph, args[1])
