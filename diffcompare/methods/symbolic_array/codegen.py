@@ -202,7 +202,8 @@ class _Writer:
         else:
             subscripts = node.params.get("subscripts")
             self.lines.append(f"    np.einsum({subscripts!r}, {', '.join(args)}, out={view})")
-        self.latex.append(f"{buffer}[{_key_text(key, [])}] &= {_latex(node, [_latex_name(a) for a in args])}")
+        target = f"{_latex_name(buffer)}[{_key_text(key, [])}]"
+        self.latex.append(f"{target} &= {_latex(node, [_latex_name(a) for a in args])}")
 
     def _function(self, name: str, function: Callable) -> str:
         if self.globals.get(name, function) is not function:
@@ -425,10 +426,14 @@ def _latex(node: Node, args: list[str]) -> str:
         return f"{args[0]}^T"
     if op in ("sum", "mean"):
         axis = node.params.get("axis")
-        below = "" if axis is None else f"_{{{axis}}}"
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        below = "" if axis is None else "_{" + ",".join(str(a) for a in axes) + "}"
         return rf"\{op if op == 'sum' else 'operatorname{mean}'}{below} {args[0]}"
     if op == "getitem":
         return f"{args[0]}[{_key_text(node.params.get('key'), args[1:])}]"
+    if op == "reshape":
+        dims = r" \times ".join(map(str, node.shape))
+        return rf"\operatorname{{reshape}}_{{{dims}}}({args[0]})"
     if op in ("exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh"):
         return rf"\{op}({args[0]})"
     if op == "square":
