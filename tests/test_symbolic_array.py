@@ -10,6 +10,8 @@ checked where they differ from the trace point.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -338,8 +340,14 @@ def test_latex_for_a_small_function():
     assert latex.startswith("\\begin{aligned}") and latex.endswith("\\end{aligned}")
     assert latex.count("{") == latex.count("}")
     assert "\\bar{x} &=" in latex and "^T" in latex  # the matrix product's adjoint: G B^T
-    for line in latex.splitlines()[1:-1]:
-        assert line.count("&=") == 1
+    from matplotlib import mathtext
+
+    net = MLP.random((5, 3, 2), "sigmoid", "softmax_cross_entropy", batch=2, seed=13)
+    for text in (latex, symbolic_array_code(net.f, net.dim).latex):
+        for line in text.splitlines()[1:-1]:
+            assert line.count("&=") == 1
+            equation = line.removesuffix(" \\\\").replace("&=", "=")
+            mathtext.math_to_image(f"${equation}$", io.BytesIO(), format="png")  # renders, or raises
 
 
 def test_a_deliberately_wrong_rule_is_caught(monkeypatch):
