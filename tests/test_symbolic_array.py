@@ -477,3 +477,31 @@ def test_non_finite_constants_are_valid_source():
     code = symbolic_array_code(f, 3)
     assert "float('inf')" in code.numpy_source or "float('-inf')" in code.numpy_source
     _assert_agrees(f, np.array([0.5, -1.5, 2.0]))
+
+
+# subscripts -> operand shapes; the first operand is built from x, the second is data
+EINSUMS = {
+    "bij,bjk->bik": ((2, 3, 4), (2, 4, 5)),
+    "ij,kj->ik": ((3, 4), (5, 4)),
+    "abc,cad->bd": ((2, 3, 4), (4, 2, 5)),
+    "i,i->i": ((6,), (6,)),
+    "ij,j->i": ((3, 4), (4,)),
+    "ij,jk->ki": ((3, 4), (4, 2)),
+    "nki,kij->nkj": ((4, 2, 3), (2, 3, 3)),
+    "i,j->ij": ((3,), (4,)),  # an outer product: einsum's own loop
+}
+
+
+@pytest.mark.parametrize("subscripts", list(EINSUMS))
+def test_einsums_run_as_batched_products_agree(subscripts):
+    first, second = EINSUMS[subscripts]
+    data = _rng(14).standard_normal(second)
+    size = int(np.prod(first))
+
+    def f(x, xp):
+        return xp.sum(xp.sin(xp.einsum(subscripts, xp.reshape(x, first), data)))
+
+    code = symbolic_array_code(f, size)
+    lowered = "contract_" + subscripts.replace(",", "_").replace("->", "_to_") + "("
+    assert (lowered in code.numpy_source) == (subscripts != "i,j->ij"), code.numpy_source
+    _assert_agrees(f, _rng(15).uniform(-1.0, 1.0, size))
