@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..tape.engine import FORWARD
-from .graph import COMPARISONS, Key, Node, rule_function
+from .graph import COMPARISONS, Key, Node, reachable, rule_function
 
 __all__ = ["GeneratedGradient", "batched_contraction", "builtin_safe", "generate"]
 
@@ -63,17 +63,6 @@ def _literal(value) -> str:
     return f"({value!r})" if value < 0 else repr(value)
 
 
-def _topological(root: Node) -> list[Node]:
-    found = {id(root): root}
-    stack = [root]
-    while stack:
-        for arg in stack.pop().args:
-            if id(arg) not in found:
-                found[id(arg)] = arg
-                stack.append(arg)
-    return sorted(found.values(), key=lambda n: n.order)
-
-
 def _key_text(key: Key, arrays: list[str]) -> str:
     parts = []
     for part in key.parts:
@@ -111,7 +100,7 @@ class _Writer:
         adjoint_of: dict[int, Node] = {}
         for node, adjoint in adjoints.items():
             adjoint_of.setdefault(id(adjoint), node)
-        order = _topological(root)
+        order = reachable(root)
         self._plan_placement(order)
         for node in order:  # every name first: a product may be placed into a later buffer
             if node is x:

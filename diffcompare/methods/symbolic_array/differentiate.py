@@ -30,7 +30,7 @@ import numpy as np
 from ...ops.structural import einsum_spec, normalized_axes
 from ...ops.table import MINUS_ONE, ONE, OPS
 from ..tape.rules import RULES, Outputs
-from .graph import COMPARISONS, Graph, Node, Params
+from .graph import COMPARISONS, Graph, Node, Params, reachable
 
 __all__ = ["ADJOINTS", "BY_SYMPY", "gradient_node", "sympy_factor"]
 
@@ -431,9 +431,7 @@ def _stack(graph: Graph, g: Node, node: Node):
 
 
 def _index(graph: Graph, g: Node, key: tuple) -> Node:
-    from .trace import _key
-
-    built, arrays = _key(graph, key)
+    built, arrays = graph.key(key)
     return graph.make("getitem", g, *arrays, params=Params.of(key=built))
 
 
@@ -459,18 +457,6 @@ ADJOINTS: dict[str, Callable] = {
     **{name: _by_tape_rule for name in OPS if name.startswith("linalg.") and type(RULES[name]) is not Outputs},  # noqa: E501
 }
 # fmt: on
-
-
-def _reachable(root: Node) -> list[Node]:
-    """Nodes ``root`` depends on through differentiable values, latest first (iterative)."""
-    found = {id(root): root}
-    stack = [root]
-    while stack:
-        for arg in stack.pop().args:
-            if arg.differentiable and id(arg) not in found:
-                found[id(arg)] = arg
-                stack.append(arg)
-    return sorted(found.values(), key=lambda n: n.order, reverse=True)
 
 
 def _total(graph: Graph, node: Node, dense: list[Node], parts: list[ScatterPart]) -> Node:
@@ -508,7 +494,7 @@ def gradient_node(graph: Graph, output: Node) -> tuple[Node | None, dict[Node, N
         return None, adjoints
     dense: dict[Node, list[Node]] = {output: [graph.scalar(1.0)]}
     scattered: dict[Node, list[ScatterPart]] = {}
-    for node in _reachable(output):
+    for node in reversed(reachable(output, follow=lambda arg: arg.differentiable)):
         total = _total(graph, node, dense.pop(node, []), scattered.pop(node, []))
         if total is None:
             continue

@@ -25,7 +25,17 @@ import numpy as np
 from ..tape.engine import FORWARD
 from ..tape.rules import RULES, Outputs, Variadic
 
-__all__ = ["COMPARISONS", "EXTRA_OPS", "Graph", "Key", "Node", "Params", "call_rule", "rule_function"]
+__all__ = [
+    "COMPARISONS",
+    "EXTRA_OPS",
+    "Graph",
+    "Key",
+    "Node",
+    "Params",
+    "call_rule",
+    "reachable",
+    "rule_function",
+]
 
 #: numpy comparisons: they build boolean conditions (no derivative of their own).
 COMPARISONS = {
@@ -143,6 +153,22 @@ class Node:
 #: Operations of the DAG beyond :data:`OPS` and the comparisons: leaves, a result of an
 #: operation with several results, and the pieces of a derivative.
 EXTRA_OPS = ("input", "const", "scalar", "result", "vjp", "broadcast_to", "scatter")
+
+
+def reachable(root: Node, follow: Callable[[Node], bool] | None = None) -> list[Node]:
+    """``root`` and the nodes it depends on (through nodes ``follow`` accepts), in creation order.
+
+    An iterative search (no recursion limit on deep expressions); creation order is a
+    topological order, every node being made after its arguments.
+    """
+    found = {id(root): root}
+    stack = [root]
+    while stack:
+        for arg in stack.pop().args:
+            if id(arg) not in found and (follow is None or follow(arg)):
+                found[id(arg)] = arg
+                stack.append(arg)
+    return sorted(found.values(), key=lambda n: n.order)
 
 
 def rule_function(op: str, index: int, result: int | None = None) -> Callable:
@@ -267,6 +293,38 @@ class Graph:
             node = Node("const", (), Params.of(id=id(array)), array, False, next(self._count))
             self._constants[id(array)] = node
         return node
+
+    def key(self, key: Any) -> tuple[Key, list[Node]]:
+        """A getitem key as a hashable :class:`Key` and its index arrays as constant nodes."""
+        tuple_key = isinstance(key, tuple)
+        parts, arrays = [], []
+        for item in key if tuple_key else (key,):
+            if item is None:
+                parts.append(("new",))
+            elif item is Ellipsis:
+                parts.append(("ellipsis",))
+            elif isinstance(item, slice):
+                parts.append(
+                    ("slice", *(None if b is None else int(b) for b in (item.start, item.stop, item.step)))
+                )
+            elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
+                parts.append(("int", int(item)))
+            else:
+                index = np.asarray(item)
+                if index.dtype == np.bool_:
+                    # a mask reads the same entries as the integer arrays of its True positions
+                    for positions in np.nonzero(index):
+                        parts.append(("array", len(arrays)))
+                        arrays.append(self.constant(positions))
+                    tuple_key = tuple_key or index.ndim > 1
+                    continue
+                if index.dtype.kind not in "iu":
+                    raise IndexError(
+                        f"arrays used as indices must be of integer or boolean type; got {index.dtype}"
+                    )
+                parts.append(("array", len(arrays)))
+                arrays.append(self.constant(index))
+        return Key(tuple(parts), tuple_key), arrays
 
     def zeros(self, shape: tuple[int, ...]) -> Node:
         return self.scalar(0.0) if shape == () else self.constant(np.zeros(shape))

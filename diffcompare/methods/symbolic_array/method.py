@@ -80,6 +80,7 @@ def symbolic_array_code(f: Callable, dim: int) -> SymbolicArrayCode:
     """
     from .codegen import generate
     from .differentiate import gradient_node
+    from .graph import reachable
     from .trace import trace
 
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
@@ -93,7 +94,7 @@ def symbolic_array_code(f: Callable, dim: int) -> SymbolicArrayCode:
     adjoints: dict = {}
     if traced.output is not None:
         root, adjoints = gradient_node(graph, traced.output)
-        forward = _ids(traced.output)
+        forward = {id(node) for node in reachable(traced.output)}
     if root is None:
         root = graph.zeros((dim,))
     generated = generate(root, graph.input, forward or set(), adjoints)
@@ -115,17 +116,6 @@ def symbolic_array_code(f: Callable, dim: int) -> SymbolicArrayCode:
         return np.array(np.broadcast_to(grad, (dim,)), dtype=np.float64)
 
     return SymbolicArrayCode(generated.numpy_source, generated.latex, generated.cse_ops, len(graph), gradient)
-
-
-def _ids(root) -> set[int]:
-    found = {id(root)}
-    stack = [root]
-    while stack:
-        for arg in stack.pop().args:
-            if id(arg) not in found:
-                found.add(id(arg))
-                stack.append(arg)
-    return found
 
 
 def _tape_nodes(tape_size, f, point) -> int | None:

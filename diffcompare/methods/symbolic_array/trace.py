@@ -22,7 +22,7 @@ from ...ops.traced_functions import traced_functions
 from ...validation import check_callable, check_scalar_output
 from ..tape.engine import FORWARD
 from ..tape.rules import RULES, Outputs
-from .graph import COMPARISONS, Graph, Key, Node, Params
+from .graph import COMPARISONS, Graph, Node, Params
 
 __all__ = ["ENGINE", "SymArray", "Trace", "symbolic_array_namespace", "trace"]
 
@@ -86,42 +86,6 @@ def _params(op: str, extras: tuple, kwargs: dict) -> Params:
     return Params.of(**named)
 
 
-def _key(graph: Graph, key: Any) -> tuple[Key, list[Node]]:
-    """A getitem key as a hashable :class:`Key` and its index arrays as constant nodes."""
-    tuple_key = isinstance(key, tuple)
-    parts, arrays = [], []
-    for item in key if tuple_key else (key,):
-        if isinstance(item, SymArray):
-            raise unsupported(
-                ENGINE, "getitem", "an index computed from x has no derivative; index with constants"
-            )
-        if item is None:
-            parts.append(("new",))
-        elif item is Ellipsis:
-            parts.append(("ellipsis",))
-        elif isinstance(item, slice):
-            bounds = [None if b is None else int(b) for b in (item.start, item.stop, item.step)]
-            parts.append(("slice", *bounds))
-        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
-            parts.append(("int", int(item)))
-        else:
-            index = np.asarray(item)
-            if index.dtype == np.bool_:
-                # a mask reads the same entries as the integer arrays of its True positions
-                for positions in np.nonzero(index):
-                    parts.append(("array", len(arrays)))
-                    arrays.append(graph.constant(positions))
-                tuple_key = tuple_key or index.ndim > 1
-                continue
-            if index.dtype.kind not in "iu":
-                raise IndexError(
-                    f"arrays used as indices must be of integer or boolean type; got {index.dtype}"
-                )
-            parts.append(("array", len(arrays)))
-            arrays.append(graph.constant(index))
-    return Key(tuple(parts), tuple_key), arrays
-
-
 def apply(op: str, *args: Any, **kwargs: Any) -> Any:
     """Add ``op(*args)`` to the DAG of the traced arguments; plain numpy if none is traced."""
     graph = next((a.graph for a in args if isinstance(a, SymArray)), None)
@@ -130,7 +94,12 @@ def apply(op: str, *args: Any, **kwargs: Any) -> Any:
     if graph is None:  # nothing traced: a constant, computed now
         return FORWARD[op](*args, **kwargs)
     if op == "getitem":
-        key, arrays = _key(graph, args[1])
+        items = args[1] if isinstance(args[1], tuple) else (args[1],)
+        if any(isinstance(item, SymArray) for item in items):
+            raise unsupported(
+                ENGINE, "getitem", "an index computed from x has no derivative; index with constants"
+            )
+        key, arrays = graph.key(args[1])
         node = graph.make("getitem", args[0].node, *arrays, params=Params.of(key=key))
         return SymArray(node, graph)
     count = _array_count(op, args)
