@@ -14,6 +14,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import diffcompare
 from diffcompare.methods import METHODS
@@ -505,3 +507,32 @@ def test_einsums_run_as_batched_products_agree(subscripts):
     lowered = "contract_" + subscripts.replace(",", "_").replace("->", "_to_") + "("
     assert (lowered in code.numpy_source) == (subscripts != "i,j->ij"), code.numpy_source
     _assert_agrees(f, _rng(15).uniform(-1.0, 1.0, size))
+
+
+@st.composite
+def reductions(draw):
+    """A shape, a reduction, an axis argument numpy accepts for it, and keepdims."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    op = draw(st.sampled_from(["sum", "mean", "max", "logsumexp", "prod"]))
+    axes = st.sampled_from(range(-len(shape), len(shape)))
+    axis = draw(
+        st.none() | axes | st.lists(st.sampled_from(range(len(shape))), min_size=1, unique=True).map(tuple)
+    )
+    return shape, op, axis, draw(st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(reductions())
+def test_reductions_over_any_axes_agree_with_the_tape(case):
+    shape, op, axis, keepdims = case
+    size = int(np.prod(shape))
+    weights = _rng(16).uniform(0.5, 1.5, np.shape(np.sum(np.empty(shape), axis=axis, keepdims=keepdims)))
+
+    def f(x, xp):
+        reduced = getattr(xp, op)(xp.sin(xp.reshape(x, shape)) + 1.5, axis=axis, keepdims=keepdims)
+        return xp.sum(reduced * weights)
+
+    x = _rng(17).uniform(-1.0, 1.0, size)
+    got = METHODS["symbolic_array"].prepare(f, size).gradient(x)
+    expected = METHODS["tape"].prepare(f, size).gradient(x)
+    assert normwise_relative_error(got, expected) <= AGREEMENT
