@@ -2,7 +2,8 @@
 
 Every test function is written once, as ``f(x, xp)`` against an array namespace, and
 differentiated by SymPy (``"symbolic"``, and ``"symbolic_vector"`` with one symbol per
-slice), SymEngine (``"symengine"``, optional), the autograd package (``"autograd"``),
+slice), SymEngine (``"symengine"``, optional), symbolically on whole arrays
+(``"symbolic_array"``, see :func:`symbolic_array_code`), the autograd package (``"autograd"``),
 diffcompare's own reverse-mode tape (``"tape"``), forward-mode dual numbers
 (``"forward"``), central differences (``"central"``), the complex step
 (``"complex_step"``) and Richardson-extrapolated differences (``"richardson"``);
@@ -50,6 +51,7 @@ _PUBLIC = {
     "richardson_difference": "methods.richardson.ladder",
     "run_suite": "harness.run",
     "suite": "suite.records",
+    "symbolic_array_code": "methods.symbolic_array.method",
     "symbolic_gradient": "methods.symbolic.gradient",
     "ulp_error": "truth.accuracy",
     "workloads": "suite.workloads",

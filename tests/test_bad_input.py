@@ -18,7 +18,7 @@ def square(x, xp):
 
 ALL_METHODS = list(METHODS)
 # The methods that apply derivative rules: exact up to rounding wherever f is smooth.
-RULE_METHODS = ("symbolic", "symbolic_vector", "symengine", "autograd", "tape", "forward")
+RULE_METHODS = ("symbolic", "symbolic_vector", "symengine", "symbolic_array", "autograd", "tape", "forward")
 
 
 @pytest.mark.parametrize("method", ALL_METHODS)
@@ -57,7 +57,9 @@ def test_unknown_method():
     expected = ", ".join(repr(name) for name in METHODS)
     with pytest.raises(ValueError, match=f"unknown method 'backward'; expected one of {expected}"):
         diffcompare.grad(square, "backward")
-    assert expected.startswith("'symbolic', 'symbolic_vector', 'symengine', 'autograd', 'tape', 'central'")
+    assert expected.startswith(
+        "'symbolic', 'symbolic_vector', 'symengine', 'symbolic_array', 'autograd', 'tape'"
+    )
 
 
 def test_method_must_be_a_string():
@@ -255,7 +257,7 @@ def test_every_method_is_tested_on_an_unbounded_derivative():
 # float (math.sin) are refused by every tracing method.
 # ---------------------------------------------------------------------------------------
 
-TRACING = ["symbolic", "symbolic_vector", "symengine", "tape", "forward"]
+TRACING = ["symbolic", "symbolic_vector", "symengine", "symbolic_array", "tape", "forward"]
 
 
 @pytest.mark.parametrize("method", TRACING)
@@ -297,8 +299,8 @@ def test_array_methods_outside_the_table_are_refused_by_name(method, f, name):
 # symbolic_vector refuses the reshape first; np.dot on SymPy's object arrays is numpy's
 # own N-d dot, which the engines that see it through __array_function__ refuse.
 DOT_N_D = [
-    *(("xp", m) for m in ("symbolic", "symengine", "autograd", "tape", "forward")),
-    *(("np", m) for m in ("autograd", "tape", "forward")),
+    *(("xp", m) for m in ("symbolic", "symengine", "symbolic_array", "autograd", "tape", "forward")),
+    *(("np", m) for m in ("symbolic_array", "autograd", "tape", "forward")),
 ]
 
 

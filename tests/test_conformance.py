@@ -59,6 +59,7 @@ TOLERANCE: dict[str, tuple[float, float]] = {
     "symbolic":        (1e-14, 1e-15),
     "symbolic_vector": (1e-14, 1e-15),
     "symengine":       (1e-14, 1e-15),
+    "symbolic_array":  (1e-14, 1e-15),
     "autograd":        (1e-14, 1e-15),
     "tape":            (1e-14, 1e-15),
     "forward":         (1e-14, 1e-15),

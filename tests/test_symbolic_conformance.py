@@ -1,8 +1,10 @@
-"""One function, one meaning: the SymPy-traced methods and the reference agree with the tape.
+"""One function, one meaning: the symbolic methods and the reference agree with the tape.
 
 Each record is a construct the methods once treated differently (issue 12): the SymPy
-methods (``symbolic``, ``symbolic_vector``, ``symengine``) and the 50-digit reference must
-each give the expected gradient, which is the tape's, or refuse the construct by name.
+methods (``symbolic``, ``symbolic_vector``, ``symengine``), the array-level symbolic
+method (``symbolic_array``, whose comparisons are symbolic conditions too) and the
+50-digit reference must each give the expected gradient, which is the tape's, or refuse
+the construct by name.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from conftest import HAVE_SYMENGINE
 import diffcompare
 from diffcompare.methods import METHODS
 
-SYMPY_METHODS = ("symbolic", "symbolic_vector", *(("symengine",) if HAVE_SYMENGINE else ()))
+SYMPY_METHODS = ("symbolic", "symbolic_vector", *(("symengine",) if HAVE_SYMENGINE else ()), "symbolic_array")
 
 
 @dataclass(frozen=True)

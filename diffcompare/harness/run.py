@@ -104,7 +104,7 @@ COLUMN_DOCS = {
     "f_evals": "evaluations of f per gradient (difference methods)",
     "expr_ops": "operations of the symbolic derivative",
     "cse_ops": "operations after common-subexpression elimination",
-    "tape_nodes": "nodes the tape records",
+    "tape_nodes": "nodes the tape records (symbolic_array: the tape's count for the same f, beside cse_ops)",
     "message": "why a row is not ok, or notes on the method's own estimate",
     "x": "the point",
 }
@@ -387,7 +387,7 @@ def run_function(
                 continue
             case.row["setup_s"] = setup[method]
             details = prepared[method].details
-            case.row.update({k: details[k] for k in ("f_evals", "expr_ops", "cse_ops") if k in details})
+            case.row.update({k: details[k] for k in SIZE_COLUMNS if k in details})
             try:
                 if prepared[method].graph_size is not None:
                     size = prepared[method].graph_size

@@ -9,6 +9,7 @@ from .complex_step.method import ComplexStepMethod
 from .forward.method import ForwardMethod
 from .richardson.method import RichardsonMethod
 from .symbolic.method import SymbolicMethod
+from .symbolic_array.method import SymbolicArrayMethod
 from .symbolic_vector.method import SymbolicVectorMethod
 from .symengine.method import SymEngineMethod
 from .tape.method import TapeMethod
@@ -19,6 +20,7 @@ METHODS: dict[str, GradientMethod] = {
     "symbolic": SymbolicMethod(),
     "symbolic_vector": SymbolicVectorMethod(),
     "symengine": SymEngineMethod(),
+    "symbolic_array": SymbolicArrayMethod(),
     "autograd": AutogradMethod(),
     "tape": TapeMethod(),
     "central": CentralMethod(),

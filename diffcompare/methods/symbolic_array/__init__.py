@@ -1,0 +1,1 @@
+"""Symbolic differentiation at the array level: expression DAG, reverse accumulation, numpy code."""
