@@ -33,6 +33,7 @@ from .workloads import DIFFERENCE_TOLERANCE, EXACT_TOLERANCE, FORWARD, BenchCase
 
 __all__ = [
     "ADBENCH_GMM_COLUMNS",
+    "AGREEMENT_REFERENCES",
     "FULL_GMM_SIZES",
     "QUICK_GMM_SIZES",
     "GmmStudy",
@@ -44,8 +45,13 @@ __all__ = [
 
 #: Columns of ``adbench_gmm.csv``, one row per (size, method).
 ADBENCH_GMM_COLUMNS = [
-    "d", "k", "n", "params", "method", "status", "setup_s", "objective_s", "gradient_s", "ratio", "message",
+    "d", "k", "n", "params", "method", "status", "setup_s", "objective_s", "gradient_s", "ratio",
+    "rel_to_tape", "rel_to_autograd", "message",
 ]  # fmt: skip
+
+#: The independent gradients every method's is compared with, normwise
+#: (``|g - r| / |r|``): the columns ``rel_to_tape`` and ``rel_to_autograd``.
+AGREEMENT_REFERENCES = ("tape", "autograd")
 
 
 def _parameters(size: tuple[int, int, int]) -> int:
@@ -144,7 +150,26 @@ def _row(d, k, n, params, method, status, message="", **values) -> dict:
     return row
 
 
-def _gradient_row(record, x, method, objective_s, study: GmmStudy) -> dict:
+def _agreement_references(record, x, study: GmmStudy) -> dict[str, np.ndarray]:
+    """The tape's and autograd's gradients at ``x`` (a reference that fails is left out)."""
+    references = {}
+    for method in AGREEMENT_REFERENCES:
+        try:
+            with time_budget(2 * study.budget_s):
+                references[method] = METHODS[method].prepare(record.f, record.dim).gradient(x)
+        except Exception:  # its column stays NaN; its own row says why
+            continue
+    return references
+
+
+def _relative_differences(gradient: np.ndarray, references: dict[str, np.ndarray]) -> dict[str, float]:
+    return {
+        f"rel_to_{name}": float(np.linalg.norm(gradient - r) / np.linalg.norm(r))
+        for name, r in references.items()
+    }
+
+
+def _gradient_row(record, x, method, objective_s, study: GmmStudy, references=None) -> dict:
     sizes = dict(record.sizes)
     d, k, n = sizes["d"], sizes["k"], sizes["n"]
     values = {"objective_s": objective_s}
@@ -153,6 +178,7 @@ def _gradient_row(record, x, method, objective_s, study: GmmStudy) -> dict:
             prepared, values["setup_s"] = time_once(lambda: METHODS[method].prepare(record.f, record.dim))
         with time_budget(study.budget_s):
             first, first_s = time_once(lambda: prepared.gradient(x))
+        values.update(_relative_differences(first, references or {}))
         if not np.all(np.isfinite(first)):
             return _row(
                 d, k, n, record.dim, method, "nonfinite", "the gradient has inf or nan entries", **values
@@ -201,7 +227,9 @@ def adbench_gmm(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`ADBENCH_GMM_COLUMNS`; one row per size and method, statuses
+        Columns :data:`ADBENCH_GMM_COLUMNS`; one row per size and method (with the
+        normwise relative difference of its gradient from the tape's and autograd's,
+        :data:`AGREEMENT_REFERENCES`), statuses
         ``ok``, ``timeout``, ``unsupported``, ``error``, ``nonfinite``; after a method
         stops, its rows at sizes with as many parameters or more repeat that status with
         the message "not attempted: ...".
@@ -224,6 +252,7 @@ def adbench_gmm(
                 repeats=study.repeats,
                 min_run_time=study.min_run_time,
             )
+            references = _agreement_references(record, x, study)
             for method in chosen:
                 if method in stopped and record.dim >= stopped[method][0]:
                     _, status, message = stopped[method]
@@ -231,7 +260,7 @@ def adbench_gmm(
                         _row(d, k, n, record.dim, method, status, message, objective_s=objective.median)
                     )
                     continue
-                row = _gradient_row(record, x, method, objective.median, study)
+                row = _gradient_row(record, x, method, objective.median, study, references)
                 if row["status"] != "ok" and record.dim < stopped.get(method, (math.inf,))[0]:
                     message = f"not attempted: {row['status']} at d={d} k={k} n={n} ({record.dim} parameters)"
                     stopped[method] = (record.dim, row["status"], message)
