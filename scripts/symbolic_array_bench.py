@@ -14,13 +14,14 @@ computation graph.  This script measures it for diffcompare's implementation:
   allocator as it comes, then told to keep freed memory (``mallopt``; see
   :func:`keep_freed_memory`), since at n = 1e5 page faults on fresh arrays, not
   arithmetic, decide the times of every method and of the forward.  Cases: the 784-128-10 MLP (tanh, mean
-  squared error, batch 64: the benchmark's ``mlp`` workload), a GMM-like objective
-  (log-sum-exp over k components of quadratic forms built with einsum and a
-  triangular factor gathered with an integer index array), and Rosenbrock at n = 10
-  to 100,000 (setup must not grow with n).
+  squared error, batch 64: the benchmark's ``mlp`` workload), the ADBench workloads
+  (:mod:`diffcompare.suite.workloads`: GMM at d, k = 2, 5; 10, 25; 64, 50 with
+  n = 1,000, bundle adjustment with 49 cameras, 7,776 points and 31,843
+  observations, the LSTM with 2 layers and 1,024 characters), and Rosenbrock at
+  n = 10 to 100,000 (setup must not grow with n).
 * ``reports/laue_table.csv``: ``cse_ops`` (operations in the generated gradient code)
   against the tape's node count for the same ``f`` (``tape_nodes``) and their ratio,
-  on the MLP, the GMM-like objective, every suite function and the expression-swell
+  on the MLP, the ADBench workloads, every suite function and the expression-swell
   family (:func:`diffcompare.harness.studies.swell_function`) at depths 1 to 20.
 
 Usage: ``python scripts/symbolic_array_bench.py [--out reports] [--quick]``
@@ -44,47 +45,30 @@ from diffcompare.mlp.model import MLP
 from diffcompare.ops.numpy_namespace import numpy_namespace
 from diffcompare.suite.functions import rosenbrock
 from diffcompare.suite.records import SEED, suite
+from diffcompare.suite.workloads import bundle_adjustment, gmm, lstm
 from diffcompare.truth.accuracy import normwise_relative_error
 
 
-def gmm_objective(d: int, k: int, n: int, seed: int):
-    """A GMM-like log-likelihood in the parameters ``[weights, means, factors]``.
+def label(record) -> str:
+    """``gmm_d10_k5_n1000``: the workload's name and sizes."""
+    return "_".join([record.name, *(f"{name}{value}" for name, value in record.sizes)])
 
-    Component ``j`` scores ``w_j + sum(log diag L_j) - |L_j (x_i - mu_j)|^2 / 2`` for
-    each data point ``x_i``; the objective is ``sum_i logsumexp_j(score) - n
-    logsumexp(w)``.  ``L_j`` is lower triangular: ``exp`` of free parameters on the
-    diagonal, free parameters below it, gathered from the block with one integer index
-    array (``take``), the upper triangle pointing at a padded zero.
-    """
-    data = np.random.default_rng(seed).standard_normal((n, d))
-    rows, cols = np.tril_indices(d, -1)
-    lower = len(rows)
-    gather = np.full((d, d), d + lower)
-    gather[np.arange(d), np.arange(d)] = np.arange(d)
-    gather[rows, cols] = d + np.arange(lower)
-    diagonal = np.eye(d)
 
-    def gmm(x, xp):
-        weights = x[:k]
-        means = xp.reshape(x[k : k + k * d], (k, d))
-        params = xp.reshape(x[k + k * d :], (k, d + lower))
-        padded = xp.concatenate([params, xp.zeros((k, 1))], axis=1)
-        raw = xp.reshape(xp.take(padded, gather.ravel(), axis=1), (k, d, d))
-        factors = xp.exp(raw) * diagonal + raw * (1.0 - diagonal)
-        centred = data[:, None, :] - means[None, :, :]
-        z = xp.einsum("kij,nkj->nki", factors, centred)
-        scores = weights + xp.sum(params[:, :d], axis=1) - 0.5 * xp.sum(z**2, axis=2)
-        return xp.sum(xp.logsumexp(scores, axis=1)) - n * xp.logsumexp(weights)
-
-    return gmm, k + k * d + k * (d + lower)
+def adbench_records(quick: bool):
+    """The ADBench workloads: GMM at ADBench's sizes, bundle adjustment, the LSTM."""
+    sizes = ((10, 5),) if quick else ((2, 5), (10, 25), (64, 50))
+    for d, k in sizes:
+        yield gmm(d, k, 1000, seed=SEED)
+    yield bundle_adjustment(49, 7776, 31843, seed=SEED)
+    yield lstm(2, 64 if quick else 1024, seed=SEED)
 
 
 def timing_cases(quick: bool):
     """``(case, f, x)`` for the timing table."""
     net = MLP.random(MLP_LAYERS, "tanh", "mse", batch=MLP_BATCH, seed=SEED)
     yield "mlp_784_128_10", net.f, net.random_parameters(seed=SEED + 1)
-    gmm, dim = gmm_objective(d=10, k=5, n=1000, seed=SEED)
-    yield "gmm_d10_k5_n1000", gmm, 0.3 * np.random.default_rng(SEED).standard_normal(dim)
+    for record in adbench_records(quick):
+        yield label(record), record.f, record.points[0]
     for n in (10, 1000) if quick else (10, 1000, 100_000):
         yield f"rosenbrock_{n}", rosenbrock, np.random.default_rng([SEED, n]).uniform(-2.0, 2.0, n)
 
@@ -149,8 +133,8 @@ def laue_cases(quick: bool):
     """``(family, case, f, dim)`` for Laue's table."""
     net = MLP.random(MLP_LAYERS, "tanh", "mse", batch=MLP_BATCH, seed=SEED)
     yield "mlp", "mlp_784_128_10", net.f, net.dim
-    gmm, dim = gmm_objective(d=10, k=5, n=1000, seed=SEED)
-    yield "gmm", "gmm_d10_k5_n1000", gmm, dim
+    for record in adbench_records(quick):
+        yield record.name, label(record), record.f, record.dim
     for record in suite():
         yield "suite", record.name, record.f, record.dim
     for depth in range(1, 11 if quick else 21):

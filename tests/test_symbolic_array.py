@@ -25,6 +25,7 @@ from diffcompare.methods.symbolic_array.trace import trace_point
 from diffcompare.mlp.model import MLP
 from diffcompare.ops import OPS
 from diffcompare.suite.functions import rosenbrock
+from diffcompare.suite.workloads import bundle_adjustment, gmm, lstm
 from diffcompare.truth.accuracy import normwise_relative_error
 
 AGREEMENT = 1e-12  # normwise, against the tape and autograd
@@ -223,7 +224,7 @@ def test_refusals_name_the_operation(name):
 
 
 # ---------------------------------------------------------------------------------------
-# The suite, an MLP and a GMM-like objective
+# The suite, MLPs and the ADBench workloads
 # ---------------------------------------------------------------------------------------
 
 
@@ -250,41 +251,16 @@ def test_the_784_128_10_mlp():
     _assert_agrees(net.f, net.random_parameters(seed=1))
 
 
-def gmm_objective(d: int, k: int, n: int, seed: int):
-    """A GMM-like log-likelihood: log-sum-exp over k components of quadratic forms.
-
-    Each component has a mean and a triangular factor L (exp of log-parameters on the
-    diagonal, free parameters below it), gathered from the parameter block by one
-    integer index array (``take``); the quadratic forms are ``|L (x_i - mu)|^2`` by
-    einsum.  Returns ``(f, dim)``.
-    """
-    data = np.random.default_rng(seed).standard_normal((n, d))
-    rows, cols = np.tril_indices(d, -1)
-    lower = len(rows)
-    # each entry of the d x d factor: its parameter (diagonal, lower, or the padded zero)
-    gather = np.full((d, d), d + lower)
-    gather[np.arange(d), np.arange(d)] = np.arange(d)
-    gather[rows, cols] = d + np.arange(lower)
-    diagonal = np.eye(d)
-
-    def gmm(x, xp):
-        weights = x[:k]
-        means = xp.reshape(x[k : k + k * d], (k, d))
-        params = xp.reshape(x[k + k * d :], (k, d + lower))
-        padded = xp.concatenate([params, xp.zeros((k, 1))], axis=1)
-        raw = xp.reshape(xp.take(padded, gather.ravel(), axis=1), (k, d, d))
-        factors = xp.exp(raw) * diagonal + raw * (1.0 - diagonal)
-        centred = data[:, None, :] - means[None, :, :]
-        z = xp.einsum("kij,nkj->nki", factors, centred)
-        scores = weights + xp.sum(params[:, :d], axis=1) - 0.5 * xp.sum(z**2, axis=2)
-        return xp.sum(xp.logsumexp(scores, axis=1)) - n * xp.logsumexp(weights)
-
-    return gmm, k + k * d + k * (d + lower)
-
-
-def test_a_gmm_like_objective():
-    f, dim = gmm_objective(d=4, k=3, n=50, seed=6)
-    _assert_agrees(f, 0.3 * _rng(7).standard_normal(dim))
+@pytest.mark.parametrize(
+    "record",
+    [gmm(4, 3, 50, seed=6), bundle_adjustment(3, 5, 12, seed=6), lstm(2, 6, seed=6)],
+    ids=lambda r: r.name,
+)
+def test_the_adbench_workloads(record):
+    # GMM: the triangular factors gathered with an integer index array, batched matmul,
+    # log-sum-exp with an axis; bundle adjustment: fancy indexing by camera and point;
+    # LSTM: a loop of elementwise gates unrolled into one expression
+    _assert_agrees(record.f, record.points[0])
 
 
 # ---------------------------------------------------------------------------------------
