@@ -8,10 +8,15 @@ numpy (pinned to one thread).  Writes ``train_linear.csv`` (step, method, loss) 
 per method how many steps give bitwise the same loss as the first method and the largest
 relative difference.
 
-Exit status: 0 if every curve agrees with the first to ``LINEAR_CURVE_TOLERANCE`` at
-every step; 1 otherwise.
+Each method's preparation and run has a time budget (``--budget``, seconds): a method
+that exceeds it is reported as timed out and left out of the comparison (SymPy's
+``symbolic`` differentiates the 5,000-product loss slowly).
 
-Usage: ``python scripts/train_linear.py [--out reports] [--steps 200]``
+Exit status: 0 if every curve that was computed agrees with the first to
+``LINEAR_CURVE_TOLERANCE`` at every step; 1 otherwise.
+
+Usage: ``python scripts/train_linear.py [--out reports] [--steps 200] [--budget 1800]``
+(``--samples`` and ``--features`` change the problem's size).
 """
 
 from __future__ import annotations
@@ -25,16 +30,17 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from diffcompare.budget import BudgetExceeded, time_budget
 from diffcompare.harness.report import atomic_write
 from diffcompare.mlp.linear import LINEAR_CURVE_TOLERANCE, LinearProblem, available_exact_methods, fit_linear
 from diffcompare.mlp.training import curve_differences
 
-SAMPLES, FEATURES, NOISE, SEED = 100, 50, 0.1, 0
+NOISE, SEED = 0.1, 0
 LEARNING_RATE = 0.5
 FLOOR = 1e-18  # differences of exactly 0 are drawn here on the log axis
 
 
-def plot_curves(fits, path: Path) -> Path:
+def plot_curves(fits, problem: LinearProblem, path: Path) -> Path:
     """Loss curves (log y) above each method's relative difference from the first (log y)."""
     import matplotlib
 
@@ -49,7 +55,8 @@ def plot_curves(fits, path: Path) -> Path:
         top.plot(steps, fit.losses, marker=marker, markevery=max(1, steps.size // 10), label=fit.method)
     top.set_yscale("log")
     top.set_ylabel("mean squared residual")
-    top.set_title(f"Linear least squares {SAMPLES} x {FEATURES}, gradient descent with every exact method")
+    samples, features = problem.inputs.shape
+    top.set_title(f"Linear least squares {samples} x {features}, gradient descent with every exact method")
     top.legend(fontsize=8)
     top.grid(True, which="both", alpha=0.3)
     for fit, marker in zip(fits[1:], markers[1:], strict=False):
@@ -78,12 +85,15 @@ def main(argv=None) -> int:
         "--out", default="reports", help="directory for train_linear.csv and train_linear.png"
     )
     parser.add_argument("--steps", type=int, default=200, help="gradient-descent steps per method")
+    parser.add_argument("--samples", type=int, default=100, help="rows of X")
+    parser.add_argument("--features", type=int, default=50, help="columns of X (weights)")
+    parser.add_argument("--budget", type=float, default=1800.0, help="seconds per method (prepare and run)")
     args = parser.parse_args(argv)
 
-    problem = LinearProblem.random(SAMPLES, FEATURES, NOISE, SEED)
+    problem = LinearProblem.random(args.samples, args.features, NOISE, SEED)
     methods = available_exact_methods()
     print(
-        f"linear least squares {SAMPLES} x {FEATURES} (X ~ U(-1, 1), noise {NOISE}, seed {SEED}); "
+        f"linear least squares {args.samples} x {args.features} (X ~ U(-1, 1), noise {NOISE}, seed {SEED}); "
         f"gradient descent, step {LEARNING_RATE}, {args.steps} steps; "
         f"exact methods: {', '.join(m.name for m in methods)}"
     )
@@ -91,12 +101,20 @@ def main(argv=None) -> int:
     with threadpool_limits(1):
         for method in methods:
             start = time.perf_counter()
-            fits.append(fit_linear(problem, method, args.steps, LEARNING_RATE))
+            try:
+                with time_budget(args.budget):
+                    fits.append(fit_linear(problem, method, args.steps, LEARNING_RATE))
+            except BudgetExceeded:
+                print(f"  {method.name:<16} timed out after {args.budget:g} s: left out", flush=True)
+                continue
             print(
                 f"  {method.name:<16} {time.perf_counter() - start:7.2f} s (prepare and {args.steps} steps)",
                 flush=True,
             )
 
+    if len(fits) < 2:
+        print("FAILED: fewer than two methods finished; nothing to compare", file=sys.stderr)
+        return 1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame(
@@ -107,7 +125,7 @@ def main(argv=None) -> int:
         ]
     )
     csv_path = atomic_write(out / "train_linear.csv", table.to_csv(index=False, float_format="%.17g"))
-    png_path = plot_curves(fits, out / "train_linear.png")
+    png_path = plot_curves(fits, problem, out / "train_linear.png")
     print(f"wrote {csv_path} and {png_path}")
 
     reference = fits[0]
