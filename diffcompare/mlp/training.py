@@ -32,6 +32,7 @@ from .symbolic import backprop_gradient
 
 __all__ = [
     "CURVE_TOLERANCE",
+    "DIGITS_CONFIG",
     "GRADIENT_SOURCES",
     "MIN_TEST_ACCURACY",
     "SCHEDULES",
@@ -311,6 +312,14 @@ class TrainingConfig:
         if self.schedule == "constant":
             return float(self.learning_rate)
         return float(self.learning_rate * 0.5 * (1.0 + np.cos(np.pi * epoch / self.epochs)))
+
+
+#: The digits run's configuration, chosen by ``scripts/select_mlp_config.py`` on validation
+#: sets carved from the training set (the best mean validation accuracy of its grid, 98.5 %
+#: over five seeded splits); the test set played no part in the choice.
+DIGITS_CONFIG = TrainingConfig(
+    hidden=(256, 128), activation="relu", epochs=60, batch_size=32, schedule="cosine"
+)
 
 
 @dataclass(frozen=True, eq=False)
