@@ -85,6 +85,10 @@ def test_every_exact_method_matches_the_closed_form_gradient():
         ({"inputs": [1.0, 2.0], "targets": [1.0]}, r"inputs must have shape \(samples, features\)"),
         ({"inputs": [[1.0], [2.0]], "targets": [1.0]}, r"targets must have shape \(2,\)"),
         ({"inputs": [[np.nan], [2.0]], "targets": [1.0, 2.0]}, "inputs and targets must be finite"),
+        (
+            {"inputs": [[1.0], [2.0]], "targets": [1.0, 2.0], "true_weights": [1.0, 2.0]},
+            r"true_weights must have shape \(1,\)",
+        ),
     ],
 )
 def test_problem_rejects_bad_data(kwargs, message):

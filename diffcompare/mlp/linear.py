@@ -53,6 +53,8 @@ class LinearProblem:
         ``X``.
     targets : array, shape (samples,)
         ``y``.
+    true_weights : array, shape (features,), optional
+        The weights the targets were made from, if known (:meth:`random` sets them).
 
     Raises
     ------
@@ -79,7 +81,16 @@ class LinearProblem:
             raise ValueError(f"targets must have shape ({inputs.shape[0]},); got {targets.shape}")
         if not (np.all(np.isfinite(inputs)) and np.all(np.isfinite(targets))):
             raise ValueError("inputs and targets must be finite")
-        for array in (inputs, targets):
+        arrays = [inputs, targets]
+        if self.true_weights is not None:
+            true_weights = np.array(self.true_weights, dtype=np.float64)
+            if true_weights.shape != (inputs.shape[1],):
+                raise ValueError(
+                    f"true_weights must have shape ({inputs.shape[1]},); got {true_weights.shape}"
+                )
+            object.__setattr__(self, "true_weights", true_weights)
+            arrays.append(true_weights)
+        for array in arrays:
             array.setflags(write=False)
         object.__setattr__(self, "inputs", inputs)
         object.__setattr__(self, "targets", targets)
