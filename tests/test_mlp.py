@@ -356,6 +356,21 @@ def test_rules_agree_with_autograd_and_tape(layers, activation, loss):
         check_blocks(net, gradient, rules_gradient, TOLERANCE["methods"], method)
 
 
+def test_rules_agree_with_autograd_and_tape_on_the_digits_network():
+    """The network the digits run trains (64-256-128-10, relu, cross-entropy, batches of 32)."""
+    from diffcompare.mlp.training import DIGITS_CONFIG
+
+    layers = (64, *DIGITS_CONFIG.hidden, 10)
+    net = MLP.random(
+        layers, DIGITS_CONFIG.activation, "softmax_cross_entropy", DIGITS_CONFIG.batch_size, seed=1
+    )
+    x = net.random_parameters(seed=2)
+    rules_gradient = backprop_gradient(net, x)
+    for method in ("autograd", "tape"):
+        gradient = METHODS[method].prepare(net.f, net.dim).gradient(x)
+        check_blocks(net, gradient, rules_gradient, TOLERANCE["methods"], method)
+
+
 def test_methods_reject_wrong_rules():
     """Test the tester at 5-7-6-3: a transposed weight gradient fails against autograd."""
     net = MLP.random((5, 7, 6, 3), "tanh", "mse", batch=64, seed=1)

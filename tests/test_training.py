@@ -7,6 +7,7 @@ disagree beyond the tolerance, so that agreement means something.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import sys
@@ -14,23 +15,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from diffcompare.mlp.training import (
     CURVE_TOLERANCE,
+    DIGITS_CONFIG,
     GRADIENT_SOURCES,
+    MIN_TEST_ACCURACY,
     SKLEARN_MISSING_MESSAGE,
     TrainingConfig,
     TrainingResult,
     curve_differences,
     epoch_batches,
     load_digits_split,
+    momentum_step,
     one_hot,
     split_data,
     stratified_split,
     train,
+    validation_split,
 )
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "train_mlp.py"
+SELECTION_SCRIPT = SCRIPT.with_name("select_mlp_config.py")
+SELECTION_REPORT = SCRIPT.parents[1] / "reports" / "train_mlp_selection.csv"
 BLOB_CONFIG = TrainingConfig(hidden=(6,), activation="tanh", epochs=6, batch_size=16, seed=3)
 
 
@@ -40,6 +48,14 @@ def gaussian_blobs(per_class: int = 40, classes: int = 3, features: int = 4, see
     labels = np.repeat(np.arange(classes), per_class)
     centres = 3.0 * np.eye(classes, features)
     return centres[labels] + rng.standard_normal((labels.size, features)), labels
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    """BLAS on one thread, as in the script: threads only slow these small products down
+    on a shared machine (5x for the 256-wide digits network)."""
+    with threadpool_limits(1):
+        yield
 
 
 @functools.cache
@@ -53,8 +69,8 @@ def blob_run(source: str, config: TrainingConfig = BLOB_CONFIG) -> TrainingResul
     return train(blob_split(), config, source)
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("train_mlp_script", SCRIPT)
+def load_script(path: Path = SCRIPT):
+    spec = importlib.util.spec_from_file_location(path.stem + "_script", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -114,11 +130,50 @@ def test_epoch_batches_cover_every_sample_once_and_depend_on_epoch():
         ("seed", -1, "seed must be a non-negative integer"),
         ("learning_rate", 0.0, "learning_rate must be a positive number"),
         ("momentum", 1.0, r"momentum must be in \[0, 1\)"),
+        ("schedule", "linear", "schedule must be one of 'constant', 'cosine'"),
+        ("weight_decay", -1e-3, "weight_decay must be a non-negative number"),
     ],
 )
 def test_config_rejects_bad_values(field, value, message):
     with pytest.raises(ValueError, match=message):
         TrainingConfig(**{field: value})
+
+
+def test_momentum_step_known_values_and_plain_descent():
+    x, velocity = momentum_step(np.array([1.0, -2.0]), np.array([0.5, 0.0]), np.array([2.0, 4.0]), 0.1, 0.9)
+    np.testing.assert_allclose(velocity, [0.45 - 0.2, -0.4], rtol=1e-15)
+    np.testing.assert_allclose(x, [1.25, -2.4], rtol=1e-15)
+    # momentum 0: x - lr g; weight decay adds lambda x to the gradient.
+    x, velocity = momentum_step(np.array([1.0]), np.array([7.0]), np.array([2.0]), 0.5, 0.0, weight_decay=0.5)
+    np.testing.assert_allclose(x, [1.0 - 0.5 * (2.0 + 0.5)], rtol=1e-15)
+
+
+def test_cosine_schedule_falls_from_the_learning_rate_towards_zero():
+    config = TrainingConfig(epochs=10, learning_rate=0.3, schedule="cosine")
+    rates = np.array([config.learning_rate_at(e) for e in range(10)])
+    assert rates[0] == 0.3
+    assert np.all(np.diff(rates) < 0) and 0 < rates[-1] < 0.01
+    assert rates[5] == pytest.approx(0.15, rel=1e-15)  # half way: half the rate
+    constant = TrainingConfig(epochs=10, learning_rate=0.3)
+    assert {constant.learning_rate_at(e) for e in range(10)} == {0.3}
+
+
+def test_weight_decay_shrinks_the_parameters():
+    plain = blob_run("tape")
+    decayed = train(blob_split(), TrainingConfig(**{**BLOB_CONFIG.__dict__, "weight_decay": 0.05}), "tape")
+    assert np.linalg.norm(decayed.parameters) < 0.95 * np.linalg.norm(plain.parameters)
+
+
+def test_validation_split_partitions_the_training_set_by_class():
+    data = blob_split()
+    inner = validation_split(data, 0.25, seed=2)
+    rows = np.concatenate([inner.train_inputs, inner.test_inputs])
+    assert len(rows) == len(data.train_inputs)
+    # The same rows as the training set, in some order; nothing from the test set.
+    np.testing.assert_array_equal(np.sort(rows, axis=0), np.sort(data.train_inputs, axis=0))
+    counts = np.bincount(data.train_labels)
+    np.testing.assert_array_equal(np.bincount(inner.test_labels), np.round(0.25 * counts))
+    assert not np.array_equal(validation_split(data, 0.25, seed=3).test_inputs, inner.test_inputs)
 
 
 def test_train_rejects_unknown_source():
@@ -217,3 +272,49 @@ def test_digits_short_run_agrees_and_learns():
     assert curve_differences(results).max() <= CURVE_TOLERANCE
     assert results[0].losses[1] < results[0].losses[0]
     assert results[0].test_accuracy > 0.85
+
+
+def test_digits_config_is_the_pick_of_the_committed_selection():
+    """The committed validation run picked DIGITS_CONFIG: highest mean validation accuracy,
+    ties to the cheaper run, and it is one of the script's candidates."""
+    pd = pytest.importorskip("pandas")
+    selection = load_script(SELECTION_SCRIPT)
+    assert DIGITS_CONFIG in selection.CANDIDATES
+    table = pd.read_csv(SELECTION_REPORT)
+    assert len(table) == len(selection.CANDIDATES)
+    best = table.sort_values(
+        ["validation_accuracy", "cost", "candidate"], ascending=[False, True, True]
+    ).iloc[0]
+    assert selection.CANDIDATES[int(best["candidate"])] == DIGITS_CONFIG
+    assert best["validation_accuracy"] >= MIN_TEST_ACCURACY
+
+
+def test_digits_config_short_run_agrees_and_learns():
+    """The chosen configuration's code path (relu, batches of 32, cosine schedule) for 2 epochs."""
+    pytest.importorskip("sklearn")
+    data = load_digits_split()
+    config = dataclasses.replace(DIGITS_CONFIG, epochs=2)
+    results = [train(data, config, source) for source in GRADIENT_SOURCES]
+    assert curve_differences(results).max() <= CURVE_TOLERANCE
+    assert results[0].losses[1] < results[0].losses[0]
+    assert results[0].test_accuracy > 0.9
+
+
+def test_script_exit_status_checks_the_accuracy_bar(monkeypatch, capsys, tmp_path):
+    pytest.importorskip("sklearn")
+    script = load_script()
+    monkeypatch.setattr(script, "MIN_TEST_ACCURACY", 1.01)  # no run reaches it
+    status = script.main(["--out", str(tmp_path), "--epochs", "1"])
+    assert status == 1
+    assert "test accuracy" in capsys.readouterr().err
+    assert (tmp_path / "train_mlp.csv").exists()
+
+
+@pytest.mark.slow  # about 15 s: three full training runs
+def test_digits_full_run_reaches_the_accuracy_bar_with_every_source():
+    pytest.importorskip("sklearn")
+    data = load_digits_split()
+    results = [train(data, DIGITS_CONFIG, source) for source in GRADIENT_SOURCES]
+    assert curve_differences(results).max() <= CURVE_TOLERANCE
+    for result in results:
+        assert result.test_accuracy >= MIN_TEST_ACCURACY, (result.source, result.test_accuracy)
