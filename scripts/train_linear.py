@@ -31,6 +31,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from diffcompare.budget import BudgetExceeded, time_budget
+from diffcompare.harness.plots import save_figure
 from diffcompare.harness.report import atomic_write
 from diffcompare.mlp.linear import LINEAR_CURVE_TOLERANCE, LinearProblem, available_exact_methods, fit_linear
 from diffcompare.mlp.training import curve_differences
@@ -72,10 +73,8 @@ def plot_curves(fits, problem: LinearProblem, path: Path) -> Path:
     bottom.set_ylabel(f"|loss - loss_{fits[0].method}| / loss\n(0 drawn at {FLOOR:g})")
     bottom.legend(fontsize=7, ncol=3)
     bottom.grid(True, which="both", alpha=0.3)
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(temporary, dpi=110, bbox_inches="tight")
+    save_figure(fig, Path(path))
     plt.close(fig)
-    temporary.replace(path)
     return path
 
 

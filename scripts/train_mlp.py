@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from diffcompare.harness.plots import save_figure
 from diffcompare.harness.report import atomic_write
 from diffcompare.mlp.training import (
     CURVE_TOLERANCE,
@@ -78,10 +79,8 @@ def plot_curves(results, differences: np.ndarray, title: str, path: Path) -> Pat
     bottom.set_ylabel(f"|loss - loss_rules| / loss_rules\n(0 drawn at {FLOOR:g})")
     bottom.legend(fontsize=8)
     bottom.grid(True, which="both", alpha=0.3)
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(temporary, dpi=110, bbox_inches="tight")
+    save_figure(fig, Path(path))
     plt.close(fig)
-    temporary.replace(path)
     return path
 
 

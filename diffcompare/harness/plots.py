@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["FLOOR", "PLOT_FILES", "plot_all"]
+__all__ = ["FLOOR", "PLOT_FILES", "plot_all", "save_figure"]
 
 #: Errors of exactly 0 are drawn at this value on log axes.
 FLOOR = 1e-18
@@ -33,7 +33,8 @@ def _finish(ax, xlabel: str, ylabel: str, title: str, log_x: bool = True) -> Non
     ax.grid(True, which="both", alpha=0.3)
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` (PNG) by way of a temporary file, so no reader sees half a file."""
     temporary = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(temporary, dpi=110, bbox_inches="tight")
     temporary.replace(path)
@@ -68,7 +69,7 @@ def error_by_method(results: pd.DataFrame, path: Path) -> Path:
     ax.set_ylabel(f"max|g - ref| / max|ref|  (0 drawn at {FLOOR:g})")
     ax.set_title(f"Gradient error against the 50-digit reference, {where} (bar: median)")
     ax.grid(True, axis="y", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def time_versus_n(scaling: pd.DataFrame, path: Path) -> Path:
@@ -82,7 +83,7 @@ def time_versus_n(scaling: pd.DataFrame, path: Path) -> Path:
     forward = rosen.groupby("dim")["forward_s"].median()
     ax.plot(forward.index, forward.to_numpy(), color="black", linestyle="--", label="forward (numpy)")
     _finish(ax, "n", "seconds per gradient (median)", "Rosenbrock: gradient time against n")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def step_curve(steps: pd.DataFrame, path: Path) -> Path:
@@ -97,7 +98,7 @@ def step_curve(steps: pd.DataFrame, path: Path) -> Path:
         ax.axvline(rule.iloc[0], color="black", linestyle="--", label="h = cbrt(eps)")
     title = "Central differences: truncation (h^2) against rounding (eps/h)"
     _finish(ax, "relative step h", "normwise relative error", title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def swell_curve(swell: pd.DataFrame, path: Path) -> Path:
@@ -109,7 +110,7 @@ def swell_curve(swell: pd.DataFrame, path: Path) -> Path:
         if swell[column].notna().any():  # a study limited by --methods leaves a column empty
             ax.plot(swell["depth"], swell[column], marker="o", label=label)
     _finish(ax, "nesting depth k", "size", "Expression swell: u_k = sin(u_{k-1}) u_{k-1} + x1", log_x=False)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 #: The table each plot draws, its file and the function that draws it.
