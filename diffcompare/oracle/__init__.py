@@ -11,6 +11,10 @@ from ..lazy import lazy_attributes
 # Loaded on first use (PEP 562): the pytest plugin lives in this package and must not
 # make an unrelated test run import numpy and the oracle.
 _PUBLIC = {
+    "assert_hessian_correct": "second_order",
+    "assert_hvp_correct": "second_order",
+    "check_hessian": "second_order",
+    "check_hvp": "second_order",
     "GradCheckResult": "result",
     "Mismatch": "result",
     "ParameterBlocks": "blocks",

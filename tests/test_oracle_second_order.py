@@ -1,0 +1,176 @@
+"""check_hessian and check_hvp: hand-picked cases, bad input, the HVP budget, and the
+second-order mutation suite (suite functions at their ordinary and hard points with
+autograd's Hessian as the independent truth)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import diffcompare
+from diffcompare.oracle.second_mutations import HVP_MUTATIONS, MUTATIONS, cases, mutated_hessian
+from diffcompare.oracle.second_order import HVP_BUDGET
+
+CASES = cases()
+
+#: Correct Hessians and HVPs the checkers wrongly fail today (hard points where the
+#: difference ladder is fooled); strict, so a fix shows up.
+FALSE_FAIL_HESSIAN = {"sigmoid_sum/saturation-1", "piecewise_where/tiny-0"}
+FALSE_FAIL_HVP = {
+    "trigonometric/near_singularity-0",
+    "sigmoid_sum/saturation-1",
+    "rational/near_singularity-0",
+    "piecewise_where/tiny-0",
+    "rastrigin/large-0",
+    "ackley/near_singularity-0",
+}
+
+
+def cubic(x, xp):
+    return xp.sum(x**3) + x[0] * x[1] ** 2
+
+
+def cubic_hessian(x):
+    h = np.diag(6 * x)
+    h[0, 1] += 2 * x[1]
+    h[1, 0] += 2 * x[1]
+    h[1, 1] += 2 * x[0]
+    return h
+
+
+X = np.array([0.7, -1.3, 2.1])
+
+
+def test_known_hessian_passes_and_reports_the_tape_reference():
+    result = diffcompare.check_hessian(cubic, cubic_hessian, X)
+    assert result.verdict == "pass"
+    assert result.references == ("tape", "richardson") and result.check == "Hessian"
+    assert "Hessian check: PASS: all 9 entries agree" in str(result)
+
+
+def test_entry_off_by_1e_6_fails_naming_the_entry():
+    def wrong(x):
+        h = cubic_hessian(x)
+        h[2, 2] *= 1 + 1e-6
+        return h
+
+    result = diffcompare.check_hessian(cubic, wrong, X)
+    assert result.verdict == "fail" and result.index == (2, 2)
+    message = result.message()
+    assert message.startswith("Hessian check fail: 1 of 9 entries mismatch")
+    assert "Repro: x = np.array([0.7, -1.3, 2.1]), seed = 0" in message
+
+
+def test_asymmetric_hessian_fails_naming_the_pair():
+    def asymmetric(x):
+        h = cubic_hessian(x)
+        h[0, 1] *= 1 + 1e-9  # far below what differences resolve
+        return h
+
+    result = diffcompare.check_hessian(cubic, asymmetric, X)
+    assert result.verdict == "fail"
+    assert "not symmetric: entry (0, 1)" in result.reason and "(1, 0)" in result.reason
+
+
+def test_black_box_falls_back_with_a_note():
+    result = diffcompare.check_hessian(lambda x: np.sum(x**3) + x[0] * x[1] ** 2, cubic_hessian, X)
+    assert result.verdict != "fail" and result.references[0] == "central_gradient"
+    assert any("no exact gradient" in note for note in result.notes)
+    wrong = diffcompare.check_hessian(lambda x: np.sum(x**3), lambda x: np.diag(3 * x), X)
+    assert wrong.verdict == "fail"
+
+
+def test_assert_forms_raise_with_the_report():
+    diffcompare.assert_hessian_correct(cubic, cubic_hessian, X)
+    with pytest.raises(AssertionError, match="Hessian check fail"):
+        diffcompare.assert_hessian_correct(cubic, lambda x: -cubic_hessian(x), X)
+    diffcompare.assert_hvp_correct(cubic, lambda x, v: cubic_hessian(x) @ v, X)
+    with pytest.raises(AssertionError, match="HVP check fail"):
+        diffcompare.assert_hvp_correct(cubic, lambda x, v: cubic_hessian(x).T @ (2 * v), X)
+
+
+@pytest.mark.parametrize("n", [3, 50, 400])
+def test_hvp_fast_mode_spends_at_most_40_gradients(n):
+    x = np.linspace(-1.0, 1.5, n)
+    result = diffcompare.check_hvp(
+        lambda z, xp: xp.sum(xp.sin(z) * z), lambda z, v: (2 * np.cos(z) - np.sin(z) * z) * v, x
+    )
+    assert result.verdict == "pass"
+    assert result.evaluations <= HVP_BUDGET
+
+
+def test_hvp_localises_the_wrong_column():
+    def wrong(x, v):
+        h = cubic_hessian(x)
+        h[:, 2] *= 1.01
+        h[2, :] *= 1.01
+        return h @ v
+
+    result = diffcompare.check_hvp(cubic, wrong, X)
+    assert result.verdict == "fail" and result.index is not None and 2 in result.index
+
+
+@pytest.mark.parametrize(
+    "call, error, text",
+    [
+        (lambda: diffcompare.check_hessian("f", cubic_hessian, X), TypeError, "f must be"),
+        (lambda: diffcompare.check_hessian(cubic, np.eye(3), X), TypeError, "hess must be callable"),
+        (
+            lambda: diffcompare.check_hessian(cubic, lambda x: np.eye(2), X),
+            ValueError,
+            "hess must give shape",
+        ),
+        (lambda: diffcompare.check_hessian(cubic, cubic_hessian, [np.nan, 1.0]), ValueError, "x"),
+        (lambda: diffcompare.check_hessian(cubic, cubic_hessian, X, rtol=-1.0), ValueError, "rtol"),
+        (lambda: diffcompare.check_hvp(cubic, lambda x, v: v, X, mode="slow"), ValueError, "mode"),
+        (lambda: diffcompare.check_hvp(cubic, lambda x, v: v, X, directions=0), ValueError, "directions"),
+        (lambda: diffcompare.check_hvp(cubic, lambda x, v: v, X, directions=25), ValueError, "directions"),
+        (lambda: diffcompare.check_hvp(cubic, lambda x, v: v[:2], X), ValueError, "hvp must give shape"),
+    ],
+)
+def test_bad_input_is_refused_by_name(call, error, text):
+    with pytest.raises(error, match=text):
+        call()
+
+
+def test_suite_has_enough_cases_with_symmetric_truth():
+    assert len(CASES) >= 100 and sum(c.hard for c in CASES) >= 10
+    for case in CASES:
+        np.testing.assert_array_equal(case.hessian, case.hessian.T)
+
+
+def _strict(names, case):
+    return [pytest.mark.xfail(strict=True, reason="known false fail at a hard point")] * (case.name in names)
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.name, marks=_strict(FALSE_FAIL_HESSIAN, c)) for c in CASES]
+)
+def test_correct_hessian_is_not_failed(case):
+    assert diffcompare.check_hessian(case.f, lambda x: case.hessian, case.x).verdict != "fail"
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.name, marks=_strict(FALSE_FAIL_HVP, c)) for c in CASES]
+)
+def test_correct_hvp_is_not_failed(case):
+    assert diffcompare.check_hvp(case.f, lambda x, v: case.hessian @ v, case.x).verdict != "fail"
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+def test_every_mutation_is_caught(case):
+    """Fail, or inconclusive with the reason that the reference cannot resolve it; never pass."""
+    applied = 0
+    for name in MUTATIONS:
+        wrong = mutated_hessian(case, name)
+        if wrong is None:
+            continue
+        applied += 1
+        results = [diffcompare.check_hessian(case.f, lambda x, w=wrong: w, case.x)]
+        if name in HVP_MUTATIONS:
+            results.append(diffcompare.check_hvp(case.f, lambda x, v, w=wrong: w @ v, case.x))
+        for result in results:
+            assert result.verdict != "pass", (name, str(result))
+            if result.verdict == "inconclusive":
+                assert "too uncertain to resolve" in result.reason
+    assert applied >= 3
