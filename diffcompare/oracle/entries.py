@@ -63,6 +63,9 @@ def judge(
         finite = np.where(np.isfinite(value), np.abs(value), 0.0)
         row_scale = np.max(finite, axis=1, keepdims=True, initial=0.0)
     allowance = tolerance.components(np.where(np.isfinite(value), value, 0.0), row_scale)
+    # Below the smallest normal number, values are rounding of underflow (an entry of
+    # 5e-324 where the reference is 0): no error a claim can be blamed for.
+    allowance = np.fmax(allowance, np.finfo(np.float64).tiny)
     known = np.isfinite(value) & np.isfinite(error)
     bad, bound = mismatch(claimed, value, error, allowance)
     # A reference that is NaN or of unknown error can neither convict nor acquit.
