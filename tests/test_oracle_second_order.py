@@ -13,14 +13,12 @@ from diffcompare.oracle.second_order import HVP_BUDGET
 
 CASES = cases()
 
-#: Correct Hessians and HVPs the checkers wrongly fail today (hard points where the
-#: difference ladder is fooled); strict, so a fix shows up.
+#: Correct Hessians and HVPs the checkers wrongly fail today (hard points where 6 rows
+#: of the ladder along a random direction are fooled); strict, so a fix shows up.
 FALSE_FAIL_HESSIAN: set[str] = set()
-FALSE_FAIL_HVP = {
+FALSE_FAIL_HVP = {  # each name must be a case: checked below
     "trigonometric/near_singularity-0",
-    "sigmoid_sum/saturation-1",
     "rational/near_singularity-0",
-    "piecewise_where/tiny-0",
     "rastrigin/large-0",
     "ackley/near_singularity-0",
 }
@@ -153,6 +151,7 @@ def test_bad_input_is_refused_by_name(call, error, text):
 
 def test_suite_has_enough_cases_with_symmetric_truth():
     assert len(CASES) >= 100 and sum(c.hard for c in CASES) >= 10
+    assert (FALSE_FAIL_HESSIAN | FALSE_FAIL_HVP) <= {c.name for c in CASES}
     for case in CASES:
         np.testing.assert_array_equal(case.hessian, case.hessian.T)
 
@@ -175,7 +174,13 @@ def test_correct_hvp_is_not_failed(case):
     assert diffcompare.check_hvp(case.f, lambda x, v: case.hessian @ v, case.x).verdict != "fail"
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+#: Cases whose mutations send every column to the one-sided kink test (1.5 s and more).
+SLOW_MUTANTS = {"piecewise_where/tiny-0"}
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.name, marks=[pytest.mark.slow] * (c.name in SLOW_MUTANTS)) for c in CASES]
+)
 def test_every_mutation_is_caught(case):
     """Fail, or inconclusive with a stated reason; never pass."""
     applied = 0

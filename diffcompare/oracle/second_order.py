@@ -232,27 +232,31 @@ def check_hessian(
     return replace(result, seconds=time.perf_counter() - start)
 
 
-def _excuse_kinks(judged: Judged, source: GradientSource, x: np.ndarray) -> tuple[Judged, str | None]:
+def _excuse_kinks(
+    judged: Judged, source: GradientSource, x: np.ndarray, coordinates=None
+) -> tuple[Judged, str | None]:
     """Entries that fail in a column where the gradient has a kink next to ``x``.
 
     The Hessian jumps there (``where(x > 0, x**2, -x**3)`` 1e-200 from its switch), so
     central differences see the mean of the two sides, and no claim can be judged.
     The one-sided derivatives of the gradient along ``e_k`` tell: where they differ
     beyond both error estimates and the allowance, the entry is inconclusive.  They
-    are computed for failing columns only.
+    are computed for failing columns only.  ``coordinates[j]`` is the coordinate of
+    the block's column ``j`` (default: ``j``).
     """
     bad = judged.bad.copy()
     uncertain = judged.uncertain.copy()
     reason = None
-    for k in np.flatnonzero(bad.any(axis=0)):
+    for j in np.flatnonzero(bad.any(axis=0)):
+        k = int(j if coordinates is None else coordinates[j])
         unit = np.zeros_like(x)
         unit[k] = 1.0
         step = INITIAL_STEP * float(reach(x)[k])
         right = line_derivative(source.objective, x, unit, step, side=1, f_at_x=source.at_x)
         left = line_derivative(source.objective, x, unit, step, side=-1, f_at_x=source.at_x)
         with np.errstate(invalid="ignore"):
-            split = ~(np.abs(right[0] - left[0]) <= SAFETY * (right[1] + left[1]) + judged.tolerance[:, k])
-        kinked = bad[:, k] & split
+            split = ~(np.abs(right[0] - left[0]) <= SAFETY * (right[1] + left[1]) + judged.tolerance[:, j])
+        kinked = bad[:, j] & split
         if kinked.any():
             i = int(np.flatnonzero(kinked)[0])
             reason = reason or (
@@ -260,8 +264,8 @@ def _excuse_kinks(judged: Judged, source: GradientSource, x: np.ndarray) -> tupl
                 f"entry ({i}, {k}) are {float(right[0][i])!r} and {float(left[0][i])!r}, so the Hessian "
                 "jumps there"
             )
-            bad[:, k] &= ~kinked
-            uncertain[:, k] |= kinked
+            bad[:, j] &= ~kinked
+            uncertain[:, j] |= kinked
     return replace(judged, bad=bad, uncertain=uncertain), reason
 
 
@@ -367,6 +371,14 @@ def check_hvp(
         judged = [_hvp_column(hvp, source, x, k, tolerance) for k in range(n)]
     else:
         judged = _hvp_fast(hvp, source, x, tolerance, directions, seed)
+    kinks = [
+        _excuse_kinks(block, source, x, [block.label(0, 0)[0][1]])
+        if isinstance(block.label(0, 0)[0], tuple)
+        else (block, None)
+        for block in judged
+    ]
+    judged = [block for block, _ in kinks]
+    kink = next((reason for _, reason in kinks if reason), None)
     result = result_from(
         judged,
         check="HVP",
@@ -378,6 +390,7 @@ def check_hvp(
         evaluations=source.objective.evaluations,
         counted="the gradient",
         notes=source.notes,
+        doubt=kink,
     )
     return replace(result, seconds=time.perf_counter() - start)
 
