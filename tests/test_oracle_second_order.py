@@ -13,15 +13,12 @@ from diffcompare.oracle.second_order import HVP_BUDGET
 
 CASES = cases()
 
-#: Correct Hessians and HVPs the checkers wrongly fail today (hard points where 6 rows
-#: of the ladder along a random direction are fooled); strict, so a fix shows up.
+#: Correct Hessians and HVPs the checkers fail today; strict, so a fix shows up.  At
+#: rastrigin's point near 1e6, 2 pi x rounds by ~1e-9 rad, so autograd's Hessian (the
+#: truth here) has H[0, 0] = 2.0000002 where the exact value is 2: the formula limits the
+#: truth itself, and the HVP along a random direction is judged 2% beyond its tolerance.
 FALSE_FAIL_HESSIAN: set[str] = set()
-FALSE_FAIL_HVP = {  # each name must be a case: checked below
-    "trigonometric/near_singularity-0",
-    "rational/near_singularity-0",
-    "rastrigin/large-0",
-    "ackley/near_singularity-0",
-}
+FALSE_FAIL_HVP = {"rastrigin/large-0"}  # each name must be a case: checked below
 
 
 def cubic(x, xp):

@@ -307,7 +307,7 @@ def check_hvp(
     x,
     *,
     mode: str = "fast",
-    directions: int = 3,
+    directions: int = 2,
     rtol: float | None = None,
     atol: float | None = None,
     seed: int = 0,
@@ -332,7 +332,8 @@ def check_hvp(
         wrong column is searched by bisection of the direction's support and named.
         "full" checks ``hvp(x, e_k)`` for every ``k``: every entry of ``H``.
     directions : int, optional
-        Random directions in fast mode (1 to 19).
+        Random directions in fast mode (1 to 19); the ladder along each gets
+        ``39 // (2 directions)`` rows (9 for the default 2).
     rtol, atol, seed
         As for :func:`check_hessian`; ``seed`` seeds the directions.
 
