@@ -3,7 +3,7 @@ caught mutations, inconclusive verdicts, cost.
 
 Every case of :func:`diffcompare.oracle.second_mutations.cases` (suite functions at their
 ordinary and hard points, autograd's Hessian as the truth) is checked correct and under
-every mutation that applies, by ``check_hessian`` and by ``check_hvp`` (fast mode, 3
+every mutation that applies, by ``check_hessian`` and by ``check_hvp`` (fast mode, 2
 directions).  Then ``check_hessian``'s wall time at n = 10, 30, 100 on scalable suite
 functions (median of 5 runs; numpy on one BLAS thread) and ``check_hvp``'s gradient
 evaluations at n up to 1,000.
@@ -129,7 +129,7 @@ def markdown(frame: pd.DataFrame, timing: pd.DataFrame, budget: pd.DataFrame) ->
         f"| {r.function} | {r.n} | {r.median_seconds:.3f} | {r.gradient_evaluations} | {r.verdict} |"
         for r in timing.itertuples()
     ]
-    lines += ["", "## check_hvp gradient evaluations, fast mode (3 directions)", ""]
+    lines += ["", "## check_hvp gradient evaluations, fast mode (2 directions)", ""]
     lines += ["| n | gradient evaluations | verdict |", "|---|---|---|"]
     lines += [f"| {r.n} | {r.gradient_evaluations} | {r.verdict} |" for r in budget.itertuples()]
     return "\n".join(lines) + "\n"
