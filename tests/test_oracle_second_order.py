@@ -93,6 +93,18 @@ def test_black_box_falls_back_with_a_note():
     assert wrong.verdict == "fail"
 
 
+def test_f_the_tape_cannot_trace_falls_back_naming_the_operation():
+    def f(x, xp):
+        return xp.sum(xp.cbrt(x))  # cbrt is no operation of the tape
+
+    x = np.array([0.5, 2.0, 3.0])
+    right = diffcompare.check_hessian(f, lambda x: np.diag(-2 / 9 * x ** (-5 / 3)), x)
+    assert right.verdict != "fail" and right.references[0] == "central_gradient"
+    assert "tape does not support 'cbrt'" in right.notes[0] and len(right.notes[0]) < 300
+    wrong = diffcompare.check_hessian(f, lambda x: np.diag(2 / 9 * x ** (-5 / 3)), x)
+    assert wrong.verdict == "fail"
+
+
 def test_assert_forms_raise_with_the_report():
     diffcompare.assert_hessian_correct(cubic, cubic_hessian, X)
     with pytest.raises(AssertionError, match="Hessian check fail"):
@@ -135,6 +147,16 @@ def test_hvp_localises_the_wrong_column():
         ),
         (lambda: diffcompare.check_hessian(cubic, cubic_hessian, [np.nan, 1.0]), ValueError, "x"),
         (lambda: diffcompare.check_hessian(cubic, cubic_hessian, X, rtol=-1.0), ValueError, "rtol"),
+        (
+            lambda: diffcompare.check_hessian(lambda x: 1j, cubic_hessian, X),
+            TypeError,
+            "f must return a real",
+        ),
+        (
+            lambda: diffcompare.check_hessian(lambda x: x, cubic_hessian, X),
+            ValueError,
+            "f must return a scalar",
+        ),
         (lambda: diffcompare.check_hvp(cubic, lambda x, v: v, X, mode="slow"), ValueError, "mode"),
         (lambda: diffcompare.check_hvp(cubic, lambda x, v: v, X, directions=0), ValueError, "directions"),
         (lambda: diffcompare.check_hvp(cubic, lambda x, v: v, X, directions=25), ValueError, "directions"),

@@ -31,7 +31,7 @@ from .check import _takes_namespace
 from .entries import Judged, check_options, claimed_array, judge, result_from, seeded_direction
 from .localise import localise
 from .noise import measure_noise
-from .references import INITIAL_STEP, MAX_LEVELS, Objective, line_derivative
+from .references import INITIAL_STEP, MAX_LEVELS, ROUNDING_ULPS, Objective, line_derivative
 from .result import GradCheckResult, Mismatch, relative
 from .tolerance import SAFETY, Tolerance
 
@@ -83,10 +83,12 @@ class GradientSource:
             value = f
         self.reference = "central_gradient"
         at_x = np.asarray(value(x.copy()))
-        if at_x.dtype == object or at_x.dtype.kind not in "fiub" or at_x.shape != ():
-            raise ValueError(
-                f"f must return a real scalar; it returned {type(at_x).__name__} of shape {at_x.shape}"
+        if at_x.dtype == object or at_x.dtype.kind not in "fiub":
+            raise TypeError(
+                f"f must return a real scalar; it returned {type(at_x).__name__} of dtype {at_x.dtype}"
             )
+        if at_x.shape != ():
+            raise ValueError(f"f must return a scalar; it returned shape {at_x.shape}")
         if not np.isfinite(at_x):
             raise ValueError(f"f(x) must be finite at the point checked; it returned {at_x}")
         steps = FALLBACK_STEP * np.maximum(1.0, np.abs(x))
@@ -106,7 +108,11 @@ class GradientSource:
         rng = np.random.default_rng([seed, 1])
         direction = seeded_direction(rng, np.maximum(1.0, np.abs(x)))
         sigma, _ = measure_noise(self.objective, x, direction, self.at_x)
-        self.objective.noise = sigma
+        # Samples along one direction can miss the noise of a component (they came out
+        # equal for cbrt at 0.5): never below the rounding a central difference must
+        # have, ROUNDING_ULPS ulps of |f| on each side over a width of 2 h_k.
+        floor = ROUNDING_ULPS * _EPS * abs(float(at_x)) / steps
+        self.objective.noise = np.maximum(sigma, floor)
         self.notes.append(
             f"no exact gradient ({why}): the reference differentiates central differences of f "
             f"(step {FALLBACK_STEP:.2g} max(1, |x_k|)), whose measured noise widens the tolerance"
@@ -140,7 +146,8 @@ def _tape_failure(f, x: np.ndarray) -> str | None:
         with np.errstate(all="ignore"):
             gradient = tape_gradient(f, x)
     except Exception as error:  # an op without a rule, code the tape cannot trace
-        return f"the tape cannot trace f: {type(error).__name__}: {error}"
+        # the first clause names the operation; the list of supported ones would drown it
+        return f"the tape cannot trace f: {type(error).__name__}: {str(error).split(';')[0]}"
     if not np.all(np.isfinite(gradient)):
         return "the tape's gradient is not finite"
     return None
