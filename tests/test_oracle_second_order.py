@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import diffcompare
+from diffcompare.ops.numpy_namespace import numpy_namespace
 from diffcompare.oracle.second_mutations import HVP_MUTATIONS, MUTATIONS, cases, mutated_hessian
 from diffcompare.oracle.second_order import HVP_BUDGET
 
@@ -218,3 +219,19 @@ def test_every_mutation_is_caught(case):
                 # gradient has a kink next to x (the Hessian jumps)
                 assert "too uncertain to resolve" in result.reason or "has a kink next to x" in result.reason
     assert applied >= 3
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=c.name, marks=[pytest.mark.slow] * (c.name in SLOW_MUTANTS)) for c in CASES]
+)
+def test_black_box_fallback_fails_no_correct_hessian_and_passes_no_mutation(case):
+    """Without the tape the reference is weaker (often inconclusive), never wrong."""
+
+    def black_box(x):
+        return case.f(x, numpy_namespace)
+
+    assert diffcompare.check_hessian(black_box, lambda x: case.hessian, case.x).verdict != "fail"
+    for name in MUTATIONS:
+        wrong = mutated_hessian(case, name)
+        if wrong is not None:
+            assert diffcompare.check_hessian(black_box, lambda x, w=wrong: w, case.x).verdict != "pass", name
