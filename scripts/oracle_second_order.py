@@ -3,10 +3,11 @@ caught mutations, inconclusive verdicts, cost.
 
 Every case of :func:`diffcompare.oracle.second_mutations.cases` (suite functions at their
 ordinary and hard points, autograd's Hessian as the truth) is checked correct and under
-every mutation that applies, by ``check_hessian`` and by ``check_hvp`` (fast mode, 2
-directions).  Then ``check_hessian``'s wall time at n = 10, 30, 100 on scalable suite
-functions (median of 5 runs; numpy on one BLAS thread) and ``check_hvp``'s gradient
-evaluations at n up to 1,000.
+every mutation that applies, by ``check_hessian`` (also with ``f`` as a black box, the
+fallback without the tape's gradient) and by ``check_hvp`` (fast mode, 2 directions).
+Then ``check_hessian``'s wall time at n = 10, 30, 100 on scalable suite functions
+(median of 5 runs; numpy on one BLAS thread) and ``check_hvp``'s gradient evaluations
+at n up to 1,000.
 
 Writes ``reports/oracle_second_order.csv`` (one row per checker, case and variant) and
 ``reports/oracle_second_order.md``.
@@ -26,6 +27,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 import diffcompare
+from diffcompare.ops.numpy_namespace import numpy_namespace
 from diffcompare.oracle.second_mutations import HVP_MUTATIONS, MUTATIONS, cases, mutated_hessian
 from diffcompare.suite.records import suite
 
@@ -42,9 +44,13 @@ def suite_rows() -> list[dict]:
         for variant, hessian in variants:
             if hessian is None:
                 continue
+            black_box = lambda x, f=case.f: f(x, numpy_namespace)  # noqa: E731
             checks = {
                 "check_hessian": lambda h=hessian, c=case: diffcompare.check_hessian(c.f, lambda x: h, c.x)
             }
+            checks["check_hessian_black_box"] = lambda h=hessian, c=case, f=black_box: (
+                diffcompare.check_hessian(f, lambda x: h, c.x)
+            )
             if variant == "correct" or variant in HVP_MUTATIONS:
                 checks["check_hvp"] = lambda h=hessian, c=case: diffcompare.check_hvp(
                     c.f, lambda x, v: h @ v, c.x
