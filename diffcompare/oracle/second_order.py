@@ -14,8 +14,10 @@ too loose to see a relative error of 1e-6 the verdict is "inconclusive", never "
 
 The exact gradient is the tape's, for ``f(x, xp)``.  A black-box ``f`` (or one the
 tape cannot follow) falls back to central differences of ``f`` with a fixed step
-``eps^(1/3) max(1, |x_k|)``: a gradient that is smooth in ``x`` but noisy at the
-``eps^(2/3)`` level; that noise is measured (:mod:`.noise`) and widens the tolerance.
+``max(eps^(1/3), sqrt(eps) |x_k|)``: a gradient that is smooth in ``x`` but noisy at the
+``eps^(2/3)`` level; that noise is measured (:mod:`.noise`) and widens the tolerance,
+its truncation gets an error floor, and a failure must be confirmed by a second
+difference gradient of shorter steps.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ _EPS = float(np.finfo(np.float64).eps)
 #: any localisation: one at ``x`` plus two per row of each direction's ladder.
 HVP_BUDGET = 40
 
-#: Step of the fallback's central-difference gradient, relative to ``max(1, |x_k|)``:
-#: truncation ``h^2 f''' / 6`` equals rounding ``eps |f| / h`` near ``h = eps^(1/3)``.
+#: Step of the fallback's central-difference gradient (unless ``sqrt(eps) |x_k|`` is
+#: larger, so that ``x_k + h`` moves by ~1e8 ulps): truncation ``h^2 f''' / 6`` equals
+#: rounding ``eps |f| / h`` near ``h = eps^(1/3)``.
 FALLBACK_STEP = _EPS ** (1.0 / 3.0)
 
 
