@@ -25,6 +25,15 @@ __version__ = "0.1.0"
 # used (PEP 562), so ``import diffcompare`` and the pytest plugin load no SymPy, pandas,
 # autograd, mpmath or matplotlib for a user's unrelated code.
 _PUBLIC = {
+    "assert_jvp_correct": "oracle.products",
+    "assert_vjp_correct": "oracle.products",
+    "check_jvp": "oracle.products",
+    "check_vjp": "oracle.products",
+    "check_jvp_vjp": "oracle.products",
+    "assert_hessian_correct": "oracle.second_order",
+    "assert_hvp_correct": "oracle.second_order",
+    "check_hessian": "oracle.second_order",
+    "check_hvp": "oracle.second_order",
     "GradCheckResult": "oracle.result",
     "GradientError": "truth.accuracy",
     "HardPoint": "suite.records",

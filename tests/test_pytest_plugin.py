@@ -342,3 +342,65 @@ def test_no_marker(grad_point):
             "dim=None, seed=0) on test_no_marker.py::test_no_marker"
         ]
     )
+
+
+# -- the second-order and product checkers ------------------------------------------------
+
+
+def test_each_checker_has_a_fixture_and_a_marker(pytester):
+    pytester.makepyfile(
+        """
+import numpy as np
+import pytest
+
+
+def cube(x, xp):
+    return xp.sum(x**3)
+
+
+def g(x):
+    return np.array([x[0] * x[1], np.exp(x[1])])
+
+
+def jac(x):
+    return np.array([[x[1], x[0]], [0.0, np.exp(x[1])]])
+
+
+@pytest.mark.hessiancheck_points(2, low=-1.0, high=1.0, dim=3, seed=1)
+def test_hessian(hessiancheck, hessian_point):
+    hessiancheck.assert_correct(cube, lambda x: np.diag(6 * x), hessian_point)
+
+
+@pytest.mark.hvpcheck_points(2, low=-1.0, high=1.0, dim=3, seed=1)
+def test_hvp(hvpcheck, hvp_point):
+    assert hvpcheck.check(cube, lambda x, v: 6 * x * v, hvp_point).passed
+
+
+@pytest.mark.jvpcheck_points(2, low=-1.0, high=1.0, dim=2)
+def test_jvp(jvpcheck, jvp_point):
+    jvpcheck.assert_correct(g, lambda x, t: jac(x) @ t, jvp_point)
+
+
+@pytest.mark.vjpcheck_points(2, low=-1.0, high=1.0, dim=2)
+def test_vjp(vjpcheck, vjp_point):
+    vjpcheck.assert_correct(g, lambda x, u: jac(x).T @ u, vjp_point)
+
+
+@pytest.mark.hessiancheck_points(1, low=0.5, high=1.0, dim=2)
+def test_wrong_hessian(hessiancheck, hessian_point):
+    hessiancheck.assert_correct(cube, lambda x: np.diag(3 * x), hessian_point)
+
+
+def test_point_without_marker(vjp_point):
+    pass
+"""
+    )
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=8, failed=1, errors=1)
+    output = result.stdout.str()
+    assert "test_wrong_hessian[point0] FAILED" in output
+    assert "Hessian check fail: 2 of 4 entries mismatch" in output and "Repro: x = np.array([" in output
+    result.stdout.fnmatch_lines(
+        [">       hessiancheck.assert_correct(cube, lambda x: np.diag(3 * x), hessian_point)"]
+    )
+    assert "the vjp_point fixture needs @pytest.mark.vjpcheck_points" in output

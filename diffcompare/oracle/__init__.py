@@ -11,6 +11,15 @@ from ..lazy import lazy_attributes
 # Loaded on first use (PEP 562): the pytest plugin lives in this package and must not
 # make an unrelated test run import numpy and the oracle.
 _PUBLIC = {
+    "assert_jvp_correct": "products",
+    "assert_vjp_correct": "products",
+    "check_jvp": "products",
+    "check_vjp": "products",
+    "check_jvp_vjp": "products",
+    "assert_hessian_correct": "second_order",
+    "assert_hvp_correct": "second_order",
+    "check_hessian": "second_order",
+    "check_hvp": "second_order",
     "GradCheckResult": "result",
     "Mismatch": "result",
     "ParameterBlocks": "blocks",

@@ -15,7 +15,7 @@ import numpy as np
 from .check import check_grad, check_jacobian
 from .result import GradCheckResult
 
-__all__ = ["GradChecker", "gradcheck_points"]
+__all__ = ["GradChecker", "DerivativeChecker", "derivative_checker", "gradcheck_points"]
 
 
 class GradChecker:
@@ -81,6 +81,52 @@ class GradChecker:
         """Fail the test unless the Jacobian check passes; see :meth:`assert_correct`."""
         __tracebackhide__ = True
         return _require(check_jacobian(f, jac, x, **options), allow_inconclusive)
+
+
+class DerivativeChecker:
+    """What the ``hessiancheck``, ``hvpcheck``, ``jvpcheck`` and ``vjpcheck`` fixtures return.
+
+    ``check`` is the checker (:func:`~diffcompare.check_hessian`, ...) with the same
+    arguments; ``assert_correct`` fails the test with its message, from the test's own
+    line (``__tracebackhide__``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> checker = derivative_checker("hessian")
+    >>> checker.check(lambda x, xp: xp.sum(x**3), lambda x: np.diag(6 * x), [1.0, 2.0]).verdict
+    'pass'
+    """
+
+    def __init__(self, check: Callable):
+        self._check = check
+
+    def check(self, f: Callable, claimed, x, **options) -> GradCheckResult:
+        """Return the checker's result for ``(f, claimed, x, **options)``."""
+        __tracebackhide__ = True
+        return self._check(f, claimed, x, **options)
+
+    def assert_correct(
+        self, f: Callable, claimed, x, *, allow_inconclusive: bool = False, **options
+    ) -> GradCheckResult:
+        """Fail the test unless the check passes (or is inconclusive and that is allowed)."""
+        __tracebackhide__ = True
+        return _require(self._check(f, claimed, x, **options), allow_inconclusive)
+
+
+def derivative_checker(kind: str) -> DerivativeChecker:
+    """The :class:`DerivativeChecker` for ``kind``: "hessian", "hvp", "jvp" or "vjp"."""
+    from . import products, second_order  # loaded when a test asks for them
+
+    checks = {
+        "hessian": second_order.check_hessian,
+        "hvp": second_order.check_hvp,
+        "jvp": products.check_jvp,
+        "vjp": products.check_vjp,
+    }
+    if kind not in checks:
+        raise ValueError(f"kind must be one of {sorted(checks)}; got {kind!r}")
+    return DerivativeChecker(checks[kind])
 
 
 def _require(result: GradCheckResult, allow_inconclusive: bool) -> GradCheckResult:

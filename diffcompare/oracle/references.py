@@ -191,8 +191,9 @@ def line_derivative(
     ``f``'s local scale, not only ``max(1, |x|)``, at no extra evaluation.  Where it
     never settles (a kink at ``x`` itself, whose gap keeps its size at every step) the
     tableau of all rows is taken: central differences then see the mean of the two
-    slopes.  With ``levels=2`` (the quick stage of the oracle) a gap that does not
-    shrink makes the error estimate infinite.
+    slopes.  With a ladder cut short (``levels`` below :data:`MAX_LEVELS`: the quick
+    stage of the oracle, ``check_hvp``'s budget) a gap that does not shrink by the last
+    row makes the error estimate infinite: the rows never reached ``f``'s scale.
     """
     (coordinates,) = np.nonzero(direction)
     single = coordinates[0] if coordinates.size == 1 else None
@@ -268,7 +269,7 @@ def line_derivative(
     if tableau.best is None:
         size = int(np.prod(objective.shape, dtype=int))
         return np.full(size, math.nan), np.full(size, math.inf)
-    if levels == 2 and watch and not smooth:
+    if levels < MAX_LEVELS and watch and not smooth:
         return tableau.best, np.full_like(tableau.error, math.inf)
     return tableau.best, tableau.error
 

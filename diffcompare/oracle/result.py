@@ -87,6 +87,12 @@ class GradCheckResult:
         One result per point when several were checked, else empty.
     notes : tuple of str
         References that could not be used, and why.
+    check : str
+        What was checked: ``"gradient"`` (also for a Jacobian), ``"Hessian"``,
+        ``"HVP"``, ``"JVP"``, ``"VJP"`` or ``"JVP/VJP"``; it opens the messages.
+    counted : str
+        What ``evaluations`` counts: ``"f"``, or ``"the gradient"`` for the
+        second-order checks.
     """
 
     verdict: str
@@ -104,6 +110,8 @@ class GradCheckResult:
     seed: int
     per_point: tuple[GradCheckResult, ...] = ()
     notes: tuple[str, ...] = ()
+    check: str = "gradient"
+    counted: str = "f"
 
     @property
     def index(self) -> int | tuple[int, int] | None:
@@ -140,7 +148,7 @@ class GradCheckResult:
 
     def __str__(self) -> str:
         where = "" if self.point_index is None else f" at point {self.point_index}"
-        lines = [f"gradient check: {self.verdict.upper()}{where}: {self.reason}"]
+        lines = [f"{self.check} check: {self.verdict.upper()}{where}: {self.reason}"]
         if self.worst is not None:
             lines += [
                 f"  worst component {self.worst.label}: claimed {self.claimed!r}, "
@@ -152,8 +160,8 @@ class GradCheckResult:
             counts = {v: sum(r.verdict == v for r in self.per_point) for v in VERDICTS}
             lines.append("  points: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS))
         lines.append(
-            f"  references {'+'.join(self.references) or 'none'}; {self.evaluations} evaluations of f "
-            f"in {self.seconds:.3g} s (mode {self.mode}, seed {self.seed})"
+            f"  references {'+'.join(self.references) or 'none'}; {self.evaluations} evaluations of "
+            f"{self.counted} in {self.seconds:.3g} s (mode {self.mode}, seed {self.seed})"
         )
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
@@ -161,7 +169,7 @@ class GradCheckResult:
     def message(self) -> str:
         """An assertion message in the manner of ``numpy.testing.assert_allclose``."""
         where = "" if self.point_index is None else f" at point {self.point_index}"
-        lines = [f"Gradient check {self.verdict}{where}: {self.reason}"]
+        lines = [f"{self.check[0].upper()}{self.check[1:]} check {self.verdict}{where}: {self.reason}"]
         if self.per_point:
             for verdict in ("fail", "inconclusive"):
                 points = [r.point_index for r in self.per_point if r.verdict == verdict]

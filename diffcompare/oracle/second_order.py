@@ -1,0 +1,526 @@
+"""Checkers for second-order derivatives: ``check_hessian`` and ``check_hvp``.
+
+The reference for column ``k`` of the Hessian is the derivative of the **exact
+gradient** along ``e_k``, not a second difference of ``f``.  A second difference
+divides the rounding of ``f`` by ``h^2``: ``eps |f| / h^2`` against a truncation of
+``h^2 f'''' / 12``, so at best ``sqrt(eps)``, 1e-8 of the scale, before any
+extrapolation.  A first difference of a gradient exact to rounding has truncation
+``h^2 g''' / 6`` and rounding ``eps |g| / h``, best near ``h ~ eps^(1/3)`` at 1e-11; the
+oracle's Ridders ladder (:func:`~diffcompare.oracle.references.line_derivative`) picks
+the step per column from that balance and extrapolates the ``h^2`` series away, with
+an error estimate of its own.  That estimate sets each entry's tolerance
+(:mod:`.entries`), so a correct Hessian at a hard point is not failed, and where it is
+too loose to see a relative error of 1e-6 the verdict is "inconclusive", never "pass".
+
+The exact gradient is the tape's, for ``f(x, xp)``.  A black-box ``f`` (or one the
+tape cannot follow) falls back to central differences of ``f`` with a fixed step
+``max(eps^(1/3), sqrt(eps) |x_k|)``: a gradient that is smooth in ``x`` but noisy at the
+``eps^(2/3)`` level; that noise is measured (:mod:`.noise`) and widens the tolerance,
+its truncation gets an error floor, and a failure must be confirmed by a second
+difference gradient of shorter steps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ..methods.tape.method import tape_gradient
+from ..validation import as_point, check_callable, check_finite_value
+from .check import _takes_namespace
+from .entries import Judged, check_options, claimed_array, judge, result_from, seeded_direction
+from .localise import localise
+from .noise import measure_noise
+from .references import INITIAL_STEP, MAX_LEVELS, ROUNDING_ULPS, Objective, line_derivative
+from .result import GradCheckResult, Mismatch, relative
+from .tolerance import SAFETY, Tolerance
+
+__all__ = [
+    "check_hessian",
+    "check_hvp",
+    "assert_hessian_correct",
+    "assert_hvp_correct",
+    "GradientSource",
+    "HVP_BUDGET",
+]
+
+_EPS = float(np.finfo(np.float64).eps)
+
+#: Gradient evaluations a fast-mode ``check_hvp`` spends at most, at any ``n``, before
+#: any localisation: one at ``x`` plus two per row of each direction's ladder.
+HVP_BUDGET = 40
+
+#: Step of the fallback's central-difference gradient (unless ``sqrt(eps) |x_k|`` is
+#: larger, so that ``x_k + h`` moves by ~1e8 ulps): truncation ``h^2 f''' / 6`` equals
+#: rounding ``eps |f| / h`` near ``h = eps^(1/3)``.
+FALLBACK_STEP = _EPS ** (1.0 / 3.0)
+
+
+class GradientSource:
+    """The gradient of ``f`` at nearby points, as a counted vector-valued objective.
+
+    ``reference`` is ``"tape"`` when the tape traces ``f(x, xp)``, else
+    ``"central_gradient"`` (the fallback, with ``notes`` saying why and its measured
+    noise set on the objective).
+    """
+
+    def __init__(self, f, x: np.ndarray, seed: int, step_factor: float = 1.0):
+        self.notes: list[str] = []
+        self.reference = "tape"
+        xp_form = _takes_namespace(f)
+        if xp_form:
+            check_finite_value(f, x)
+            why = _tape_failure(f, x)
+            if why is None:
+                self.objective = Objective(lambda z: tape_gradient(f, z), (x.size,), _EPS)
+                self.at_x = self.objective(x)
+                return
+            from ..ops.fallback import numpy_fallback
+
+            def value(z):
+                return f(z, numpy_fallback)
+        else:
+            why = "f is a black box f(x)"
+            value = f
+        self.reference = "central_gradient"
+        at_x = np.asarray(value(x.copy()))
+        if at_x.dtype == object or at_x.dtype.kind not in "fiub":
+            raise TypeError(
+                f"f must return a real scalar; it returned {type(at_x).__name__} of dtype {at_x.dtype}"
+            )
+        if at_x.shape != ():
+            raise ValueError(f"f must return a scalar; it returned shape {at_x.shape}")
+        if not np.isfinite(at_x):
+            raise ValueError(f"f(x) must be finite at the point checked; it returned {at_x}")
+        # On f's curvature scale, as the ladders' steps (see reach), not |x_k| times it.
+        steps = step_factor * np.maximum(FALLBACK_STEP, np.sqrt(_EPS) * np.abs(x))
+
+        def central_gradient(z):
+            # A fixed step (set at x, not at z) keeps this a smooth function of z.
+            out = np.empty(z.size)
+            for k in range(z.size):
+                upper, lower = z.copy(), z.copy()
+                upper[k] += steps[k]
+                lower[k] -= steps[k]
+                out[k] = (float(value(upper)) - float(value(lower))) / (upper[k] - lower[k])
+            return out
+
+        self.objective = Objective(central_gradient, (x.size,), _EPS)
+        self.at_x = self.objective(x)
+        rng = np.random.default_rng([seed, 1])
+        direction = seeded_direction(rng, np.maximum(1.0, np.abs(x)))
+        sigma, _ = measure_noise(self.objective, x, direction, self.at_x)
+        # Samples along one direction can miss the noise of a component (they came out
+        # equal for cbrt at 0.5): never below the rounding a central difference must
+        # have, ROUNDING_ULPS ulps of |f| on each side over a width of 2 h_k.
+        floor = ROUNDING_ULPS * _EPS * abs(float(at_x)) / steps
+        self.objective.noise = np.maximum(sigma, floor)
+        self.notes.append(
+            f"no exact gradient ({why}): the reference differentiates central differences of f "
+            f"(step max({FALLBACK_STEP:.2g}, 1.5e-8 |x_k|)), whose measured noise widens the tolerance"
+        )
+
+    def along(self, x, direction, initial_step=INITIAL_STEP, levels=MAX_LEVELS):
+        """The derivative of the gradient along ``direction``, ``H d``, and its error."""
+        return line_derivative(self.objective, x, direction, initial_step, f_at_x=self.at_x, levels=levels)
+
+    def column(self, x: np.ndarray, k: int):
+        """Column ``k`` of the Hessian and its error, with the full ladder."""
+        unit = np.zeros_like(x)
+        unit[k] = 1.0
+        return self.along(x, unit, INITIAL_STEP * float(reach(x)[k]))
+
+
+def reach(x: np.ndarray) -> np.ndarray:
+    """Each coordinate's first step, in units of :data:`INITIAL_STEP`.
+
+    1, not ``max(1, |x_k|)`` as for first derivatives: the gradient varies on the scale
+    of ``f``'s curvature, which a large coordinate does not widen (``sin`` at 1e5 still
+    has period 2 pi, and steps of 1e4 alias it).  Only where 0.1 would be below
+    ``sqrt(eps) |x_k|``, so that ``x_k + h`` hardly moves, the step grows with ``x_k``.
+    """
+    return np.maximum(1.0, np.sqrt(_EPS) * np.abs(x) / INITIAL_STEP)
+
+
+def _tape_failure(f, x: np.ndarray) -> str | None:
+    """Why the tape gives no usable gradient of ``f`` at ``x``, or None."""
+    try:
+        with np.errstate(all="ignore"):
+            gradient = tape_gradient(f, x)
+    except Exception as error:  # an op without a rule, code the tape cannot trace
+        # the first clause names the operation; the list of supported ones would drown it
+        return f"the tape cannot trace f: {type(error).__name__}: {str(error).split(';')[0]}"
+    if not np.all(np.isfinite(gradient)):
+        return "the tape's gradient is not finite"
+    return None
+
+
+def _validate(f, function, name: str, x, rtol, atol, seed, directions=None, mode=None) -> np.ndarray:
+    check_callable(f, "f")
+    if not callable(function):
+        raise TypeError(f"{name} must be callable; got {type(function).__name__}")
+    check_options(rtol, atol, seed, directions, mode)
+    return as_point(x)
+
+
+def check_hessian(
+    f, hess, x, *, rtol: float | None = None, atol: float | None = None, seed: int = 0
+) -> GradCheckResult:
+    """Check a hand-written Hessian against differences of the exact gradient.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, xp)`` (the tape's gradient is the reference) or a black box ``f(x)``
+        (differences of a difference gradient, with a note and a wider tolerance).
+    hess : callable
+        ``hess(x)`` returning the claimed Hessian, shape ``(n, n)``.
+    x : array_like
+        The point, shape ``(n,)``.
+    rtol, atol : float, optional
+        Replace the claim's rounding allowance (1024 ulps of its dtype times the row's
+        scale) by ``atol + rtol * |reference|``.
+    seed : int, optional
+        Seeds the direction of the fallback's noise measurement.
+
+    Returns
+    -------
+    GradCheckResult
+        ``check == "Hessian"``; indices are ``(row, column)``.  "fail" also when the
+        claim is not symmetric (a C^2 ``f`` has a symmetric Hessian): the reason names
+        the pair.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` or ``hess`` is not callable, ``hess`` gives non-real values, or an
+        option is of the wrong type.
+    ValueError
+        If ``x`` is not a finite vector, ``f(x)`` is not a finite scalar, ``hess``
+        gives the wrong shape, or an option is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = lambda x, xp: xp.sum(xp.sin(x)) * x[0]
+    >>> def hess(x):
+    ...     h = np.diag(-np.sin(x) * x[0])
+    ...     h[0, :] += np.cos(x)
+    ...     h[:, 0] += np.cos(x)
+    ...     return h
+    >>> check_hessian(f, hess, [0.5, 2.0]).verdict
+    'pass'
+    >>> check_hessian(f, lambda x: hess(x) * [[1, 1], [1, 1.001]], [0.5, 2.0]).index
+    (1, 1)
+    """
+    start = time.perf_counter()
+    x = _validate(f, hess, "hess", x, rtol, atol, seed)
+    n = x.size
+    claimed, dtype = claimed_array(hess, "hess", (x,), (n, n))
+    source = GradientSource(f, x, seed)
+    columns = [source.column(x, k) for k in range(n)]
+    value = np.column_stack([c[0] for c in columns])
+    error = np.column_stack([c[1] for c in columns])
+    if source.reference == "central_gradient":
+        # The difference gradient's truncation moves each entry by about h^2 f'''' / 6,
+        # smoothly, so the ladder cannot see it: for f smooth on the scale of its
+        # coordinates that is FALLBACK_STEP^2 (3.7e-11) of the row's scale.
+        finite = np.where(np.isfinite(value), np.abs(value), 0.0)
+        error = np.fmax(error, FALLBACK_STEP**2 * np.max(finite, axis=1, keepdims=True, initial=0.0))
+    tolerance = Tolerance.choose(dtype, rtol, atol)
+    judged = judge(claimed, value, error, tolerance, lambda i, k: ((int(i), int(k)), None))
+    judged, kink = _excuse_kinks(judged, source, x)
+    if source.reference == "central_gradient":
+        judged, split = _excuse_step_dependence(judged, f, x, seed, source)
+        kink = kink or split
+    result = result_from(
+        [judged],
+        check="Hessian",
+        noun="entries",
+        point=x,
+        seed=seed,
+        mode="full",
+        references=(source.reference, "richardson"),
+        evaluations=source.objective.evaluations,
+        counted="the gradient",
+        notes=source.notes,
+        failure=_asymmetry(claimed, value, tolerance),
+        doubt=kink,
+    )
+    return replace(result, seconds=time.perf_counter() - start)
+
+
+#: The fallback's second difference gradient takes steps this much shorter: its
+#: truncation, ``h^2 f'''' / 6`` in the Hessian, is 64 times smaller, its rounding 8
+#: times larger.
+SECOND_STEP = 1.0 / 8.0
+
+
+def _excuse_step_dependence(
+    judged: Judged, f, x: np.ndarray, seed: int, source: GradientSource
+) -> tuple[Judged, str | None]:
+    """Failing entries of a fallback reference that a second one, from a difference
+    gradient of shorter steps, does not confirm.
+
+    The difference gradient's own truncation is not in the ladder's error estimate (it
+    is smooth in ``x``, so the ladder cannot see it): 1e-11 of a Hessian entry at
+    rosenbrock's cancellation point, all of it near a pole.  Where the two references
+    disagree beyond their errors, the entry is inconclusive.
+    """
+    bad = judged.bad.copy()
+    uncertain = judged.uncertain.copy()
+    finer = GradientSource(f, x, seed, step_factor=SECOND_STEP)
+    reason = None
+    for k in np.flatnonzero(bad.any(axis=0)):
+        value, error = finer.column(x, int(k))
+        with np.errstate(invalid="ignore"):
+            split = ~(
+                np.abs(value - judged.value[:, k])
+                <= SAFETY * (error + judged.error[:, k]) + judged.tolerance[:, k]
+            )
+        moved = bad[:, k] & split
+        if moved.any():
+            i = int(np.flatnonzero(moved)[0])
+            reason = reason or (
+                f"the difference gradients of two steps give entry ({i}, {int(k)}) as "
+                f"{float(judged.value[i, k])!r} and {float(value[i])!r}: without an exact gradient the "
+                "reference depends on its step here"
+            )
+            bad[:, k] &= ~moved
+            uncertain[:, k] |= moved
+    source.objective.evaluations += finer.objective.evaluations
+    return replace(judged, bad=bad, uncertain=uncertain), reason
+
+
+def _excuse_kinks(
+    judged: Judged, source: GradientSource, x: np.ndarray, coordinates=None
+) -> tuple[Judged, str | None]:
+    """Entries that fail in a column where the gradient has a kink next to ``x``.
+
+    The Hessian jumps there (``where(x > 0, x**2, -x**3)`` 1e-200 from its switch), so
+    central differences see the mean of the two sides, and no claim can be judged.
+    The one-sided derivatives of the gradient along ``e_k`` tell: where they differ
+    beyond both error estimates and the allowance, the entry is inconclusive.  They
+    are computed for failing columns only.  ``coordinates[j]`` is the coordinate of
+    the block's column ``j`` (default: ``j``).
+    """
+    bad = judged.bad.copy()
+    uncertain = judged.uncertain.copy()
+    reason = None
+    for j in np.flatnonzero(bad.any(axis=0)):
+        k = int(j if coordinates is None else coordinates[j])
+        unit = np.zeros_like(x)
+        unit[k] = 1.0
+        step = INITIAL_STEP * float(reach(x)[k])
+        right = line_derivative(source.objective, x, unit, step, side=1, f_at_x=source.at_x)
+        left = line_derivative(source.objective, x, unit, step, side=-1, f_at_x=source.at_x)
+        with np.errstate(invalid="ignore"):
+            split = ~(np.abs(right[0] - left[0]) <= SAFETY * (right[1] + left[1]) + judged.tolerance[:, j])
+        kinked = bad[:, j] & split
+        if kinked.any():
+            i = int(np.flatnonzero(kinked)[0])
+            reason = reason or (
+                f"the gradient has a kink next to x along coordinate {k}: the one-sided derivatives of "
+                f"entry ({i}, {k}) are {float(right[0][i])!r} and {float(left[0][i])!r}, so the Hessian "
+                "jumps there"
+            )
+            bad[:, j] &= ~kinked
+            uncertain[:, j] |= kinked
+    return replace(judged, bad=bad, uncertain=uncertain), reason
+
+
+def _asymmetry(
+    claimed: np.ndarray, reference: np.ndarray, tolerance: Tolerance
+) -> tuple[str, Mismatch] | None:
+    """The worst pair (i, j) where the claim is not symmetric beyond its rounding."""
+    scale = np.max(np.where(np.isfinite(claimed), np.abs(claimed), 0.0), axis=1, keepdims=True, initial=0.0)
+    allowance = tolerance.components(np.where(np.isfinite(claimed), claimed, 0.0), scale)
+    allowance = np.maximum(allowance, allowance.T)
+    with np.errstate(invalid="ignore"):
+        gap = np.abs(claimed - claimed.T)
+        ratio = np.triu(np.where(gap > allowance, gap / np.where(allowance > 0, allowance, np.inf), 0.0), 1)
+        ratio = np.where(
+            np.isnan(gap), 0.0, np.where(np.isposinf(ratio) | (ratio > 0) & (allowance == 0), np.inf, ratio)
+        )
+    if not np.any(ratio > 0):
+        return None
+    i, j = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
+    # Name the one of the pair further from its reference.
+    if abs(claimed[j, i] - reference[j, i]) > abs(claimed[i, j] - reference[i, j]):
+        i, j = j, i
+    i, j = int(i), int(j)
+    abs_error = abs(float(claimed[i, j] - reference[i, j]))
+    record = Mismatch(
+        (i, j), float(claimed[i, j]), float(reference[i, j]), abs_error,
+        relative(abs_error, float(reference[i, j])), float(allowance[i, j]),
+    )  # fmt: skip
+    reason = (
+        f"the claimed Hessian is not symmetric: entry ({i}, {j}) is {float(claimed[i, j])!r} but ({j}, {i}) "
+        f"is {float(claimed[j, i])!r} (a C^2 f has a symmetric Hessian)"
+    )
+    return reason, record
+
+
+def check_hvp(
+    f,
+    hvp,
+    x,
+    *,
+    mode: str = "fast",
+    directions: int = 2,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
+) -> GradCheckResult:
+    """Check a hand-written Hessian-vector product ``hvp(x, v) = H v``.
+
+    Each reference is ``(g(x + h v) - g(x - h v)) / 2h`` of the exact gradient ``g``
+    (the tape's for ``f(x, xp)``), extrapolated over halving steps with an error
+    estimate, as in :func:`check_hessian`.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, xp)``, or a black box ``f(x)`` (see :func:`check_hessian`).
+    hvp : callable
+        ``hvp(x, v)`` returning the claimed ``H v``, shape ``(n,)``.
+    x : array_like
+        The point, shape ``(n,)``.
+    mode : {"fast", "full"}, optional
+        "fast" checks ``directions`` seeded random directions with at most
+        :data:`HVP_BUDGET` (40) gradient evaluations at any ``n``; on a failure the
+        wrong column is searched by bisection of the direction's support and named.
+        "full" checks ``hvp(x, e_k)`` for every ``k``: every entry of ``H``.
+    directions : int, optional
+        Random directions in fast mode (1 to 19); the ladder along each gets
+        ``39 // (2 directions)`` rows (9 for the default 2).
+    rtol, atol, seed
+        As for :func:`check_hessian`; ``seed`` seeds the directions.
+
+    Returns
+    -------
+    GradCheckResult
+        ``check == "HVP"``; entries of ``H`` are indexed ``(row, column)``; a
+        failure along a random direction that bisection could not pin down names
+        the component of ``H v`` and the direction.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`check_hessian`; also if ``directions`` is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = lambda x, xp: xp.sum(x**4) / 4
+    >>> check_hvp(f, lambda x, v: 3 * x**2 * v, [1.0, -2.0, 0.5]).verdict
+    'pass'
+    >>> check_hvp(f, lambda x, v: 3 * x * v, [1.0, -2.0, 0.5]).verdict
+    'fail'
+    """
+    start = time.perf_counter()
+    x = _validate(f, hvp, "hvp", x, rtol, atol, seed, directions, mode)
+    if mode == "fast" and 2 * directions > HVP_BUDGET - 1:
+        raise ValueError(f"directions must be at most {(HVP_BUDGET - 1) // 2} in fast mode; got {directions}")
+    n = x.size
+    probe = np.zeros(n)
+    probe[0] = 1.0
+    _, dtype = claimed_array(hvp, "hvp", (x, probe), (n,))
+    source = GradientSource(f, x, seed)
+    tolerance = Tolerance.choose(dtype, rtol, atol)
+    if mode == "full":
+        judged = [_hvp_column(hvp, source, x, k, tolerance) for k in range(n)]
+    else:
+        judged = _hvp_fast(hvp, source, x, tolerance, directions, seed)
+    kinks = [
+        _excuse_kinks(block, source, x, [block.label(0, 0)[0][1]])
+        if isinstance(block.label(0, 0)[0], tuple)
+        else (block, None)
+        for block in judged
+    ]
+    judged = [block for block, _ in kinks]
+    kink = next((reason for _, reason in kinks if reason), None)
+    result = result_from(
+        judged,
+        check="HVP",
+        noun="entries" if mode == "full" else "components",
+        point=x,
+        seed=seed,
+        mode=mode,
+        references=(source.reference, "richardson"),
+        evaluations=source.objective.evaluations,
+        counted="the gradient",
+        notes=source.notes,
+        doubt=kink,
+    )
+    return replace(result, seconds=time.perf_counter() - start)
+
+
+def _hvp_column(hvp, source: GradientSource, x, k: int, tolerance: Tolerance) -> Judged:
+    unit = np.zeros_like(x)
+    unit[k] = 1.0
+    claimed, _ = claimed_array(hvp, "hvp", (x, unit), (x.size,))
+    value, error = source.column(x, k)
+    return judge(
+        claimed[:, None], value[:, None], error[:, None], tolerance, lambda i, _: ((int(i), k), None)
+    )
+
+
+def _hvp_fast(
+    hvp, source: GradientSource, x, tolerance: Tolerance, directions: int, seed: int
+) -> list[Judged]:
+    """Random directions within the budget; on a failure, the wrong columns by bisection."""
+    levels = (HVP_BUDGET - 1) // (2 * directions)
+    rng = np.random.default_rng([seed, 0])
+    scales = reach(x)  # see reach: the steps of a Hessian column
+    judged = []
+
+    def along(d: np.ndarray, label) -> Judged:
+        claimed, _ = claimed_array(hvp, "hvp", (x, d), (x.size,))
+        value, error = source.along(x, d, levels=levels)
+        return judge(claimed[:, None], value[:, None], error[:, None], tolerance, label)
+
+    for r in range(directions):
+        d = seeded_direction(rng, scales)
+        judged.append(along(d, lambda i, _, r=r: (int(i), f"(H v)[{int(i)}] along random direction {r}")))
+        if judged[-1].bad.any():
+            # Group tests over the direction's support find the wrong columns of H;
+            # a column found is then compared entry by entry with the full ladder.
+            def failing(group: np.ndarray, d=d) -> bool:
+                restricted = np.zeros_like(d)
+                restricted[group] = d[group]
+                return bool(along(restricted, lambda i, _: (int(i), None)).bad.any())
+
+            found, _, _ = localise(failing, x.size, limit=3)
+            columns = [_hvp_column(hvp, source, x, k, tolerance) for k in found]
+            return [c for c in columns if c.bad.any()] or judged
+    return judged
+
+
+def assert_hessian_correct(f, hess, x, *, allow_inconclusive: bool = False, **options) -> None:
+    """Raise ``AssertionError`` with the report unless :func:`check_hessian` passes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> assert_hessian_correct(lambda x, xp: xp.sum(x**3), lambda x: np.diag(6 * x), [1.0, 2.0])
+    """
+    _require(check_hessian(f, hess, x, **options), allow_inconclusive)
+
+
+def assert_hvp_correct(f, hvp, x, *, allow_inconclusive: bool = False, **options) -> None:
+    """Raise ``AssertionError`` with the report unless :func:`check_hvp` passes.
+
+    Examples
+    --------
+    >>> assert_hvp_correct(lambda x, xp: xp.sum(x**3), lambda x, v: 6 * x * v, [1.0, 2.0])
+    """
+    _require(check_hvp(f, hvp, x, **options), allow_inconclusive)
+
+
+def _require(result: GradCheckResult, allow_inconclusive: bool) -> None:
+    __tracebackhide__ = True
+    if result.verdict == "fail" or (result.verdict == "inconclusive" and not allow_inconclusive):
+        raise AssertionError(result.message())
