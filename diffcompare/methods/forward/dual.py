@@ -163,7 +163,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
                 for part, rules_i in zip(ans, rules.results, strict=True)
             )
         )
-    ans = np.asarray(ans)
+    ans = np.asanyarray(ans)  # a real-ordered complex value stays one (see Dual)
     k = _directions(args)
     shape = (k,) + ans.shape
     if isinstance(rules, Variadic):
