@@ -7,6 +7,8 @@ known by hand; bad input raises before any work.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from functools import cache
 
 import numpy as np
@@ -345,3 +347,29 @@ def test_truth_refuses_bad_arguments():
         reference_hessian(rosenbrock, [1.0, 1.0], digits=20)
     failed = reference_hessian(lambda x, xp: xp.sort(x)[0] if x[0] > 0 else x[1], [1.0, 2.0])
     assert failed.status == "error" and failed.value is None
+
+
+def test_complex_step_refuses_a_function_that_drops_the_imaginary_part():
+    # numpy's modulus of a plain array, outside xp: a real result, the derivative lost.
+    # (Dropped in one component of a complex result it cannot be told from a zero
+    # derivative: the README's limits.)
+    with pytest.raises(ValueError, match="not complex-step safe"):
+        diffcompare.jacobian(lambda x, xp: np.abs(np.asarray(x)) * 2.0, "complex_step")([1.0, 2.0])
+    with pytest.raises(ValueError, match="not complex-step safe"):
+        diffcompare.jvp(lambda x, xp: np.real(x) * 2.0, "complex_step")([1.0, 2.0], [1.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import diffcompare; diffcompare.jacobian(lambda x, xp: xp.sin(x), 'tape')([1.0, 2.0])",
+        "import diffcompare; diffcompare.vjp(lambda x, xp: xp.sin(x), 'tape')([1.0, 2.0], [1.0, 1.0])",
+        "import diffcompare; diffcompare.hessian(lambda x, xp: xp.sum(xp.sin(x)), 'tape')([1.0, 2.0])",
+        "import diffcompare; diffcompare.hvp(lambda x, xp: xp.sum(x**3), 'forward')([1.0, 2.0], [1.0, 0.0])",
+    ],
+)
+def test_tape_and_forward_operators_load_no_heavy_dependency(code):
+    heavy = ("sympy", "pandas", "autograd", "mpmath", "matplotlib", "scipy")
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
