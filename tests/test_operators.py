@@ -349,14 +349,151 @@ def test_truth_refuses_bad_arguments():
     assert failed.status == "error" and failed.value is None
 
 
+# --- the complex step's checks: dropped imaginary parts, branch points ------------------
+
+
 def test_complex_step_refuses_a_function_that_drops_the_imaginary_part():
-    # numpy's modulus of a plain array, outside xp: a real result, the derivative lost.
-    # (Dropped in one component of a complex result it cannot be told from a zero
-    # derivative: the README's limits.)
+    # numpy's modulus of a plain array, outside xp: a real result, the derivative lost
     with pytest.raises(ValueError, match="not complex-step safe"):
         diffcompare.jacobian(lambda x, xp: np.abs(np.asarray(x)) * 2.0, "complex_step")([1.0, 2.0])
     with pytest.raises(ValueError, match="not complex-step safe"):
         diffcompare.jvp(lambda x, xp: np.real(x) * 2.0, "complex_step")([1.0, 2.0], [1.0, 0.0])
+
+
+def _real_in_one_component(x, xp):
+    return xp.stack([xp.sin(x[0]) * x[1], np.real(x[0] * x[1])])
+
+
+def _float_in_one_component(x, xp):
+    return xp.stack([xp.sin(x[0]) * x[1], x[0] * 0.0 + float(x[1])])
+
+
+def _real_array_for_one_output(x, xp):
+    return xp.stack([xp.sin(x[0]) * x[1], xp.sum(np.asarray(x, float) ** 2)])
+
+
+@pytest.mark.parametrize(
+    ("g", "reason"),
+    [
+        (_real_in_one_component, r"real value in component 1 that changes with x"),
+        (_float_in_one_component, "cast a complex value to real"),
+        (_real_array_for_one_output, "cast a complex value to real"),
+    ],
+    ids=["np.real", "float", "asarray-float"],
+)
+def test_complex_step_refuses_one_component_that_drops_the_imaginary_part(g, reason):
+    # the other component is complex: only this component's derivative would be lost
+    x, t = np.array([0.4, 1.5]), np.array([1.0, -2.0])
+    assert np.max(np.abs(diffcompare.jacobian(g, "central")(x)[1])) > 0.1  # it does depend on x
+    with pytest.raises(ValueError, match=f"g is not complex-step safe: .*{reason}"):
+        diffcompare.jacobian(g, "complex_step")(x)
+    with pytest.raises(ValueError, match=f"g is not complex-step safe: .*{reason}"):
+        diffcompare.jvp(g, "complex_step")(x, t)
+
+
+def test_complex_step_refuses_a_branch_point_within_the_step():
+    # sqrt at 1e-300: the branch point at 0 is far closer than h = 1e-100, and
+    # Im sqrt(1e-300 + ih) / h is ~1/sqrt(2h), not 1 / (2 sqrt(1e-300))
+    def g(x, xp):
+        return xp.stack([xp.sqrt(x[0]) * x[1], xp.exp(x[1])])
+
+    x = np.array([1e-300, 0.5])
+    with pytest.raises(
+        ValueError, match="complex step is not reliable at x: along a random direction, component 0"
+    ):
+        diffcompare.jacobian(g, "complex_step")(x)
+    with pytest.raises(
+        ValueError, match="complex step is not reliable at x: along the given direction, component 0"
+    ):
+        diffcompare.jvp(g, "complex_step")(x, np.array([1.0, 1.0]))
+    # a direction that leaves the coordinate on the branch point alone is a sound product
+    along_x1 = diffcompare.jvp(g, "complex_step")(x, np.array([0.0, 1.0]))
+    np.testing.assert_allclose(along_x1, [1e-150, np.exp(0.5)], rtol=1e-15)
+
+
+def test_complex_step_checks_pass_at_stationary_points_and_null_directions():
+    # A derivative that is exactly 0 because g is flat (x^2 at 0, a constant output) or
+    # because t lies in the null space of a row is not a dropped imaginary part; and a
+    # product J t that cancels to rounding must not trip the probe.
+    def g(x, xp):
+        return xp.stack(
+            [x[0] ** 2 * x[1], xp.sin(x[0]) * xp.exp(x[1]) * x[2], (0.7 * x[0] - 1.3 * x[1]) ** 3]
+        )
+
+    # at 0 the truncation terms (-h^2 times third derivatives, ~1e-200) are all that is left
+    np.testing.assert_allclose(
+        diffcompare.jacobian(g, "complex_step")(np.array([0.0, 0.0, 1.0])),
+        [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
+        rtol=0,
+        atol=1e-150,
+    )
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        x = rng.uniform(0.5, 2.0, 3)
+        row = np.array([np.cos(x[0]), np.sin(x[0]), np.sin(x[0]) / x[2]]) * np.exp(x[1]) * x[2]
+        t = np.cross(row, [0.7, -1.3, 0.0])  # orthogonal to the rows of components 1 and 2
+        jacobian = diffcompare.jacobian(g, "tape")(x)
+        product = diffcompare.jvp(g, "complex_step")(x, t)
+        scale = np.abs(jacobian) @ np.abs(t)  # the size of the terms of J t
+        assert np.all(np.abs(product - jacobian @ t) <= 1e-14 * scale)
+        assert np.all(np.abs(product[1:]) <= 1e-14 * scale[1:])  # they do cancel
+    constant = diffcompare.jacobian(lambda x, xp: xp.asarray([1.0, 2.0, 3.0]), "complex_step")(np.ones(2))
+    np.testing.assert_array_equal(constant, np.zeros((3, 2)))
+
+
+def _x_log_x(x, xp):
+    # gradient log(x0) + 1: a branch point at 0, within the step at x0 = 1e-300
+    return x[0] * xp.log(x[0]) + x[1] ** 2
+
+
+@pytest.mark.parametrize("method", ["tape", "forward"])
+def test_hessian_refuses_a_gradient_not_analytic_within_the_step(method):
+    x = np.array([1e-300, 0.5])
+    # the true Hessian is diag(1e300, 2); the complex step of the gradient gives pi/2 / h
+    with pytest.raises(ValueError, match=f"not reliable at x: .*component 0 of the {method} gradient of f"):
+        diffcompare.hessian(_x_log_x, method)(x)
+    with pytest.raises(ValueError, match=f"not reliable at x: .*component 0 of the {method} gradient of f"):
+        diffcompare.hvp(_x_log_x, method)(x, np.array([1.0, 0.0]))
+    # at an ordinary point, and along a direction that leaves x0 alone, the values hold
+    np.testing.assert_allclose(
+        diffcompare.hessian(_x_log_x, method)([0.25, 0.5]), [[4.0, 0.0], [0.0, 2.0]], rtol=1e-15
+    )
+    np.testing.assert_array_equal(diffcompare.hvp(_x_log_x, method)(x, np.array([0.0, 1.0])), [0.0, 2.0])
+
+
+def test_hessian_refuses_a_gradient_rule_that_drops_the_imaginary_part():
+    # test the tester: a gradient whose imaginary part is lost (as a rule taking a
+    # modulus or a real part would lose it) gives H = 0 silently without the check
+    from diffcompare.operators.hessian import complex_gradient
+    from diffcompare.operators.jacobian import complex_push
+
+    def dropping(f, z):
+        return (2.0 * np.real(z)).astype(np.complex128)  # the gradient of sum(x^2), imag lost
+
+    gradient = complex_gradient(dropping, None, "the test gradient")
+    with pytest.raises(ValueError, match="the test gradient is not complex-step safe: .*component 0"):
+        complex_push(gradient, np.array([0.5, -1.0]), name="the test gradient")
+    intact = complex_gradient(lambda f, z: 2.0 * z, None, "the test gradient")
+    np.testing.assert_array_equal(complex_push(intact, np.array([0.5, -1.0])), 2.0 * np.eye(2))
+
+
+def test_hessian_checks_pass_where_the_gradient_is_flat_or_h_v_cancels():
+    # f = x0^3 + x1^4 at 0: gradient components stationary, H = 0 exactly
+    for method in ("tape", "forward"):
+        np.testing.assert_allclose(  # up to truncation terms ~h^2 = 1e-200
+            diffcompare.hessian(lambda x, xp: x[0] ** 3 + x[1] ** 4, method)([0.0, 0.0]),
+            np.zeros((2, 2)),
+            rtol=0,
+            atol=1e-150,
+        )
+
+    # H v = 0 by cancellation: v along the level direction of (0.7 x0 - 1.3 x1)
+    def f(x, xp):
+        return (0.7 * x[0] - 1.3 * x[1]) ** 4 + xp.exp(x[2])
+
+    x, v = np.array([0.3, 1.1, 0.2]), np.array([1.3, 0.7, 0.0])
+    for method in ("tape", "forward"):
+        np.testing.assert_allclose(diffcompare.hvp(f, method)(x, v), [0.0, 0.0, 0.0], atol=1e-13)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,11 @@ evaluated on complex values.  Taylor along the imaginary axis gives
 ``grad f(x + i h e_k) = grad f(x) + i h H e_k + O(h^2)``, and reading the imaginary part
 subtracts nothing, so each column is exact up to rounding for ``f`` analytic near ``x``
 (the limits are those of :mod:`diffcompare.methods.complex_step.step`: no ``abs`` at 0,
-no ``maximum`` at a tie, nothing within ``h`` of a singularity).  Neither nesting of
+no ``maximum`` at a tie, nothing within ``h`` of a singularity), and so are its checks:
+one more gradient at about ``x + i sqrt(h) d`` must give the same ``H d``, so a branch
+point within the step raises ``ValueError`` rather than returning a wrong Hessian, and a
+gradient component that stays real while its value changes (a rule that dropped the
+imaginary part) is refused.  Neither nesting of
 the engines themselves is possible: the tape's rules and the dual numbers' tangents are
 plain numpy arrays, so a dual number cannot ride through a tape rule, nor a tape node
 through a dual one.
@@ -28,7 +32,7 @@ from ..methods.forward.method import forward_gradient
 from ..methods.tape.engine import Node, backward
 from ..methods.tape.namespace import tape_namespace
 from ..validation import as_point, check_callable, check_finite_value
-from .jacobian import COMPLEX_STEP, autograd_function, central_columns
+from .jacobian import autograd_function, central_columns, complex_push
 from .registry import PerDimension, choose
 
 __all__ = ["HESSIAN_METHODS", "hessian"]
@@ -44,24 +48,25 @@ def tape_gradient_at(f: Callable, z: np.ndarray) -> np.ndarray:
     return np.zeros_like(z) if grad is None else np.asarray(grad, dtype=z.dtype)
 
 
-def complex_step_of(gradient: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``H v`` as ``Im gradient(x + i h v) / h``: one gradient at a complex point.
+def complex_gradient(gradient_at: Callable, f: Callable, name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``z -> gradient_at(f, z)`` at a complex point, casts to real refused.
 
     The point is real-ordered (:func:`~diffcompare.methods.complex_step.namespace.real_ordered`):
     comparisons see the real parts, as in float64, and numpy's ``abs``, ``maximum`` and
     ``minimum`` are their analytic continuations, in ``f`` and in the derivative rules alike.
     """
-    from ..methods.complex_step.namespace import real_ordered
+    from ..methods.complex_step.step import complex_values
 
-    return np.imag(gradient(real_ordered(x + 1j * COMPLEX_STEP * v))) / COMPLEX_STEP
+    return lambda z: complex_values(lambda point: gradient_at(f, point), z, name)
 
 
-def _complex_step_columns(gradient_at: Callable) -> Callable:
+def _complex_step_columns(gradient_at: Callable, engine: str) -> Callable:
+    # H = the complex step of the gradient, column by column, with the gradient as the
+    # vector function of complex_push: its probe and its check of real components too
     def prepare(f: Callable, n: int) -> Callable:
-        def gradient(z):
-            return gradient_at(f, z)
-
-        return lambda x: np.column_stack([complex_step_of(gradient, x, e) for e in np.eye(n)])
+        name = f"the {engine} gradient of f"
+        gradient = complex_gradient(gradient_at, f, name)
+        return lambda x: complex_push(gradient, x, name=name)
 
     return prepare
 
@@ -125,8 +130,8 @@ def second_differences(f: Callable, x: np.ndarray, xp=central_namespace) -> np.n
 
 #: Method name -> ``prepare(f, n)`` returning ``x -> H``; the setup runs once per ``n``.
 HESSIAN_METHODS: dict[str, Callable] = {
-    "tape": _complex_step_columns(tape_gradient_at),
-    "forward": _complex_step_columns(forward_gradient),
+    "tape": _complex_step_columns(tape_gradient_at, "tape"),
+    "forward": _complex_step_columns(forward_gradient, "forward"),
     "symbolic": _symbolic,
     "autograd": _autograd,
     "central_gradient": _central_gradient,
@@ -161,7 +166,9 @@ def hessian(f: Callable, method: str = "symbolic") -> Callable[[np.ndarray], np.
         not a float array.
     ValueError
         If ``method`` is unknown, or (on call) ``x`` is not a finite 1-d vector or
-        ``f(x)`` is not a finite scalar (checked before the method runs).
+        ``f(x)`` is not a finite scalar (checked before the method runs); for ``"tape"``
+        and ``"forward"``, if the gradient at complex points drops the imaginary part or
+        a singularity or branch point lies within the step.
 
     Examples
     --------

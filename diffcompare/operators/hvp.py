@@ -16,20 +16,20 @@ import numpy as np
 
 from ..methods.forward.method import forward_gradient
 from ..validation import as_point, check_callable, check_finite_value
-from .hessian import HESSIAN_METHODS, complex_step_of, tape_gradient_at
-from .jacobian import autograd_function
+from .hessian import HESSIAN_METHODS, complex_gradient, tape_gradient_at
+from .jacobian import autograd_function, complex_push
 from .jvp import central_along
 from .registry import PerDimension, choose
 
 __all__ = ["HVP_METHODS", "hvp"]
 
 
-def _complex_step_along(gradient_at: Callable) -> Callable:
+def _complex_step_along(gradient_at: Callable, engine: str) -> Callable:
+    # H v = the complex step of the gradient along v, probed along v (see complex_push)
     def prepare(f: Callable, n: int) -> Callable:
-        def gradient(z):
-            return gradient_at(f, z)
-
-        return lambda x, v: complex_step_of(gradient, x, v)
+        name = f"the {engine} gradient of f"
+        gradient = complex_gradient(gradient_at, f, name)
+        return lambda x, v: complex_push(gradient, x, v, name)
 
     return prepare
 
@@ -53,8 +53,8 @@ def _symbolic(f: Callable, n: int) -> Callable:
 
 #: Method name -> ``prepare(f, n)`` returning ``(x, v) -> H v``.
 HVP_METHODS: dict[str, Callable] = {
-    "tape": _complex_step_along(tape_gradient_at),
-    "forward": _complex_step_along(forward_gradient),
+    "tape": _complex_step_along(tape_gradient_at, "tape"),
+    "forward": _complex_step_along(forward_gradient, "forward"),
     "autograd": _autograd,
     "symbolic": _symbolic,
     "central_gradient": _central_gradient,
@@ -86,7 +86,9 @@ def hvp(f: Callable, method: str = "tape") -> Callable[[np.ndarray, np.ndarray],
         ``v`` is not a float array.
     ValueError
         If ``method`` is unknown, or (on call) ``x`` or ``v`` is not a finite vector,
-        ``v`` does not have the length of ``x``, or ``f(x)`` is not a finite scalar.
+        ``v`` does not have the length of ``x``, or ``f(x)`` is not a finite scalar; for
+        ``"tape"`` and ``"forward"``, if the gradient at complex points drops the
+        imaginary part or a singularity or branch point lies within the step along ``v``.
 
     Examples
     --------

@@ -10,11 +10,9 @@ compiles SymPy's m x n derivatives once per dimension; ``"autograd"`` is
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
-from numpy.exceptions import ComplexWarning
 
 from ..methods.central.difference import central_namespace, central_step
 from ..methods.forward.dual import Dual
@@ -109,45 +107,49 @@ def _symbolic(g: Callable, n: int) -> Callable:
     return compile_matrix(symbols, entries, len(entries) // n)
 
 
-def complex_push(g: Callable, x: np.ndarray, direction: np.ndarray, step: float = COMPLEX_STEP) -> np.ndarray:
-    """``J @ direction`` as ``Im g(x + i h direction) / h`` (one evaluation of ``g``).
+def complex_evaluator(g: Callable, name: str = "g") -> Callable[[np.ndarray], np.ndarray]:
+    """``z -> g(z, xp)`` with the complex-step namespace: casts to real refused, 1-d required."""
+    from ..methods.complex_step.fallback import complex_step_namespace
+    from ..methods.complex_step.step import complex_values
 
-    Exact up to rounding for ``g`` analytic along ``direction`` (see
-    :mod:`diffcompare.methods.complex_step.step` for the Taylor argument and its limits).
+    def evaluate(z: np.ndarray) -> np.ndarray:
+        value = np.asarray(complex_values(lambda point: g(point, complex_step_namespace), z, name))
+        if value.ndim != 1:
+            raise ValueError(f"{name} must return a 1-d array; for complex x it returned shape {value.shape}")
+        return value
+
+    return evaluate
+
+
+def complex_push(
+    evaluate: Callable, x: np.ndarray, direction: np.ndarray | None = None, name: str = "g"
+) -> np.ndarray:
+    """The complex step of a vector function, checked: ``J`` (m, n), or ``J @ direction`` (m,).
+
+    ``Im evaluate(x + i h e_k) / h`` per column (n evaluations), or one evaluation along
+    ``direction``; exact up to rounding where the function is analytic (see
+    :mod:`diffcompare.methods.complex_step.step` for the Taylor argument and its limits),
+    then checked by
+    :func:`~diffcompare.methods.complex_step.step.complex_step_derivative`: one more
+    evaluation at about ``sqrt(h)`` along a random direction (or ``direction``), and one
+    more a little away from ``x`` if a component's derivative came out exactly 0.
 
     Raises
     ------
     ValueError
-        If ``g`` cast a complex value to real or returned a real array: the imaginary
-        part that carries the derivative was dropped.
+        If the function cast a complex value to real, returned a real component that
+        changes with ``x`` (the imaginary part that carries the derivative was
+        dropped), or gives a result that depends on the step (a singularity or branch
+        point within the step).
     """
-    from ..methods.complex_step.fallback import complex_step_namespace
-    from ..methods.complex_step.namespace import real_ordered
+    from ..methods.complex_step.step import complex_step_derivative
 
-    z = real_ordered(x + 1j * step * direction)  # comparisons see real parts, as in float64
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ComplexWarning)
-        try:
-            value = np.asarray(g(z, complex_step_namespace))
-        except ComplexWarning as warning:
-            raise ValueError(
-                f"g is not complex-step safe: it cast a complex value to real ({warning})"
-            ) from None
-    if value.dtype.kind != "c":
-        raise ValueError(
-            "g is not complex-step safe: for complex x it returned a real array, so the imaginary "
-            "part that carries the derivative was dropped (use the operations of xp)"
-        )
-    if value.ndim != 1:
-        raise ValueError(f"g must return a 1-d array; for complex x it returned shape {value.shape}")
-    return value.imag / step
+    return complex_step_derivative(evaluate, x, COMPLEX_STEP, direction, name)
 
 
 def _complex_step(g: Callable, n: int) -> Callable:
-    def jacobian_complex_step(x: np.ndarray) -> np.ndarray:
-        return np.column_stack([complex_push(g, x, e) for e in np.eye(n)])
-
-    return jacobian_complex_step
+    evaluate = complex_evaluator(g)
+    return lambda x: complex_push(evaluate, x)
 
 
 def central_columns(g: Callable, x: np.ndarray, xp=central_namespace) -> np.ndarray:
@@ -211,7 +213,10 @@ def jacobian(g: Callable, method: str = "tape") -> Callable[[np.ndarray], np.nda
         not a float array or ``g(x)`` is not real.
     ValueError
         If ``method`` is unknown, or (on call) ``x`` is not a finite 1-d vector or
-        ``g(x)`` (one numpy evaluation, before the method runs) is not a finite 1-d array.
+        ``g(x)`` (one numpy evaluation, before the method runs) is not a finite 1-d array;
+        for ``"complex_step"``, if ``g`` drops the imaginary part (a cast to real, or a
+        component that stays real and changes with ``x``) or a singularity or branch
+        point lies within the step.
 
     Examples
     --------

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..methods.central.difference import central_namespace
 from ..validation import as_point, check_callable, check_finite_vector
-from .jacobian import JACOBIAN_METHODS, complex_push, forward_push
+from .jacobian import JACOBIAN_METHODS, complex_evaluator, complex_push, forward_push
 from .registry import PerDimension, choose
 
 __all__ = ["JVP_METHODS", "jvp"]
@@ -28,7 +28,8 @@ def _forward(g: Callable, n: int) -> Callable:
 
 
 def _complex_step(g: Callable, n: int) -> Callable:
-    return lambda x, t: complex_push(g, x, t)
+    evaluate = complex_evaluator(g)
+    return lambda x, t: complex_push(evaluate, x, t)
 
 
 def central_along(g: Callable, x: np.ndarray, t: np.ndarray, xp=central_namespace) -> np.ndarray:
@@ -94,7 +95,9 @@ def jvp(g: Callable, method: str = "forward") -> Callable[[np.ndarray, np.ndarra
         ``t`` is not a float array.
     ValueError
         If ``method`` is unknown, or (on call) ``x`` or ``t`` is not a finite vector,
-        ``t`` does not have the length of ``x``, or ``g(x)`` is not a finite 1-d array.
+        ``t`` does not have the length of ``x``, or ``g(x)`` is not a finite 1-d array;
+        for ``"complex_step"``, if ``g`` drops the imaginary part or a singularity or
+        branch point lies within the step along ``t``.
 
     Examples
     --------
