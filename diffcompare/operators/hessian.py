@@ -148,7 +148,7 @@ def hessian(f: Callable, method: str = "symbolic") -> Callable[[np.ndarray], np.
         ``f(x, xp)``: a scalar function of a float64 vector ``x``.
     method : str
         A name in :data:`HESSIAN_METHODS`: ``"tape"`` and ``"forward"`` (the complex
-        step of the tape's or the dual numbers' gradient, n gradients at complex points),
+        step of the tape's or the dual numbers' gradient, n gradients at complex points and one probe),
         ``"symbolic"`` (SymPy's second derivatives, compiled once per n),
         ``"autograd"`` (reverse over reverse), ``"central_gradient"`` (central
         differences of the tape gradient, symmetrised) or ``"central"`` (second

@@ -2,7 +2,8 @@
 
 ``"tape"`` and ``"forward"`` evaluate their gradient once at the complex point
 ``x + i h v`` and read ``H v`` off its imaginary part (see
-:mod:`diffcompare.operators.hessian`): one tape gradient, or ceil(n / 64) dual-number
+:mod:`diffcompare.operators.hessian`), then once more at about ``x + i sqrt(h) v`` to check
+that the step resolves the gradient: two tape gradients, or twice ceil(n / 64) dual-number
 evaluations.  ``"autograd"`` is ``autograd.hessian_tensor_product`` (reverse over
 reverse, a few gradient costs), ``"central_gradient"`` the central difference of the
 tape gradient along ``v``, and ``"symbolic"`` the compiled Hessian times ``v``.
@@ -69,7 +70,7 @@ def hvp(f: Callable, method: str = "tape") -> Callable[[np.ndarray, np.ndarray],
     f : callable
         ``f(x, xp)``: a scalar function of a float64 vector ``x``.
     method : str
-        A name in :data:`HVP_METHODS`: ``"tape"`` (one tape gradient at ``x + i h v``),
+        A name in :data:`HVP_METHODS`: ``"tape"`` (one tape gradient at ``x + i h v``, and one probe),
         ``"forward"`` (the dual numbers' gradient there), ``"autograd"`` (reverse over
         reverse), ``"symbolic"`` (the compiled Hessian times ``v``) or
         ``"central_gradient"`` (two tape gradients, ``x +- h v``).

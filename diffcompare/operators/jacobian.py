@@ -199,7 +199,7 @@ def jacobian(g: Callable, method: str = "tape") -> Callable[[np.ndarray], np.nda
         A name in :data:`JACOBIAN_METHODS`: ``"tape"`` (one recording, m backward
         walks), ``"forward"`` (ceil(n / 64) dual-number evaluations), ``"autograd"``
         (``autograd.jacobian``), ``"symbolic"`` (SymPy, compiled once per n),
-        ``"complex_step"`` (n complex evaluations) or ``"central"`` (2 n evaluations).
+        ``"complex_step"`` (n complex evaluations and one probe) or ``"central"`` (2 n evaluations).
 
     Returns
     -------

@@ -79,7 +79,7 @@ def jvp(g: Callable, method: str = "forward") -> Callable[[np.ndarray, np.ndarra
         ``g(x, xp)`` returning a 1-d array of length m.
     method : str
         A name in :data:`JVP_METHODS`: ``"forward"`` (one dual-number evaluation with
-        one tangent), ``"complex_step"`` (one complex evaluation), ``"central"`` (two
+        one tangent), ``"complex_step"`` (one complex evaluation and one probe), ``"central"`` (two
         evaluations), ``"symbolic"`` (the compiled Jacobian times ``t``) or ``"tape"``
         (the Jacobian by m backward walks, times ``t``).
 
