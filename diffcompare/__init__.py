@@ -7,7 +7,10 @@ slice), SymEngine (``"symengine"``, optional), symbolically on whole arrays
 diffcompare's own reverse-mode tape (``"tape"``), forward-mode dual numbers
 (``"forward"``), central differences (``"central"``), the complex step
 (``"complex_step"``) and Richardson-extrapolated differences (``"richardson"``);
-accuracy is measured against a 50-digit reference.  :func:`check_grad` and
+accuracy is measured against a 50-digit reference.  Beyond the gradient,
+:func:`jacobian`, :func:`jvp`, :func:`vjp`, :func:`hessian` and :func:`hvp` take the same
+``f(x, xp)``, with their own 50-digit truth (:func:`reference_jacobian`,
+:func:`reference_hessian`).  :func:`check_grad` and
 :func:`assert_grad_correct` turn the comparison into an oracle for hand-written
 gradients.
 
@@ -54,8 +57,14 @@ _PUBLIC = {
     "complex_step": "methods.complex_step.step",
     "grad": "gradient",
     "gradient_error": "truth.accuracy",
+    "hessian": "operators.hessian",
+    "hvp": "operators.hvp",
+    "jacobian": "operators.jacobian",
+    "jvp": "operators.jvp",
     "normwise_relative_error": "truth.accuracy",
     "reference_gradient": "truth.reference",
+    "reference_hessian": "truth.operators",
+    "reference_jacobian": "truth.operators",
     "relative_error": "truth.accuracy",
     "richardson_difference": "methods.richardson.ladder",
     "run_suite": "harness.run",
@@ -63,6 +72,7 @@ _PUBLIC = {
     "symbolic_array_code": "methods.symbolic_array.method",
     "symbolic_gradient": "methods.symbolic.gradient",
     "ulp_error": "truth.accuracy",
+    "vjp": "operators.vjp",
     "workloads": "suite.workloads",
     "write_reports": "harness.report",
 }

@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_point", "check_callable", "check_finite_value", "check_positive", "check_scalar_output"]
+__all__ = [
+    "as_point",
+    "check_callable",
+    "check_finite_value",
+    "check_finite_vector",
+    "check_positive",
+    "check_scalar_output",
+]
 
 
 def check_callable(f: Any, name: str = "f") -> Callable:
@@ -142,3 +149,33 @@ def check_scalar_output(value: Any, backend: str) -> Any:
             f"{type(value).__name__} of dtype {array.dtype}"
         )
     return value
+
+
+def check_finite_vector(g: Callable, x: np.ndarray, name: str = "g") -> int:
+    """Return the length ``m`` of ``g(x, numpy)`` if it is a finite real 1-d array, else raise.
+
+    The vector-valued twin of :func:`check_finite_value`, for Jacobians: one numpy
+    evaluation before any method runs.
+
+    Raises
+    ------
+    ValueError
+        If ``g(x)`` is not a non-empty 1-d array, or holds NaN or inf.
+    TypeError
+        If ``g(x)`` is not real.
+    """
+    from .ops.fallback import numpy_fallback
+
+    with np.errstate(all="ignore"):
+        value = np.asarray(g(x, numpy_fallback))
+    if value.ndim != 1 or value.size == 0:
+        raise ValueError(f"{name} must return a non-empty 1-d array; it returned shape {value.shape}")
+    if value.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must return a real array; it returned dtype {value.dtype}")
+    if not np.all(np.isfinite(value)):
+        bad = np.flatnonzero(~np.isfinite(value)).tolist()
+        raise ValueError(
+            f"{name}(x) is not finite at components {bad}: x is on a singularity of {name} or "
+            "outside its domain, where no Jacobian exists"
+        )
+    return value.size

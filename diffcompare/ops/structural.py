@@ -119,7 +119,7 @@ def sort_vjp(g, ans, x, axis=-1, kind=None, order=None, stable=None):
         flat = sort_vjp(np.ravel(g), np.ravel(ans), np.ravel(x), -1)
         return flat.reshape(np.shape(x))
     order_ = sort_order(x, axis)
-    grad = np.empty(np.shape(x))
+    grad = np.empty(np.shape(x), dtype=np.result_type(g, np.float64))
     np.put_along_axis(grad, order_, share_ties(ans, g, axis), axis=axis)
     return grad
 
@@ -278,6 +278,6 @@ def einsum_vjp(index: int, g, operands: Sequence, subscripts: str) -> np.ndarray
         partial = np.broadcast_to(partial, tuple(size[c] for c in unique))
     if unique == labels:
         return partial
-    grad = np.zeros(shape)
+    grad = np.zeros(shape, dtype=np.result_type(partial, np.float64))
     np.einsum(f"{labels}->{unique}", grad)[...] = partial  # a writeable view of the diagonal
     return grad

@@ -145,6 +145,10 @@ class PreparedReference:
         Length of ``x``.
     digits : int, optional
         Significant digits of the evaluation (at least 50); the check uses twice as many.
+    derivatives : callable, optional
+        ``derivatives(f, dim) -> (symbols, expressions)``: what to evaluate.  By default
+        the gradient; :mod:`diffcompare.truth.operators` passes a Jacobian's or a
+        Hessian's entries, flattened, and the value has one entry per expression.
 
     Raises
     ------
@@ -157,7 +161,7 @@ class PreparedReference:
         on ``f`` is not raised: calling the instance returns it as status ``"error"``.
     """
 
-    def __init__(self, f: Callable, dim: int, digits: int = 50) -> None:
+    def __init__(self, f: Callable, dim: int, digits: int = 50, derivatives: Callable | None = None) -> None:
         check_callable(f)
         if not isinstance(digits, int) or digits < 50:
             raise ValueError(f"digits must be an integer >= 50; got {digits!r}")
@@ -173,7 +177,10 @@ class PreparedReference:
             )
             return
         try:
-            self.symbols, _, gradient = differentiate(f, dim)
+            if derivatives is None:
+                self.symbols, _, gradient = differentiate(f, dim)
+            else:
+                self.symbols, gradient = derivatives(f, dim)
             stages, outputs = sympy.cse(list(gradient))
         except BudgetExceeded:
             raise
@@ -293,7 +300,7 @@ class PreparedReference:
         if self.status != "ok":
             return ReferenceGradient(None, self.status, self.digits, self.message)
         x = as_point(x, dim=self.dim)
-        components = range(self.dim)
+        components = range(len(self._outputs))
         try:
             values, exact = self._evaluate(x, self.digits, components)
             short = [k for k in components if k not in values]

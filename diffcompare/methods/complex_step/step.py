@@ -38,12 +38,16 @@ but nothing can help
 
 Two such mistakes are caught: a complex value cast to real (``float()``, assigning into
 a real array, ``astype(float)``) raises numpy's ``ComplexWarning``, turned here into a
-``ValueError``; and a real result that changes with ``x`` (the imaginary part was
-dropped somewhere) raises a ``ValueError``.  A real result that does not change (a
-constant, a count of comparisons) is what a function that does not depend on ``x``
-returns: its gradient is 0, as for every other method.  A modulus taken outside the
-namespace in one term of a complex result cannot be told from a zero derivative and
-gives a wrong number silently.
+``ValueError``; and a result, or a component of a vector result, that stays real but
+changes with ``x`` (the imaginary part was dropped somewhere) raises a ``ValueError``.
+A real result that does not change (a constant, a count of comparisons) is what a
+function that does not depend on ``x`` returns: its gradient is 0, as for every other
+method.  A modulus taken outside the namespace in one term of a complex result cannot
+be told from a zero derivative and gives a wrong number silently.
+
+:func:`complex_step_derivative` holds the step and both checks for a scalar or a vector
+function, by coordinates or along one direction: the gradient here, and the
+complex-step Jacobian, JVP, Hessian and HVP of :mod:`diffcompare.operators`.
 """
 
 from __future__ import annotations
@@ -59,52 +63,66 @@ from ...validation import as_point, check_callable, check_positive, check_scalar
 from .fallback import complex_step_namespace
 from .namespace import real_ordered
 
-__all__ = ["complex_step"]
+__all__ = ["complex_step", "complex_step_derivative", "complex_values"]
 
-#: Distance, relative to ``max(1, |x_k|)``, of the real point at which a real result is
-#: checked for depending on x.  A dropped gradient g changes f there by about 1e-6 |g|,
-#: more than f's rounding unless |g| is below ~1e-10 |f|; a count of comparisons changes
-#: only if one of its jumps lies that close to x.
+#: Distance, relative to ``max(1, |x_k|)``, of the point at which a component whose
+#: derivative came out exactly 0 is checked for depending on x.  A dropped derivative g
+#: changes the value there by about 1e-6 |g|, more than its rounding unless |g| is below
+#: ~1e-10 of the value; a count of comparisons changes only if one of its jumps lies
+#: that close to x.
 INDEPENDENCE_STEP = 2.0**-20
 
-#: Agreement the analyticity probe asks for, relative to ``sum |grad_k v_k|``: rounding
-#: is ~1e-15 of that and truncation ``h^2`` times the third derivative over the first; a
-#: branch point's artefact scales like ``1/h`` or ``1/sqrt(h)`` and misses by far more.
+#: Agreement the analyticity probe asks for, relative to the size of the terms of the
+#: directional derivative (``sum_k |J_ik v_k|``): rounding is ~1e-15 of that and
+#: truncation ``h^2`` times the third derivative over the first; a branch point's
+#: artefact scales like ``1/h`` or ``1/sqrt(h)`` and misses by far more.
 PROBE_RTOL = 1e-6
 
 #: The largest third derivative (per unit of the direction) the probe attributes to
-#: truncation.  A gradient no larger than the truncation term at step h, ``h**2`` times
+#: truncation.  A derivative no larger than the truncation term at step h, ``h**2`` times
 #: this (1e-170 for the default), is zero to within what the step resolves: there (x^3
 #: at 0, where the result is -h^2) a relative test would refuse, so the probe only asks
-#: that the change be a truncation term at ``probe_step``.  A larger gradient keeps the
-#: relative test: where a coordinate is as small as h (x^3 at 1e-100) the truncation
+#: that the change be a truncation term at the probe's step.  A larger derivative keeps
+#: the relative test: where a coordinate is as small as h (x^3 at 1e-100) the truncation
 #: term is as large as the derivative and the result is wrong, and a branch point's
-#: value is about ``1 / probe_step`` = 1e50 times too large.
+#: value is about ``1 / sqrt(h)`` = 1e50 times too large.
 PROBE_THIRD_DERIVATIVE = 1e30
 
 
-def _not_complex_safe(detail: str) -> ValueError:
+def _not_complex_safe(detail: str, name: str) -> ValueError:
     return ValueError(
-        f"f is not complex-step safe: {detail}. The complex step needs f to carry the "
+        f"{name} is not complex-step safe: {detail}. The complex step needs {name} to carry the "
         "imaginary part of x through every operation: use the operations of xp, and avoid "
         "np.real, np.linalg.norm, float(), np.asarray(x) and arrays built with a real dtype"
     )
 
 
-def _evaluate(f: Callable, z: np.ndarray, xp) -> complex | float:
-    """``f(z)`` as a Python complex, or as a Python float if ``f`` returned a real number."""
+def complex_values(evaluate: Callable, z: np.ndarray, name: str = "f"):
+    """``evaluate(z)``, with a cast of a complex value to real refused.
+
+    Raises
+    ------
+    ValueError
+        If the evaluation cast a complex value to real (numpy's ``ComplexWarning``):
+        the imaginary part that carries the derivative was dropped.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("error", ComplexWarning)
         try:
-            value = f(z, xp)
+            return evaluate(z)
         except ComplexWarning as warning:
-            raise _not_complex_safe(f"it cast a complex value to real ({warning})") from None
+            raise _not_complex_safe(f"it cast a complex value to real ({warning})", name) from None
+
+
+def _scalar_value(f: Callable, z: np.ndarray, xp) -> np.ndarray:
+    """``f(z)`` as a 0-d complex128 or float64 array, after checking that it is a scalar."""
+    value = complex_values(lambda point: f(point, xp), z)
     array = np.asarray(value)
     if array.dtype.kind == "c":
         check_scalar_output(array.real, xp.backend)
-        return complex(array)
+        return array.astype(np.complex128)
     check_scalar_output(value, xp.backend)
-    return float(array)
+    return np.asarray(float(array))
 
 
 def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_step_namespace) -> np.ndarray:
@@ -150,77 +168,152 @@ def complex_step(f: Callable, x, step: float = 1e-100, xp=complex_step_namespace
     check_callable(f)
     x = as_point(x)
     h = check_positive(step, "step")
-    grad = np.empty_like(x)
-    # Real-ordered: f's comparisons then see the real parts only, as in float64.
-    shifted = real_ordered(x.astype(np.complex128))
-    real_value = None
-    for k, xk in enumerate(x):
-        shifted[k] = complex(xk, h)
-        value = _evaluate(f, shifted, xp)
-        grad[k] = value.imag / h  # 0 for a real value
-        if type(value) is float:
-            real_value = value
-        shifted[k] = xk
-    if real_value is not None:
-        _check_independent(f, x, real_value, xp)
-    _check_analytic(f, x, grad, h, xp)
-    return grad
+    return complex_step_derivative(lambda z: _scalar_value(f, z, xp), x, h)
 
 
-def _check_independent(f: Callable, x: np.ndarray, value: float, xp) -> None:
-    """Raise ``ValueError`` if ``f``'s real result changes with ``x``.
+def complex_step_derivative(
+    evaluate: Callable, x: np.ndarray, h: float, direction: np.ndarray | None = None, name: str = "f"
+) -> np.ndarray:
+    """The complex step of ``evaluate`` at ``x``, checked before it is returned.
 
-    A real result carries no derivative.  Either ``f`` does not depend on ``x`` there
-    (a constant, a count of comparisons), and its gradient is 0, or an operation outside
-    the namespace dropped the imaginary part (``numpy.real``, ``numpy.linalg.norm``), and
-    the zeros would be wrong.  One more evaluation, at a real point a relative
-    :data:`INDEPENDENCE_STEP` away along a seeded random direction, tells them apart.  A
-    jump of a piecewise constant ``f`` (``sum(x > 0)``) within that distance is refused
-    too: there is no derivative to give.
+    ``evaluate(z)`` returns a scalar or a 1-d array for a complex point ``z`` (a
+    :class:`~diffcompare.methods.complex_step.namespace.RealOrderedArray`); wrap it in
+    :func:`complex_values` to refuse casts to real.  Without ``direction`` the result
+    is the derivative by coordinates: ``Im evaluate(x + i h e_k) / h`` for each k, the
+    gradient (shape (n,)) of a scalar or the Jacobian (shape (m, n)) of a vector, n
+    evaluations.  With ``direction`` it is ``Im evaluate(x + i h direction) / h``, the
+    directional derivative ``J direction`` (shape (m,)), one evaluation.
+
+    Two checks follow, each one more evaluation at most.  A component whose derivative
+    came out exactly 0 is evaluated a relative :data:`INDEPENDENCE_STEP` away: if it is
+    still real there but its value changed, the imaginary part was dropped and the 0 is
+    refused (:func:`_check_independent`).  And the analyticity probe repeats the step
+    with a much larger one, about ``sqrt(h)`` (:func:`_check_analytic`): along a seeded
+    random direction without ``direction``, along ``direction`` itself with it.
+
+    Raises
+    ------
+    ValueError
+        If a component is real and changes with ``x``, or the result depends on the step.
     """
-    rng = np.random.default_rng(1)
-    direction = rng.uniform(0.5, 1.0, x.size) * rng.choice([-1.0, 1.0], x.size)
-    moved = x + INDEPENDENCE_STEP * np.maximum(1.0, np.abs(x)) * direction
-    other = _evaluate(f, real_ordered(moved.astype(np.complex128)), xp)
-    if other == value:
+    z = real_ordered(x.astype(np.complex128))  # comparisons see the real parts, as in float64
+    if direction is None:
+        values = []
+        for k, xk in enumerate(x):
+            z[k] = complex(xk, h)
+            values.append(np.array(evaluate(z)))  # a copy: f may return (a view of) z
+            z[k] = xk
+        derivative = np.stack([np.imag(value) for value in values], axis=-1) / h
+        rows = np.atleast_2d(derivative)
+        probe_direction = _random_direction(np.random.default_rng(0), x.size)
+        expected, scale = rows @ probe_direction, np.abs(rows) @ np.abs(probe_direction)
+        exactly_zero = ~np.any(rows, axis=1)  # NaN counts as nonzero
+        along = "a random direction"
+    else:
+        z += 1j * h * direction
+        values = [np.array(evaluate(z))]
+        derivative = np.imag(values[0]) / h
+        probe_direction, expected = direction, np.atleast_1d(derivative)
+        # Along a given direction J v may cancel to rounding, so |J v| is no measure of
+        # the rounding of either result; the probe's power-of-two step ratio (see
+        # _check_analytic) makes the two results round alike instead.
+        scale = np.abs(expected)
+        exactly_zero = expected == 0
+        along = "the given direction"
+    value_at_x = np.atleast_1d(np.real(values[0]))
+    scalar = np.ndim(values[0]) == 0
+    _check_independent(evaluate, x, value_at_x, exactly_zero, h, name, scalar)
+    _check_analytic(evaluate, x, probe_direction, expected, scale, h, name, along, scalar)
+    return np.asarray(derivative, dtype=np.float64)
+
+
+def _random_direction(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Entries of size 0.5 to 1 and random signs: no coordinate left out or dominant."""
+    return rng.uniform(0.5, 1.0, n) * rng.choice([-1.0, 1.0], n)
+
+
+def _check_independent(
+    evaluate: Callable,
+    x: np.ndarray,
+    value: np.ndarray,
+    exactly_zero: np.ndarray,
+    h: float,
+    name: str,
+    scalar: bool,
+) -> None:
+    """Raise ``ValueError`` if a component with derivative exactly 0 is real and changes with x.
+
+    A zero imaginary part carries no derivative.  Either the component does not depend
+    on ``x`` there (a constant, a count of comparisons, or a stationary point such as
+    ``x^2`` at 0), and its derivative is 0, or an operation outside the namespace
+    dropped the imaginary part (``numpy.real``, ``numpy.linalg.norm``), and the zeros
+    would be wrong.  One more evaluation, a relative :data:`INDEPENDENCE_STEP` away along
+    a seeded random direction and with the imaginary step ``h`` along it, tells them
+    apart: a stationary component is complex there, a constant one has not changed, and
+    a dropped one is real with a new value.  A jump of a piecewise constant component
+    (``sum(x > 0)``) within that distance is refused too: there is no derivative to give.
+    """
+    if not np.any(exactly_zero):
         return
+    direction = _random_direction(np.random.default_rng(1), x.size)
+    moved = x + INDEPENDENCE_STEP * np.maximum(1.0, np.abs(x)) * direction
+    other = np.atleast_1d(evaluate(real_ordered(moved + 1j * h * direction)))
+    dropped = np.flatnonzero(exactly_zero & (np.imag(other) == 0) & (np.real(other) != value))
+    if dropped.size == 0:
+        return
+    i = dropped[0]
     raise _not_complex_safe(
-        f"for complex x it returned a real value that changes with x ({value!r} at x, {other!r} "
-        f"a relative {INDEPENDENCE_STEP:.3g} away), so the imaginary part, which carries the "
-        "derivative, was dropped somewhere (a function that does not depend on x returns a "
-        "real constant: its gradient is 0)"
+        f"for complex x it returned a real value{'' if scalar else f' in component {i}'} that changes with x "
+        f"({float(value[i])!r} at x, {float(np.real(other[i]))!r} a relative {INDEPENDENCE_STEP:.3g} "
+        "away), so the imaginary part, which carries the derivative, was dropped somewhere "
+        "(a function that does not depend on x returns a real constant: its derivative is 0)",
+        name,
     )
 
 
-def _check_analytic(f: Callable, x: np.ndarray, grad: np.ndarray, h: float, xp) -> None:
+def _check_analytic(
+    evaluate: Callable,
+    x: np.ndarray,
+    direction: np.ndarray,
+    expected: np.ndarray,
+    scale: np.ndarray,
+    h: float,
+    name: str,
+    along: str,
+    scalar: bool,
+) -> None:
     """Raise ``ValueError`` if the complex step's result depends on its step.
 
-    Where f is analytic within h of x, ``Im f(x + i h v) / h`` is the directional
-    derivative ``grad . v`` for every small h, up to rounding and an ``h^2`` relative
-    truncation term.  Where a singularity or branch point is closer than h it is not:
-    ``Im log(5e-324 + i h) / h`` is about ``(pi/2) / h``, a finite and wrong number.  One
-    more evaluation, along a seeded random direction (no coordinate left out) with a
-    second step ``sqrt(h)`` (1e-50 for the default, still far below any scale), tells
-    the two apart: a branch point's value changes by orders of magnitude.
+    Where the function is analytic within h of x, ``Im f(x + i h v) / h`` is the
+    directional derivative ``J v`` for every small h, up to rounding and an ``h^2``
+    relative truncation term.  Where a singularity or branch point is closer than h it
+    is not: ``Im log(5e-324 + i h) / h`` is about ``(pi/2) / h``, a finite and wrong
+    number.  One more evaluation along ``direction`` (``expected`` is ``J direction``
+    from step h) with a second step near ``sqrt(h)`` (9.35e-51 for the default, still
+    far below any scale) tells the two apart: a branch point's value changes by orders
+    of magnitude.  The second step is h times a power of two, so every imaginary part,
+    ``h`` times a derivative, is scaled exactly: where the function is analytic the two
+    results round alike, even when ``J v`` cancels to rounding.  Each component is
+    tested on its own (``scale`` is the size of its terms); a component already
+    non-finite is left alone, visibly wrong.
     """
-    if not np.all(np.isfinite(grad)):
-        return  # visibly non-finite already
-    rng = np.random.default_rng(0)
-    direction = rng.uniform(0.5, 1.0, x.size) * rng.choice([-1.0, 1.0], x.size)
-    probe_step = math.sqrt(h)
-    probe = real_ordered(x + 1j * probe_step * direction)
-    along = _evaluate(f, probe, xp).imag / probe_step
-    expected = float(grad @ direction)
-    scale = float(np.abs(grad) @ np.abs(direction))
-    if scale > h**2 * PROBE_THIRD_DERIVATIVE:
-        allowed = PROBE_RTOL * scale
-    else:
-        allowed = probe_step**2 * PROBE_THIRD_DERIVATIVE
-    if abs(along - expected) <= allowed:
+    finite = np.isfinite(expected)
+    if not np.any(finite):
         return
+    probe_step = h * 2.0 ** max(1, round(math.log2(1.0 / math.sqrt(h))))
+    probe = real_ordered(x + 1j * probe_step * direction)
+    result = np.atleast_1d(np.imag(evaluate(probe))) / probe_step
+    allowed = np.where(
+        scale > h**2 * PROBE_THIRD_DERIVATIVE, PROBE_RTOL * scale, probe_step**2 * PROBE_THIRD_DERIVATIVE
+    )
+    unreliable = np.flatnonzero(finite & ~(np.abs(result - expected) <= allowed))
+    if unreliable.size == 0:
+        return
+    i = unreliable[0]
+    subject = name if scalar else f"component {i} of {name}"
     raise ValueError(
-        f"the complex step is not reliable at x: along a random direction it gives {expected:.6g} "
-        f"with step {h:g} and {along:.6g} with step {probe_step:g}, so the step does not resolve f "
-        "at x: a singularity or branch point (log or sqrt at 0) is within the step, or a "
-        "coordinate is as small as the step and f's higher Taylor terms are as large as its first"
+        f"the complex step is not reliable at x: along {along}, {subject} gives {expected[i]:.6g} "
+        f"with step {h:g} and {result[i]:.6g} with step {probe_step:.3g}, so the step does not "
+        "resolve it at x: a singularity or branch point (log or sqrt at 0) is within the step, or "
+        "a coordinate is as small as the step and the higher Taylor terms are as large as the first"
     )

@@ -66,7 +66,9 @@ class Dual(TracedArray):
     __slots__ = ("value", "tangent")
 
     def __init__(self, value: Any, tangent: Any):
-        value = np.asarray(value)
+        # asanyarray: a real-ordered complex value (the complex step over forward mode,
+        # for Hessians) keeps the comparisons and continuations that make it analytic
+        value = np.asanyarray(value)
         tangent = np.asarray(tangent)
         if tangent.shape[1:] != value.shape or tangent.ndim == 0:
             raise ValueError(
@@ -161,7 +163,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
                 for part, rules_i in zip(ans, rules.results, strict=True)
             )
         )
-    ans = np.asarray(ans)
+    ans = np.asanyarray(ans)  # a real-ordered complex value stays one (see Dual)
     k = _directions(args)
     shape = (k,) + ans.shape
     if isinstance(rules, Variadic):

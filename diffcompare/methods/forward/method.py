@@ -28,7 +28,9 @@ def forward_gradient(f, x: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
     f : callable
         ``f(x, xp)`` returning a scalar.
     x : numpy.ndarray
-        Float64 vector of shape ``(n,)``.
+        Float64 vector of shape ``(n,)``, or complex128 (then so is the gradient: the
+        analytic continuation that :mod:`diffcompare.operators.hessian` reads the
+        Hessian from).
     chunk : int, optional
         Directions carried per evaluation.
 
@@ -49,7 +51,8 @@ def forward_gradient(f, x: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
     array([2., 4.])
     """
     n = x.size
-    grad = np.zeros(n, dtype=np.float64)
+    # complex128 at a complex point: the complex step over forward mode (Hessians)
+    grad = np.zeros(n, dtype=np.result_type(x.dtype, np.float64))
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         # rows start..stop-1 of the identity: the tangent of f along each coordinate
@@ -59,7 +62,7 @@ def forward_gradient(f, x: np.ndarray, chunk: int = CHUNK) -> np.ndarray:
         if not isinstance(out, Dual):  # f does not depend on x
             check_scalar_output(out, "forward")
             return grad
-        check_scalar_output(out.value, "forward")
+        check_scalar_output(np.real(out.value), "forward")
         grad[start:stop] = out.tangent
     return grad
 

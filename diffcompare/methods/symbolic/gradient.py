@@ -30,6 +30,7 @@ __all__ = [
     "rewrite_outside_conditions",
     "symbolic_gradient",
     "trace",
+    "trace_vector",
 ]
 
 
@@ -51,6 +52,28 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
     ValueError, TypeError
         If ``f`` does not return a real scalar, or converts a traced value to a float.
     """
+    symbols, out = _traced_output(f, dim)
+    if isinstance(out, np.ndarray) and out.shape == ():
+        out = out.item()
+    check_scalar_output(out, "symbolic")
+    return symbols, sympy.sympify(out)
+
+
+def trace_vector(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], tuple[sympy.Expr, ...]]:
+    """Evaluate a vector-valued ``f`` on ``dim`` real symbols: one expression per output.
+
+    Raises as :func:`trace`, with ``ValueError`` if ``f`` does not return a 1-d array.
+    """
+    symbols, out = _traced_output(f, dim)
+    shape = np.shape(out)
+    if len(shape) != 1:
+        raise ValueError(f"f must return a 1-d array; with the symbolic namespace it returned shape {shape}")
+    entries = [sympy.sympify(e) for e in np.asarray(out, dtype=object).tolist()]
+    return symbols, tuple(check_scalar_output(e, "symbolic") for e in entries)
+
+
+def _traced_output(f: Callable, dim: int):
+    """``f`` on a vector of ``dim`` real symbols: the symbols and what ``f`` returned."""
     check_callable(f)
     symbols = sympy.symbols(f"x0:{dim}", real=True)
     x = np.array(symbols, dtype=object).view(SymbolicArray)
@@ -73,10 +96,7 @@ def trace(f: Callable, dim: int) -> tuple[tuple[sympy.Symbol, ...], sympy.Expr]:
                 "(float(), the math module, ...); write it with the operations of xp"
             ) from error
         raise
-    if isinstance(out, np.ndarray) and out.shape == ():
-        out = out.item()
-    check_scalar_output(out, "symbolic")
-    return symbols, sympy.sympify(out)
+    return symbols, out
 
 
 def _differentiated_args(node: sympy.Basic) -> tuple:

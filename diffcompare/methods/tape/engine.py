@@ -195,7 +195,8 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
             kind = type(parent_grad)
             if kind is Scatter:
                 if parent not in owned:
-                    buffer = np.zeros(shape)
+                    # complex at a complex point (the complex step over the tape, for Hessians)
+                    buffer = np.zeros(shape, dtype=np.result_type(value, np.float64))
                     if parent in grads:
                         buffer += grads[parent]
                     grads[parent] = buffer

@@ -88,7 +88,7 @@ def _reduced_to_input(g, x, axis, keepdims):
 def _sum_rule(g, ans, x, axis=None, keepdims=False):
     # A broadcasting assignment into a new array: np.broadcast_to costs 5 us a call,
     # more than the whole rest of the rule on small arrays.
-    grad = np.empty(np.shape(x))
+    grad = np.empty(np.shape(x), dtype=np.result_type(g, np.float64))  # complex stays complex
     grad[...] = _reduced_to_input(g, x, axis, keepdims)
     return grad
 
