@@ -3,11 +3,11 @@
 Times every method of ``diffcompare.grad``, ``diffcompare.hvp`` and ``diffcompare.hessian``
 on Rosenbrock, Styblinski-Tang and log-sum-exp at n = 100 against one numpy evaluation of
 f, then ``jacobian(g, "tape")`` against ``jacobian(g, "forward")`` for g(x) = tanh(A x)
-with n = 64 and m = 1 ... 256, and with m = 64 and n = 1 ... 256.  BLAS on one thread.
+with n = 64 and m = 1 ... 256, and with m = 64 and n = 1 ... 4096.  BLAS on one thread.
 Writes to ``--out`` (default ``reports``): ``operator_costs.csv``, ``operator_costs.md``,
 ``jacobian_crossover.csv`` and ``jacobian_crossover.png``.  About three minutes on 2 cores.
 
-Usage: ``python scripts/operator_costs.py [--out reports] [--n 100] [--budget 5] [--seed 0]``
+Usage: ``python scripts/operator_costs.py [--out reports] [--n 100] [--budget 15] [--seed 0]``
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from diffcompare.bench.costs import jacobian_crossover, operator_costs, write_op
 from diffcompare.suite.records import suite
 
 FUNCTIONS = ("rosenbrock", "styblinski_tang", "log_sum_exp")
-POWERS = tuple(2**k for k in range(9))  # 1 ... 256
+POWERS = tuple(2**k for k in range(9))  # m = 1 ... 256 at n = 64
+WIDE_POWERS = tuple(2**k for k in range(13))  # n = 1 ... 4096 at m = 64: forward's passes grow as n / 64
 FIXED = 64
 
 
@@ -29,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="reports", help="directory for the reports")
     parser.add_argument("--n", type=int, default=100, help="dimension of the suite functions")
     parser.add_argument(
-        "--budget", type=float, default=5.0, help="seconds for one method's setup and first call"
+        "--budget", type=float, default=15.0, help="seconds for one method's setup and first call"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the points, directions and matrices")
     args = parser.parse_args(argv)
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
     records = [record.resized(args.n) for record in suite(FUNCTIONS)]
     costs = operator_costs(records, seed=args.seed, budget_s=args.budget, progress=print)
     by_m = jacobian_crossover([(FIXED, m) for m in POWERS], sweep="m", seed=args.seed, progress=print)
-    by_n = jacobian_crossover([(n, FIXED) for n in POWERS], sweep="n", seed=args.seed, progress=print)
+    by_n = jacobian_crossover([(n, FIXED) for n in WIDE_POWERS], sweep="n", seed=args.seed, progress=print)
     import pandas as pd
 
     crossover = pd.concat([by_m, by_n], ignore_index=True)
