@@ -17,6 +17,8 @@ One module per job:
 ``marginal``    the marginal cost per recorded ``sin``: a least-squares line through the
                 chains' medians (:func:`fit_marginal_cost`, :func:`marginal_rows`),
                 informational, next to the goals
+``costs``       every gradient, HVP and Hessian method against one evaluation of ``f``, and
+                the tape-vs-forward Jacobian crossover (``scripts/operator_costs.py``)
 ``goals``       the goals of issue 6 as a table and their verdicts (:func:`evaluate_goals`)
 ``run``         a whole run with BLAS pinned to one thread, and its metadata
                 (:func:`run_benchmark`)
