@@ -144,3 +144,20 @@ def test_operator_costs_bad_input(kwargs, error, name):
 def test_jacobian_crossover_bad_sizes(sizes, error):
     with pytest.raises(error, match="sizes"):
         jacobian_crossover(sizes)
+
+
+def _sweep(ratios: dict[int, float], n: int = 8) -> pd.DataFrame:
+    table = _synthetic({m / n: ratio for m, ratio in ratios.items()})
+    table["m"] = (table["m_over_n"] * n).round().astype(int)
+    table["n"] = n
+    return table
+
+
+def test_markdown_states_the_crossover_or_who_wins_throughout(costs):
+    crossing = operator_costs_markdown(costs, _sweep({8: 0.5, 32: 2.0}))
+    assert "forward becomes faster than tape at m / n = 2." in crossing
+    assert "| 8 | 32 | 4 | 2e+03 ms | 1e+03 ms | 2 |" in crossing
+    forward_wins = operator_costs_markdown(costs, _sweep({8: 3.0, 32: 5.0}))
+    assert "forward is faster than tape at every size timed." in forward_wins
+    tape_wins = operator_costs_markdown(costs, _sweep({8: 0.5, 32: 0.25}))
+    assert "tape is faster than forward at every size timed." in tape_wins
