@@ -7,7 +7,8 @@ float64 inputs and checks that rule as a vector-Jacobian product with the oracle
 is its own module, imported by name, so the framework is loaded only when it is used:
 
 - :mod:`diffcompare.adapters.torch`: ``check_function`` (extra ``torch``);
-- :mod:`diffcompare.adapters.autograd`: ``check_primitive`` (autograd is a dependency).
+- :mod:`diffcompare.adapters.autograd`: ``check_primitive`` (autograd is a dependency);
+- :mod:`diffcompare.adapters.jax`: ``check_custom_derivative`` (extra ``jax``).
 """
 
 __all__: list[str] = []
