@@ -59,7 +59,7 @@ def test_points_keep_away_from_kinks():
     seen = []
 
     @FAST
-    @given(points(2, -1.0, 1.0, avoid=[0.0, 0.5], margin=0.05))
+    @given(points(2, -1.0, 1.0, avoid=[0.5, 0.0, 3.0, -7.0], margin=0.05))
     def collect(x):
         seen.append(x)
 
@@ -69,6 +69,9 @@ def test_points_keep_away_from_kinks():
     # a coordinate that must get close to 0 stops at the margin, not at 0
     closest = find(points(1, -1.0, 1.0, avoid=[0.0], margin=0.05), lambda x: 0 < x[0] < 0.2, settings=SEARCH)
     assert 0.05 <= closest[0] < 0.2
+    # a single kink may be given as a number; the default margin is 0.01
+    near = find(points(1, 0.0, 1.0, avoid=0.5), lambda x: 0.4 < x[0] < 0.6, settings=SEARCH)
+    assert abs(near[0] - 0.5) >= 0.01
 
 
 @FAST
@@ -145,6 +148,7 @@ def test_require_conclusive_outside_given():
         (lambda: points(1, "a", 1.0), TypeError, "low must be a real number"),
         (lambda: points(1, margin=-1.0), ValueError, "margin must be a non-negative"),
         (lambda: points(1, avoid=[np.nan]), ValueError, "avoid must hold finite numbers"),
+        (lambda: points(1, avoid=["kink"]), TypeError, "avoid must be a number or a sequence"),
         (lambda: points(1, -1.0, 1.0, avoid=[0.0], margin=2.0), ValueError, "leave no value of coordinate 0"),
         (lambda: require_conclusive("pass"), TypeError, "result must be a GradCheckResult"),
     ],

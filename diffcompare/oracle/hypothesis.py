@@ -51,7 +51,7 @@ def points(dim: int, low=-10.0, high=10.0, *, avoid=(), margin: float = 1e-2):
         Components per point; each point is a ``numpy.ndarray`` of shape ``(dim,)``.
     low, high : float or array_like
         The box's corners (a number for every coordinate, or shape ``(dim,)``).
-    avoid : sequence of float, optional
+    avoid : float or sequence of float, optional
         Kinks of an elementwise ``f`` (0 for ``abs`` or ``relu``): every coordinate is
         kept at least ``margin`` away from each of them.
     margin : float, optional
@@ -69,7 +69,7 @@ def points(dim: int, low=-10.0, high=10.0, *, avoid=(), margin: float = 1e-2):
     Raises
     ------
     TypeError
-        If ``dim`` is not an integer or a bound is not real.
+        If ``dim`` is not an integer, or a bound or ``avoid`` is not real numbers.
     ValueError
         If ``dim < 1``, a bound or kink is not finite, ``low >= high`` somewhere,
         ``margin`` is negative, or the kinks leave nothing of a coordinate's interval.
@@ -98,7 +98,10 @@ def points(dim: int, low=-10.0, high=10.0, *, avoid=(), margin: float = 1e-2):
         or margin < 0
     ):
         raise ValueError(f"margin must be a non-negative finite number; got {margin!r}")
-    kinks = np.sort(np.asarray(list(avoid), dtype=np.float64).ravel())
+    kinks = np.asarray(avoid)
+    if kinks.dtype == object or (kinks.size and kinks.dtype.kind not in "iuf"):
+        raise TypeError(f"avoid must be a number or a sequence of numbers; got {avoid!r}")
+    kinks = np.sort(kinks.astype(np.float64).ravel())
     if not np.all(np.isfinite(kinks)):
         raise ValueError("avoid must hold finite numbers")
 
