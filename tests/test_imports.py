@@ -28,6 +28,8 @@ def _loaded_after(code: str) -> list[str]:
         "import diffcompare",
         "import diffcompare; diffcompare.__all__",
         "import diffcompare.oracle.plugin",
+        "import diffcompare.adapters.autograd, diffcompare.adapters.torch, diffcompare.adapters.jax",
+        "from diffcompare.oracle import points, require_conclusive",
         "import diffcompare; diffcompare.grad(lambda x, xp: xp.sum(xp.sin(x)), 'tape')([1.0, 2.0])",
         "import diffcompare; diffcompare.grad(lambda x, xp: xp.sum(xp.sin(x)), 'forward')([1.0, 2.0])",
         "import diffcompare, numpy as np; "
@@ -62,3 +64,13 @@ def test_every_public_name_resolves():
         assert getattr(diffcompare, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         diffcompare.nonexistent  # noqa: B018
+
+
+def test_adapters_and_hypothesis_helpers_load_their_framework_when_called():
+    code = (
+        "import sys, diffcompare.adapters.autograd, diffcompare.adapters.torch, diffcompare.adapters.jax\n"
+        "from diffcompare.oracle import points, require_conclusive\n"
+        "print(sorted(m for m in ('torch', 'jax', 'hypothesis') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
