@@ -241,3 +241,16 @@ def test_logistic_regression_at_its_maximum_likelihood_passes():
     assert result.verdict == "pass", str(result)
     wrong = check_grad(loss, lambda v: loss_grad(v) + 1e-6, w)  # off by what f can resolve
     assert wrong.verdict == "fail", str(wrong)
+
+
+def test_samples_near_the_overflow_threshold_give_the_noise_scaled_exactly():
+    # Squared differences of values near 1e308 would overflow: the columns are scaled
+    # by a power of two first, so the estimate is the unit-size one times 2^1020
+    rng = np.random.default_rng(3)
+    t = np.linspace(-1e-3, 1e-3, 9)[:, None]
+    unit = np.exp(t) + 1e-9 * rng.standard_normal((9, 2))
+    with np.errstate(all="raise"):
+        small_sigma, small_status = noise_from_samples(unit)
+        large_sigma, large_status = noise_from_samples(unit * 2.0**1020)
+    assert list(large_status) == list(small_status) == ["ok", "ok"]
+    assert np.array_equal(large_sigma, small_sigma * 2.0**1020)

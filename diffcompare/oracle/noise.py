@@ -99,6 +99,12 @@ def noise_from_samples(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     magnitude = np.max(np.abs(table), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = np.ptp(table, axis=0) > WIDE * magnitude
+    # Each column scaled by a power of two near its magnitude (exact: no digit changes)
+    # so that the squares below cannot overflow for samples near 1e308; sigma is
+    # scaled back at the end.
+    usable = np.isfinite(magnitude) & (magnitude > 0)
+    scale = np.ldexp(1.0, np.frexp(np.where(usable, magnitude, 1.0))[1])
+    table = table / scale
     levels = np.empty((m, q))
     sign_change = np.empty((m, q), dtype=bool)
     gamma = 1.0
@@ -129,7 +135,7 @@ def noise_from_samples(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     status = np.where(too_small, "too_small", np.where(np.isnan(sigma), "too_large", "ok"))
     sigma = np.where(too_small, 0.0, np.where(np.isnan(sigma), levels.min(axis=0), sigma))
     finite = np.all(np.isfinite(samples), axis=0)
-    return np.where(finite, sigma, 0.0), np.where(finite, status, "not_finite")
+    return np.where(finite, sigma * scale, 0.0), np.where(finite, status, "not_finite")
 
 
 def measure_noise(

@@ -230,7 +230,7 @@ def line_derivative(
         recent.append(float(np.max(values, initial=0.0, where=np.isfinite(values))))
         size = max(recent)
         difference = (f_upper - f_lower) / width
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):  # an infinite scale judges nothing
             scale = size + leverage * np.where(np.isfinite(difference), np.abs(difference), 0.0)
         rounding = np.maximum(ROUNDING_ULPS * objective.eps * scale, noise)
         if watch:
