@@ -16,6 +16,7 @@ import numpy as np
 
 from ..validation import as_point, check_callable
 from .blocks import ParameterBlocks
+from .entries import check_directions, check_seed, check_tolerances
 from .point import Options, PointCheck
 from .result import VERDICTS, GradCheckResult
 
@@ -190,18 +191,11 @@ def _assert(result: GradCheckResult, allow_inconclusive: bool) -> None:
 def _options(mode, rtol, atol, seed, complex_step, directions) -> Options:
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be 'auto', 'full' or 'fast'; got {mode!r}")
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"{name} must be a real number; got {type(value).__name__}")
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be non-negative and finite; got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be a non-negative integer; got {seed!r}")
+    check_tolerances(rtol, atol)
+    check_seed(seed)
     if complex_step not in ("auto", True, False):
         raise ValueError(f"complex_step must be 'auto', True or False; got {complex_step!r}")
-    if isinstance(directions, bool) or not isinstance(directions, numbers.Integral) or directions < 1:
-        raise ValueError(f"directions must be a positive integer; got {directions!r}")
+    check_directions(directions)
     return Options(mode, rtol, atol, int(seed), complex_step, int(directions))
 
 

@@ -92,17 +92,31 @@ def check_options(rtol, atol, seed, directions=None, mode=None) -> None:
     """Raise TypeError/ValueError naming the first bad option."""
     if mode is not None and mode not in ("fast", "full"):
         raise ValueError(f"mode must be 'fast' or 'full'; got {mode!r}")
+    check_tolerances(rtol, atol)
+    check_seed(seed)
+    if directions is not None:
+        check_directions(directions)
+
+
+def check_tolerances(rtol, atol) -> None:
+    """Raise TypeError/ValueError unless each of ``rtol``, ``atol`` is None or a real >= 0."""
     for name, option in (("rtol", rtol), ("atol", atol)):
         if option is not None:
             if isinstance(option, bool) or not isinstance(option, numbers.Real):
                 raise TypeError(f"{name} must be a real number; got {type(option).__name__}")
             if not (np.isfinite(option) and option >= 0):
                 raise ValueError(f"{name} must be non-negative and finite; got {option!r}")
+
+
+def check_seed(seed) -> None:
+    """Raise TypeError unless ``seed`` is a non-negative integer (booleans excluded)."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise TypeError(f"seed must be a non-negative integer; got {seed!r}")
-    if directions is not None and (
-        isinstance(directions, bool) or not isinstance(directions, numbers.Integral) or directions < 1
-    ):
+
+
+def check_directions(directions) -> None:
+    """Raise ValueError unless ``directions`` is a positive integer (booleans excluded)."""
+    if isinstance(directions, bool) or not isinstance(directions, numbers.Integral) or directions < 1:
         raise ValueError(f"directions must be a positive integer; got {directions!r}")
 
 
