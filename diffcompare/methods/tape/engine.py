@@ -196,7 +196,7 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
             if kind is Scatter:
                 if parent not in owned:
                     # complex at a complex point (the complex step over the tape, for Hessians)
-                    buffer = np.zeros(shape, dtype=np.result_type(value, np.float64))
+                    buffer = np.zeros(shape, dtype=complex if np.iscomplexobj(value) else float)
                     if parent in grads:
                         buffer += grads[parent]
                     grads[parent] = buffer
