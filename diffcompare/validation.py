@@ -12,10 +12,12 @@ import numpy as np
 __all__ = [
     "as_point",
     "check_callable",
+    "check_count",
     "check_finite_value",
     "check_finite_vector",
     "check_positive",
     "check_scalar_output",
+    "check_seed",
 ]
 
 
@@ -24,6 +26,32 @@ def check_callable(f: Any, name: str = "f") -> Callable:
     if not callable(f):
         raise TypeError(f"{name} must be a callable f(x, xp); got {type(f).__name__}")
     return f
+
+
+def check_count(value: Any, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as an int if it is an integer (not a boolean) of at least ``minimum``.
+
+    Raises
+    ------
+    ValueError
+        Otherwise, naming ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """Return ``seed`` as an int if it is a non-negative integer (not a boolean).
+
+    Raises
+    ------
+    ValueError
+        Otherwise, naming ``name``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {seed!r}")
+    return int(seed)
 
 
 def check_positive(value: Any, name: str) -> float:

@@ -24,6 +24,7 @@ import numpy as np
 from ..methods import METHODS
 from ..methods.base import GradientMethod
 from ..ops.numpy_namespace import numpy_namespace
+from ..validation import check_seed
 from .training import momentum_step
 
 __all__ = [
@@ -116,8 +117,7 @@ class LinearProblem:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
         if not (isinstance(noise, (int, float)) and noise >= 0):
             raise ValueError(f"noise must be a non-negative number; got {noise!r}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        check_seed(seed)
         rng = np.random.default_rng(seed)
         inputs = rng.uniform(-1.0, 1.0, (samples, features))
         weights = rng.standard_normal(features)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ops.numpy_namespace import numpy_namespace
+from ..validation import check_seed
 
 __all__ = ["ACTIVATIONS", "LOSSES", "MLP"]
 
@@ -132,8 +133,7 @@ class MLP:
         _check_choice(loss, "loss", LOSSES)
         if not isinstance(batch, (int, np.integer)) or isinstance(batch, bool) or batch < 1:
             raise ValueError(f"batch must be a positive integer; got {batch!r}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        check_seed(seed)
         rng = np.random.default_rng(seed)
         inputs = rng.standard_normal((batch, layers[0]))
         if loss == "mse":

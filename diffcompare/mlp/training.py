@@ -29,6 +29,7 @@ import numpy as np
 
 from ..methods import METHODS
 from ..ops.numpy_namespace import numpy_namespace
+from ..validation import check_seed
 from .model import MLP
 from .symbolic import backprop_gradient
 
@@ -284,8 +285,7 @@ class TrainingConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+        check_seed(self.seed)
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}")
         if not (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1):

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..validation import as_point, check_callable
 from .blocks import ParameterBlocks
-from .entries import check_directions, check_seed, check_tolerances
+from .entries import check_directions, check_option_seed, check_tolerances
 from .point import Options, PointCheck
 from .result import VERDICTS, GradCheckResult
 
@@ -192,7 +192,7 @@ def _options(mode, rtol, atol, seed, complex_step, directions) -> Options:
     if mode not in ("auto", "full", "fast"):
         raise ValueError(f"mode must be 'auto', 'full' or 'fast'; got {mode!r}")
     check_tolerances(rtol, atol)
-    check_seed(seed)
+    check_option_seed(seed)
     if complex_step not in ("auto", True, False):
         raise ValueError(f"complex_step must be 'auto', True or False; got {complex_step!r}")
     check_directions(directions)

@@ -93,7 +93,7 @@ def check_options(rtol, atol, seed, directions=None, mode=None) -> None:
     if mode is not None and mode not in ("fast", "full"):
         raise ValueError(f"mode must be 'fast' or 'full'; got {mode!r}")
     check_tolerances(rtol, atol)
-    check_seed(seed)
+    check_option_seed(seed)
     if directions is not None:
         check_directions(directions)
 
@@ -108,7 +108,7 @@ def check_tolerances(rtol, atol) -> None:
                 raise ValueError(f"{name} must be non-negative and finite; got {option!r}")
 
 
-def check_seed(seed) -> None:
+def check_option_seed(seed) -> None:
     """Raise TypeError unless ``seed`` is a non-negative integer (booleans excluded)."""
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise TypeError(f"seed must be a non-negative integer; got {seed!r}")

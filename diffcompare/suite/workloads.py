@@ -44,10 +44,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from ..validation import check_count, check_seed
 from .records import SEED, SuiteFunction
 
 __all__ = [
@@ -74,18 +74,6 @@ ADBENCH_SIZES = {
 #: workload into SymPy for the full 50-digit reference (one symbol per coordinate, an
 #: expression per data point): it measures random directional derivatives instead.
 SYMBOLIC_WORK_LIMIT = 500
-
-
-def _count(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    return int(seed)
 
 
 def _rng(seed: int, workload: str, *sizes: int) -> np.random.Generator:
@@ -238,8 +226,8 @@ def gmm(d: int, k: int, n: int, seed: int = SEED, gamma: float = 1.0, m: int = 0
     >>> record.dim, record.name
     (30, 'gmm')
     """
-    d, k, n = _count(d, "d"), _count(k, "k"), _count(n, "n")
-    m, seed = _count(m, "m", 0), _seed(seed)
+    d, k, n = check_count(d, "d"), check_count(k, "k"), check_count(n, "n")
+    m, seed = check_count(m, "m", 0), check_seed(seed)
     if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not gamma > 0:
         raise ValueError(f"gamma must be a positive number; got {gamma!r}")
     data = _rng(seed, "gmm", d, k, n).standard_normal((n, d))
@@ -378,8 +366,8 @@ def bundle_adjustment(cameras: int, points: int, observations: int, seed: int = 
     >>> bundle_adjustment(49, 7776, 31843).dim
     55710
     """
-    cameras, points = _count(cameras, "cameras"), _count(points, "points")
-    observations, seed = _count(observations, "observations"), _seed(seed)
+    cameras, points = check_count(cameras, "cameras"), check_count(points, "points")
+    observations, seed = check_count(observations, "observations"), check_seed(seed)
     if observations < points:
         raise ValueError(
             f"observations must be >= points ({points}) so that every point is seen; got {observations}"
@@ -493,8 +481,8 @@ def lstm(layers: int, chars: int, alphabet: int = 14, seed: int = SEED) -> Workl
     >>> lstm(2, 1024).dim
     266
     """
-    layers, chars = _count(layers, "layers"), _count(chars, "chars", 2)
-    alphabet, seed = _count(alphabet, "alphabet"), _seed(seed)
+    layers, chars = check_count(layers, "layers"), check_count(chars, "chars", 2)
+    alphabet, seed = check_count(alphabet, "alphabet"), check_seed(seed)
     rng = _rng(seed, "lstm", layers, chars, alphabet)
     sequence = np.eye(alphabet)[rng.integers(0, alphabet, chars)]
     state = rng.standard_normal((layers, 2, alphabet))

@@ -54,7 +54,7 @@ from ..ops.numpy_namespace import NUMPY_FUNCTIONS
 from ..ops.table import OPS
 from ..ops.traced import TracedArray, value_of
 from ..ops.traced_functions import traced_functions
-from ..validation import as_point, check_callable
+from ..validation import as_point, check_callable, check_count, check_seed
 
 __all__ = [
     "DirectionalReference",
@@ -109,11 +109,8 @@ def random_direction(dim: int, seed: int, *keys: int | str) -> np.ndarray:
     >>> bool(np.array_equal(random_direction(3, 1, "f", 0), random_direction(3, 1, "f", 0)))
     True
     """
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise ValueError(f"dim must be an integer >= 1; got {dim!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    stream = [int(seed), int(dim)] + [zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys]
+    dim, seed = check_count(dim, "dim"), check_seed(seed)
+    stream = [seed, dim] + [zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys]
     return np.random.default_rng(stream).standard_normal(int(dim))
 
 
