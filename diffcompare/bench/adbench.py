@@ -150,10 +150,14 @@ def _row(d, k, n, params, method, status, message="", **values) -> dict:
     return row
 
 
-def _agreement_references(record, x, study: GmmStudy) -> dict[str, np.ndarray]:
-    """The tape's and autograd's gradients at ``x`` (a reference that fails is left out)."""
+def _agreement_references(record, x, study: GmmStudy, gradients: dict) -> dict[str, np.ndarray]:
+    """The tape's and autograd's gradients at ``x``: from this size's rows where they ran
+    (``gradients``), computed here otherwise (a reference that fails is left out)."""
     references = {}
     for method in AGREEMENT_REFERENCES:
+        if method in gradients:
+            references[method] = gradients[method]
+            continue
         try:
             with time_budget(2 * study.budget_s):
                 references[method] = METHODS[method].prepare(record.f, record.dim).gradient(x)
@@ -169,32 +173,33 @@ def _relative_differences(gradient: np.ndarray, references: dict[str, np.ndarray
     }
 
 
-def _gradient_row(record, x, method, objective_s, study: GmmStudy, references=None) -> dict:
+def _gradient_row(record, x, method, objective_s, study: GmmStudy) -> tuple[dict, np.ndarray | None]:
+    """The method's row at this size, and its first gradient (None if it gave none)."""
     sizes = dict(record.sizes)
     d, k, n = sizes["d"], sizes["k"], sizes["n"]
     values = {"objective_s": objective_s}
+    first = None
     try:
         with time_budget(study.budget_s):
             prepared, values["setup_s"] = time_once(lambda: METHODS[method].prepare(record.f, record.dim))
         with time_budget(study.budget_s):
             first, first_s = time_once(lambda: prepared.gradient(x))
-        values.update(_relative_differences(first, references or {}))
         if not np.all(np.isfinite(first)):
-            return _row(
-                d, k, n, record.dim, method, "nonfinite", "the gradient has inf or nan entries", **values
-            )
+            message = "the gradient has inf or nan entries"
+            return _row(d, k, n, record.dim, method, "nonfinite", message, **values), first
         # slow gradients get fewer runs, so a method near the budget cannot stall the study
         repeats = max(1, min(study.repeats, int(study.budget_s // max(first_s, 1e-9))))
         timing = measure(
             lambda: prepared.gradient(x), repeats=repeats, min_run_time=study.min_run_time, warmup=0
         )
     except BudgetExceeded as error:
-        return _row(d, k, n, record.dim, method, "timeout", str(error), **values)
+        return _row(d, k, n, record.dim, method, "timeout", str(error), **values), first
     except NotImplementedError as error:
-        return _row(d, k, n, record.dim, method, "unsupported", f"{type(error).__name__}: {error}", **values)
+        message = f"{type(error).__name__}: {error}"
+        return _row(d, k, n, record.dim, method, "unsupported", message, **values), first
     except Exception as error:  # a failing method is a row; the study goes on
-        return _row(d, k, n, record.dim, method, "error", f"{type(error).__name__}: {error}", **values)
-    return _row(
+        return _row(d, k, n, record.dim, method, "error", f"{type(error).__name__}: {error}", **values), first
+    row = _row(
         d,
         k,
         n,
@@ -205,6 +210,7 @@ def _gradient_row(record, x, method, objective_s, study: GmmStudy, references=No
         ratio=timing.median / objective_s,
         **values,
     )
+    return row, first
 
 
 def adbench_gmm(
@@ -252,19 +258,28 @@ def adbench_gmm(
                 repeats=study.repeats,
                 min_run_time=study.min_run_time,
             )
-            references = _agreement_references(record, x, study)
+            gradients = {}  # method -> its first gradient at this size
+            size_rows = []
             for method in chosen:
                 if method in stopped and record.dim >= stopped[method][0]:
                     _, status, message = stopped[method]
-                    rows.append(
+                    size_rows.append(
                         _row(d, k, n, record.dim, method, status, message, objective_s=objective.median)
                     )
                     continue
-                row = _gradient_row(record, x, method, objective.median, study, references)
+                row, first = _gradient_row(record, x, method, objective.median, study)
+                if first is not None:
+                    gradients[method] = first
                 if row["status"] != "ok" and record.dim < stopped.get(method, (math.inf,))[0]:
                     message = f"not attempted: {row['status']} at d={d} k={k} n={n} ({record.dim} parameters)"
                     stopped[method] = (record.dim, row["status"], message)
-                rows.append(row)
+                size_rows.append(row)
+            # each gradient beside the tape's and autograd's, reused from their own rows
+            references = _agreement_references(record, x, study, gradients)
+            for row in size_rows:
+                if row["method"] in gradients:
+                    row.update(_relative_differences(gradients[row["method"]], references))
+            rows.extend(size_rows)
     return pd.DataFrame(rows, columns=ADBENCH_GMM_COLUMNS)
 
 
