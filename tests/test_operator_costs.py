@@ -127,7 +127,7 @@ def test_reports_are_written_with_anchors_and_statuses(costs, tmp_path):
         ({"methods": {"jacobian": ["tape"]}}, ValueError, "methods"),
         ({"methods": ["tape"]}, TypeError, "methods"),
         ({"budget_s": 0}, ValueError, "budget_s"),
-        ({"repeats": 1.5}, TypeError, "repeats"),
+        ({"repeats": 1.5}, ValueError, "repeats"),
         ({"seed": -1}, ValueError, "seed"),
     ],
 )
@@ -144,6 +144,20 @@ def test_operator_costs_bad_input(kwargs, error, name):
 def test_jacobian_crossover_bad_sizes(sizes, error):
     with pytest.raises(error, match="sizes"):
         jacobian_crossover(sizes)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "name"),
+    [
+        ({"seed": -1}, ValueError, "seed"),
+        ({"repeats": 0}, ValueError, "repeats"),
+        ({"budget_s": "1"}, TypeError, "budget_s"),
+        ({"min_run_time": 0.0}, ValueError, "min_run_time"),
+    ],
+)
+def test_jacobian_crossover_bad_options(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        jacobian_crossover([(2, 3)], **kwargs)
 
 
 def _sweep(ratios: dict[int, float], n: int = 8) -> pd.DataFrame:

@@ -33,6 +33,7 @@ import numpy as np
 from ..budget import BudgetExceeded, time_budget
 from ..harness.timing import measure, time_once
 from ..ops.numpy_namespace import numpy_namespace
+from ..validation import check_count, check_positive, check_seed
 
 __all__ = [
     "COST_COLUMNS",
@@ -129,13 +130,6 @@ def _timed(call: Callable[[], object], budget_s: float, repeats: int, min_run_ti
     }
 
 
-def _check_positive(value, name: str, kind=(int, float)) -> None:
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a number; got {type(value).__name__}")
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0; got {value}")
-
-
 def operator_costs(
     functions: Sequence,
     *,
@@ -200,11 +194,10 @@ def operator_costs(
         raise ValueError(
             f"methods names unknown operators {sorted(unknown)}; expected {list(OPERATOR_METHODS)}"
         )
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
-    _check_positive(budget_s, "budget_s")
-    _check_positive(repeats, "repeats", int)
-    _check_positive(min_run_time, "min_run_time")
+    seed = check_seed(seed)
+    budget_s = check_positive(budget_s, "budget_s")
+    repeats = check_count(repeats, "repeats")
+    min_run_time = check_positive(min_run_time, "min_run_time")
 
     rows = []
     with one_blas_thread():
@@ -292,9 +285,10 @@ def jacobian_crossover(
             raise ValueError(f"sizes must hold (n, m) pairs of positive integers; got {size!r}")
     if not isinstance(sweep, str):
         raise TypeError(f"sweep must be a string; got {type(sweep).__name__}")
-    _check_positive(budget_s, "budget_s")
-    _check_positive(repeats, "repeats", int)
-    _check_positive(min_run_time, "min_run_time")
+    seed = check_seed(seed)
+    budget_s = check_positive(budget_s, "budget_s")
+    repeats = check_count(repeats, "repeats")
+    min_run_time = check_positive(min_run_time, "min_run_time")
 
     rows = []
     with one_blas_thread():
