@@ -107,9 +107,9 @@ def counted(f: Callable) -> tuple[Callable, Callable[[], int]]:
     """``f`` wrapped to count its calls, and a function returning the count."""
     calls = [0]
 
-    def wrapped(x):
+    def wrapped(*args):
         calls[0] += 1
-        return f(x)
+        return f(*args)
 
     return wrapped, lambda: calls[0]
 

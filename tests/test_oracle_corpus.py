@@ -220,6 +220,47 @@ def test_shipped_gradients_match_numdifftools_at_typical_points(case):
         assert np.max(np.abs(claimed - estimate)) <= 1e-6 * np.max(np.abs(estimate)), case.name
 
 
+SECOND_ORDER = {
+    "sklearn_multinomial",
+    "statsmodels_logit",
+    "statsmodels_probit",
+    "statsmodels_poisson",
+    "statsmodels_glm_gamma",
+    "statsmodels_negbin",
+    "statsmodels_mnlogit",
+    "scipy_gammaln",
+    "scipy_psi",
+    "scipy_rosen",
+}
+
+
+def test_the_cases_that_ship_second_derivatives_say_so():
+    for case in CORPUS:
+        _require(case)
+        p = problem(case)
+        assert (p.hess is not None) == (case.name in SECOND_ORDER), case.name
+        assert p.hvp is None or p.hess is not None, case.name
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_shipped_hessians_match_numdifftools_at_typical_points(name):
+    # The Jacobian of the shipped gradient, by numdifftools' extrapolated differences,
+    # is an independent witness good to about 1e-9 relative here.
+    nd = pytest.importorskip("numdifftools")
+    p = problem(CORPUS_BY_NAME[name])
+    rng = np.random.default_rng(0)
+    for x in p.typical[:2]:
+        estimate = nd.Jacobian(p.grad)(x).reshape(x.size, x.size)
+        claimed = p.hess(x)
+        assert claimed.dtype == np.float64 and claimed.shape == (x.size, x.size)
+        assert np.max(np.abs(claimed - estimate)) <= 1e-6 * np.max(np.abs(estimate)), name
+        if p.hvp is not None:
+            v = rng.standard_normal(x.size)
+            np.testing.assert_allclose(
+                p.hvp(x, v), claimed @ v, rtol=1e-12, atol=1e-12 * np.max(np.abs(claimed))
+            )
+
+
 def test_mistakes_are_wrong_and_repeatable():
     case = CORPUS_BY_NAME["statsmodels_mnlogit"]
     p = problem(case)

@@ -23,10 +23,10 @@ point, that is visible above what ``f``'s own error lets differences resolve
 Importing this module loads numpy only: each case imports its library when it is built.
 
 >>> case = CORPUS_BY_NAME["pole"]
->>> f, grad, typical, awkward = build(case)
->>> len(typical) == case.typical and len(awkward) == len(case.awkward)
+>>> problem = build(case)
+>>> len(problem.typical) == case.typical and len(problem.awkward) == len(case.awkward)
 True
->>> sorted(mistakes(case, build(case), typical[0], point_seed(case, "typical", 0)))
+>>> sorted(mistakes(case, problem, problem.typical[0], point_seed(case, "typical", 0)))
 ['forgotten_normaliser', 'relative_1e-3', 'shifted_point', 'sign_flip']
 """
 
@@ -89,12 +89,18 @@ _EPS32 = float(np.finfo(np.float32).eps)
 
 
 class Problem(NamedTuple):
-    """What a case's builder returns: ``(f, grad, typical_points, awkward_points)``."""
+    """What a case's builder returns: ``f``, ``grad``, the points, and second derivatives.
+
+    ``hess(x)`` (shape ``(n, n)``) and ``hvp(x, v)`` are the library's own Hessian and
+    Hessian-vector product where it ships them, else None.
+    """
 
     f: Callable[[np.ndarray], float]
     grad: Callable[[np.ndarray], np.ndarray]
     typical: tuple[np.ndarray, ...]
     awkward: tuple[np.ndarray, ...]
+    hess: Callable[[np.ndarray], np.ndarray] | None = None
+    hvp: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -362,12 +368,13 @@ def _vector(g) -> np.ndarray:
 # --- scipy -----------------------------------------------------------------------------
 
 
-def _special_sum(name, value, derivative, typical, awkward) -> Problem:
+def _special_sum(name, value, derivative, typical, awkward, second=None) -> Problem:
     """``sum(value(x))`` and ``derivative(x)`` elementwise, four coordinates.
 
     ``typical`` is ``(low, high)``; ``awkward`` a list of ``(low, high)`` boxes whose
     points all coordinates share (the hard regime in every component, so that no
-    ordinary component can dominate the gradient's scale).
+    ordinary component can dominate the gradient's scale).  ``second``, the library's
+    second derivative where it ships one, gives the diagonal Hessian and its product.
     """
     rng = _generator(name, "points")
 
@@ -377,11 +384,22 @@ def _special_sum(name, value, derivative, typical, awkward) -> Problem:
     def grad(x):
         return _vector(derivative(x))
 
+    hess = hvp = None
+    if second is not None:
+
+        def hess(x):
+            return np.diag(_vector(second(x)))
+
+        def hvp(x, v):
+            return _vector(second(x) * v)
+
     return Problem(
         f,
         grad,
         _points(rng.uniform(*typical, size=(3, 4))),
         _points(rng.uniform(low, high, size=4) for low, high in awkward),
+        hess,
+        hvp,
     )
 
 
@@ -389,7 +407,12 @@ def _scipy_gammaln() -> Problem:
     from scipy import special
 
     return _special_sum(
-        "scipy_gammaln", special.gammaln, special.psi, (0.5, 10.0), [(1e-6, 2e-6), (1e6, 2e6), (-3.45, -3.35)]
+        "scipy_gammaln",
+        special.gammaln,
+        special.psi,
+        (0.5, 10.0),
+        [(1e-6, 2e-6), (1e6, 2e6), (-3.45, -3.35)],
+        second=lambda x: special.polygamma(1, x),
     )
 
 
@@ -403,6 +426,7 @@ def _scipy_psi() -> Problem:
         lambda x: special.polygamma(1, x),
         (0.5, 10.0),
         [(1e-4, 2e-4), (-1.0 + 1e-5, -1.0 + 2e-5), (1e8, 2e8)],
+        second=lambda x: special.polygamma(2, x),
     )
 
 
@@ -506,8 +530,14 @@ def _scipy_rosen() -> Problem:
         return _vector(optimize.rosen_der(x))
 
     # 1e-9 from the minimum f is 1e-16 and the gradient 1e-7: it is all curvature.
+    def hess(x):
+        return np.asarray(optimize.rosen_hess(x), dtype=np.float64)
+
+    def hvp(x, v):
+        return _vector(optimize.rosen_hess_prod(x, v))
+
     awkward = (1.0 + 1e-9 * rng.uniform(-1.0, 1.0, size=6), rng.uniform(-100.0, 100.0, size=6))
-    return Problem(f, grad, _points(rng.uniform(-2.0, 2.0, size=(3, 6))), _points(awkward))
+    return Problem(f, grad, _points(rng.uniform(-2.0, 2.0, size=(3, 6))), _points(awkward), hess, hvp)
 
 
 # --- scikit-learn ----------------------------------------------------------------------
@@ -615,6 +645,12 @@ def _sklearn_multinomial() -> Problem:
     def grad(coef):
         return _vector(loss.gradient(coef, x, y, l2_reg_strength=l2))
 
+    def hess(coef):
+        return np.asarray(loss.gradient_hessian(coef, x, y, l2_reg_strength=l2)[1], dtype=np.float64)
+
+    def hvp(coef, v):
+        return _vector(loss.gradient_hessian_product(coef, x, y, l2_reg_strength=l2)[1](v))
+
     points = _generator("sklearn_multinomial", "points")
     typical = points.standard_normal((3, 12))
     optimum = optimize.minimize(
@@ -625,7 +661,7 @@ def _sklearn_multinomial() -> Problem:
         options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 1000},
     ).x
     saturated = 30.0 * typical[0]  # probabilities one-hot to within e^-hundreds
-    return Problem(f, grad, _points(typical), _points([optimum, saturated]))
+    return Problem(f, grad, _points(typical), _points([optimum, saturated]), hess, hvp)
 
 
 # --- statsmodels -----------------------------------------------------------------------
@@ -637,9 +673,9 @@ def _regression_data(name: str, samples: int = 60) -> tuple[np.ndarray, np.rando
 
 
 def _likelihood(
-    name, loglike, score, mle, linear_predictors=None, largest=None, extra_awkward=(), positive=0
+    name, loglike, score, hessian, mle, linear_predictors=None, largest=None, extra_awkward=(), positive=0
 ) -> Problem:
-    """``loglike`` and ``score`` of a fitted statsmodels model.
+    """``loglike``, ``score`` and ``hessian`` of a fitted statsmodels model.
 
     Typical points are the MLE plus N(0, 0.5^2) per parameter (the last ``positive``
     parameters, which must stay positive, times exp(N(0, 0.5^2))); awkward ones the MLE
@@ -662,7 +698,10 @@ def _likelihood(
     def grad(params):
         return _vector(score(params))
 
-    return Problem(f, grad, _points(typical), _points([*awkward, *extra_awkward]))
+    def hess(params):
+        return np.asarray(hessian(params), dtype=np.float64)
+
+    return Problem(f, grad, _points(typical), _points([*awkward, *extra_awkward]), hess)
 
 
 def _fit(model) -> np.ndarray:
@@ -675,7 +714,9 @@ def _statsmodels_logit() -> Problem:
     exog, rng = _regression_data("statsmodels_logit")
     endog = (rng.random(60) < 1.0 / (1.0 + np.exp(-exog @ np.array([0.3, 1.0, -0.8])))).astype(float)
     model = Logit(endog, exog)
-    return _likelihood("statsmodels_logit", model.loglike, model.score, _fit(model), exog, 25.0)
+    return _likelihood(
+        "statsmodels_logit", model.loglike, model.score, model.hessian, _fit(model), exog, 25.0
+    )
 
 
 def _statsmodels_probit() -> Problem:
@@ -687,7 +728,9 @@ def _statsmodels_probit() -> Problem:
     # Probit clips Phi at 2.2e-16 in loglike (and score divides by the clipped Phi):
     # beyond |x b| ~ 8 its loglike is flat where its score is not, so the large point
     # stays at |x b| = 6.
-    return _likelihood("statsmodels_probit", model.loglike, model.score, _fit(model), exog, 6.0)
+    return _likelihood(
+        "statsmodels_probit", model.loglike, model.score, model.hessian, _fit(model), exog, 6.0
+    )
 
 
 def _statsmodels_poisson() -> Problem:
@@ -696,7 +739,9 @@ def _statsmodels_poisson() -> Problem:
     exog, rng = _regression_data("statsmodels_poisson")
     endog = rng.poisson(np.exp(exog @ np.array([0.5, 0.4, -0.3])))
     model = Poisson(endog, exog)
-    return _likelihood("statsmodels_poisson", model.loglike, model.score, _fit(model), exog, 20.0)
+    return _likelihood(
+        "statsmodels_poisson", model.loglike, model.score, model.hessian, _fit(model), exog, 20.0
+    )
 
 
 def _statsmodels_glm_gamma() -> Problem:
@@ -714,6 +759,7 @@ def _statsmodels_glm_gamma() -> Problem:
         "statsmodels_glm_gamma",
         lambda params: model.loglike(params, scale=scale),
         lambda params: model.score(params, scale=scale),
+        lambda params: model.hessian(params, scale=scale),
         np.asarray(fitted.params),
         exog,
         15.0,
@@ -734,7 +780,13 @@ def _statsmodels_negbin() -> Problem:
     # gammaln(1/alpha) cancels terms of 1e7.
     near_poisson = np.r_[mle[:3], 1e-6]
     return _likelihood(
-        "statsmodels_negbin", model.loglike, model.score, mle, extra_awkward=[near_poisson], positive=1
+        "statsmodels_negbin",
+        model.loglike,
+        model.score,
+        model.hessian,
+        mle,
+        extra_awkward=[near_poisson],
+        positive=1,
     )
 
 
@@ -750,7 +802,9 @@ def _statsmodels_mnlogit() -> Problem:
     mle = _fit(model).reshape(-1, order="F")
     # the linear predictors of both classes: [exog @ b_1, exog @ b_2]
     predictors = np.kron(np.eye(2), exog)
-    return _likelihood("statsmodels_mnlogit", model.loglike, model.score, mle, predictors, 20.0)
+    return _likelihood(
+        "statsmodels_mnlogit", model.loglike, model.score, model.hessian, mle, predictors, 20.0
+    )
 
 
 # --- situations ------------------------------------------------------------------------
