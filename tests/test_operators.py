@@ -283,6 +283,29 @@ def test_hessian_through_a_kink_away_from_it():
         )
 
 
+def test_hessian_on_an_abs_kink_follows_the_tapes_convention():
+    # On the kink the tape's abs' is sign(0) = 0 and sign has no derivative, so the
+    # Hessian's kink entries are 0; SymPy's second derivative of Abs is 2 DiracDelta,
+    # NaN on the kink before DiracDelta was set to 0.  Off-kink entries keep their value.
+    def kinked(x, xp):
+        return xp.abs(x[0]) * x[1] ** 2 + xp.abs(x[1] - 1.0) * x[0] + x[0] ** 2 * x[1]
+
+    for x, expected in [
+        # d/dx0: sign(x0) x1^2 + |x1 - 1| + 2 x0 x1; d/dx1: 2 |x0| x1 + sign(x1 - 1) x0 + x0^2
+        ([0.0, 1.0], [[2.0, 0.0], [0.0, 0.0]]),  # both kinks: sign(0) = 0, delta terms 0
+        ([1.5, 1.0], [[2.0, 5.0], [5.0, 3.0]]),  # the second kink: H[1, 1] = 2 |x0|
+        ([0.0, 3.0], [[6.0, 1.0], [1.0, 0.0]]),  # the first kink: H[0, 0] = 2 x1
+    ]:
+        truth = reference_hessian(kinked, x)
+        assert truth.status == "ok", truth.message
+        np.testing.assert_array_equal(truth.value, expected)
+        for method in ("symbolic", "autograd"):
+            np.testing.assert_array_equal(diffcompare.hessian(kinked, method)(x), expected, err_msg=method)
+    # the tape's complex step of its gradient (abs continued analytically along the step)
+    # gives the same 0 on the kink
+    np.testing.assert_array_equal(diffcompare.hessian(kinked, "tape")([1.5, 1.0]), [[2.0, 5.0], [5.0, 3.0]])
+
+
 def test_hessian_of_a_wrong_rule_is_caught_by_the_truth():
     # test the tester: a Hessian off by one entry fails the comparison used above
     record = SUITE["beale"]
