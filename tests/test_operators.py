@@ -185,10 +185,49 @@ def test_jvp_and_vjp_agree_with_the_truth_and_are_adjoint(name):
         assert normwise_relative_error(value, truth @ t) <= TOLERANCE[method], method
     for method, value in pullbacks.items():
         assert normwise_relative_error(value, u @ truth) <= TOLERANCE[method], method
-    for forward in ("forward", "complex_step", "symbolic", "tape"):
+    for forward in ("forward", "autograd", "complex_step", "symbolic", "tape"):
         for reverse in VJP_METHODS:
             gap = abs(u @ products[forward] - pullbacks[reverse] @ t)
             assert gap <= 1e-14 * scale, (forward, reverse, gap / scale)
+
+
+#: Operations that are primitives of the autograd namespace (diffcompare's own rules, with a
+#: forward rule beside the reverse one), at points with zeros and ties.
+AUTOGRAD_PRIMITIVES = {
+    "xlogy_at_zero": (lambda x, xp: xp.xlogy(x, x[::-1] + 1.0), [0.0, 0.5, 2.0]),
+    "prod_with_a_zero": (
+        lambda x, xp: xp.stack([xp.prod(x), xp.prod(xp.reshape(x, (2, 2)), axis=0)[1]]),
+        [0.0, 0.5, 2.0, 3.0],
+    ),
+    "sort_with_a_tie": (lambda x, xp: xp.sort(x**2), [1.0, -1.0, 0.5, 2.0]),
+    "sort_flattened": (lambda x, xp: xp.sort(xp.reshape(x, (2, 2)), axis=None), [1.0, -1.0, 0.5, 1.0]),
+    "einsum_product": (
+        lambda x, xp: xp.reshape(
+            xp.einsum("ij,jk->ik", xp.reshape(x, (2, 2)), xp.reshape(x**2, (2, 2))), (4,)
+        ),
+        [1.0, -1.0, 0.5, 2.0],
+    ),
+    "einsum_trace": (
+        lambda x, xp: xp.stack([xp.einsum("ii->", xp.reshape(x, (2, 2)))]),
+        [1.0, -1.0, 0.5, 2.0],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(AUTOGRAD_PRIMITIVES))
+def test_autograd_forward_rules_of_the_namespace_primitives(name):
+    # autograd's JVP runs the forward rules of prod, sort, einsum and xlogy written for
+    # diffcompare's namespace; they must agree with the tape's Jacobian and be the
+    # transposes of the reverse rules (tie sharing included) to rounding
+    g, x = AUTOGRAD_PRIMITIVES[name]
+    x = np.array(x)
+    rng = np.random.default_rng(3)
+    jac = diffcompare.jacobian(g, "tape")(x)
+    t, u = rng.standard_normal(x.size), rng.standard_normal(jac.shape[0])
+    product = diffcompare.jvp(g, "autograd")(x, t)
+    np.testing.assert_allclose(product, jac @ t, rtol=1e-14, atol=1e-14 * np.abs(jac).sum())
+    pullback = diffcompare.vjp(g, "autograd")(x, u)
+    assert abs(u @ product - pullback @ t) <= 1e-14 * (np.abs(u) @ np.abs(jac) @ np.abs(t))
 
 
 def test_known_jvp_and_vjp():
