@@ -11,9 +11,13 @@ one more gradient at about ``x + i sqrt(h) d`` must give the same ``H d``, so a 
 point within the step raises ``ValueError`` rather than returning a wrong Hessian, and a
 gradient component that stays real while its value changes (a rule that dropped the
 imaginary part) is refused.  Neither nesting of
-the engines themselves is possible: the tape's rules and the dual numbers' tangents are
-plain numpy arrays, so a dual number cannot ride through a tape rule, nor a tape node
-through a dual one.
+the engines themselves is possible yet: a dual number passes through the tape's
+recording (numpy dispatches to the dual numbers' rules), but the backward walk and the
+structural rules are written for concrete arrays (``unbroadcast`` calls ``np.asarray``,
+the sum rule and the scatter of ``x[key]`` fill new numpy buffers in place), so a
+``Dual`` leaf on the tape (forward over reverse) stops in the walk at every suite
+function, and a second tape's nodes as values (reverse over reverse) meet the same
+places.
 
 ``"symbolic"`` compiles SymPy's second derivatives, ``"autograd"`` is
 ``autograd.jacobian`` of ``autograd.grad`` (``autograd.hessian``'s reverse-over-reverse).
