@@ -17,7 +17,8 @@ structural rules are written for concrete arrays (``unbroadcast`` calls ``np.asa
 the sum rule and the scatter of ``x[key]`` fill new numpy buffers in place), so a
 ``Dual`` leaf on the tape (forward over reverse) stops in the walk at every suite
 function, and a second tape's nodes as values (reverse over reverse) meet the same
-places.
+places; tape nodes inside a ``Dual`` (reverse over forward) stop in its constructor,
+which makes the value and the tangent numpy arrays.
 
 ``"symbolic"`` compiles SymPy's second derivatives, ``"autograd"`` is
 ``autograd.jacobian`` of ``autograd.grad`` (``autograd.hessian``'s reverse-over-reverse).
