@@ -2,8 +2,10 @@
 
 Forward methods push the one direction ``t`` through ``g``: a dual number with a single
 tangent (``"forward"``), ``Im g(x + i h t) / h`` (``"complex_step"``) or a central
-difference along ``t`` (``"central"``).  ``"symbolic"`` multiplies its compiled
-Jacobian by ``t``, and ``"tape"``, a reverse method, builds the Jacobian with m backward
+difference along ``t`` (``"central"``), or autograd's forward mode, ``autograd.make_jvp``
+(``"autograd"``: a tangent carried beside each value by autograd's ``defjvp`` rules, not
+the reverse-of-reverse trick of ``make_jvp_reversemode``).  ``"symbolic"`` multiplies
+its compiled Jacobian by ``t``, and ``"tape"``, a reverse method, builds the Jacobian with m backward
 walks and multiplies: the product costs m reverse passes, not one.
 """
 
@@ -15,7 +17,7 @@ import numpy as np
 
 from ..methods.central.difference import central_namespace
 from ..validation import as_point, check_callable, check_finite_vector
-from .jacobian import JACOBIAN_METHODS, complex_evaluator, complex_push, forward_push
+from .jacobian import JACOBIAN_METHODS, autograd_function, complex_evaluator, complex_push, forward_push
 from .registry import PerDimension, choose
 
 __all__ = ["JVP_METHODS", "jvp"]
@@ -25,6 +27,19 @@ _EPS = np.finfo(np.float64).eps
 
 def _forward(g: Callable, n: int) -> Callable:
     return lambda x, t: forward_push(g, x, t[None, :])[:, 0]
+
+
+def _autograd(g: Callable, n: int) -> Callable:
+    from autograd import make_jvp  # imported when first used; forward mode
+
+    push = make_jvp(autograd_function(g))
+
+    def jvp_autograd(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+        _, product = push(x)(t)
+        # a g that ignores x has a zero tangent of g's shape
+        return np.asarray(product, dtype=np.float64)
+
+    return jvp_autograd
 
 
 def _complex_step(g: Callable, n: int) -> Callable:
@@ -63,6 +78,7 @@ def _from_jacobian(method: str) -> Callable:
 #: Method name -> ``prepare(g, n)`` returning ``(x, t) -> J t``.
 JVP_METHODS: dict[str, Callable] = {
     "forward": _forward,
+    "autograd": _autograd,
     "complex_step": _complex_step,
     "central": _central,
     "symbolic": _from_jacobian("symbolic"),
@@ -79,7 +95,8 @@ def jvp(g: Callable, method: str = "forward") -> Callable[[np.ndarray, np.ndarra
         ``g(x, xp)`` returning a 1-d array of length m.
     method : str
         A name in :data:`JVP_METHODS`: ``"forward"`` (one dual-number evaluation with
-        one tangent), ``"complex_step"`` (one complex evaluation and one probe), ``"central"`` (two
+        one tangent), ``"autograd"`` (``autograd.make_jvp``, forward mode),
+        ``"complex_step"`` (one complex evaluation and one probe), ``"central"`` (two
         evaluations), ``"symbolic"`` (the compiled Jacobian times ``t``) or ``"tape"``
         (the Jacobian by m backward walks, times ``t``).
 

@@ -12,7 +12,8 @@ those operations, and a conversion to a numpy array, which would drop the deriva
 is refused.
 
 Three operations are autograd primitives of this module instead of autograd.numpy's
-(their rules are :mod:`diffcompare.ops.structural`'s, which the tape uses too):
+(their rules are :mod:`diffcompare.ops.structural`'s, which the tape uses too, and each
+has its forward rule beside its reverse one, for ``autograd.make_jvp``):
 ``prod`` (autograd's gradient is ``ans / x``, NaN where x holds a zero), ``sort``
 (autograd hands a tie's gradient to one of the tied entries; here they share it, as
 for ``max``) and ``einsum`` (autograd cannot differentiate a label repeated within an
@@ -30,14 +31,22 @@ from functools import wraps
 
 import autograd.numpy as anp
 import numpy as np
-from autograd.extend import defvjp, defvjp_argnum, primitive
+from autograd.extend import defjvp, defjvp_argnum, defvjp, defvjp_argnum, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 from autograd.numpy.numpy_vjps import unbroadcast_f
 from autograd.tracer import getval
 
 from ...ops.array_module import array_module_functions
 from ...ops.namespace import NOT_AN_OPERATION, Namespace, unsupported
-from ...ops.structural import einsum_arguments, einsum_spec, einsum_vjp, products_of_others, sort_vjp
+from ...ops.structural import (
+    einsum_arguments,
+    einsum_spec,
+    einsum_vjp,
+    products_of_others,
+    share_ties,
+    sort_order,
+    sort_vjp,
+)
 from ...ops.table import canonical_name, numpy_function_name, operation
 
 __all__ = ["TracedArrayBox", "as_traced", "autograd_namespace"]
@@ -200,6 +209,11 @@ defvjp(
     lambda ans, x, y: unbroadcast_f(x, lambda g: g * anp.log(y)),
     lambda ans, x, y: unbroadcast_f(y, lambda g: g * anp.where(x == 0, 0.0, x / anp.where(x == 0, 1.0, y))),
 )
+defjvp(
+    _xlogy,
+    lambda g, ans, x, y: g * anp.log(y),
+    lambda g, ans, x, y: g * anp.where(x == 0, 0.0, x / anp.where(x == 0, 1.0, y)),
+)
 
 
 def _subgradient_at_origin(function):
@@ -237,6 +251,13 @@ def _prod_vjp(ans, x, axis=None, keepdims=False):
 
 
 defvjp(_prod, _prod_vjp)
+# forward: the tangent weighted by the same partials, then reduced as prod reduces
+defjvp(
+    _prod,
+    lambda g, ans, x, axis=None, keepdims=False: anp.sum(
+        g * products_of_others(x, axis), axis=axis, keepdims=keepdims
+    ),
+)
 
 
 @primitive
@@ -245,6 +266,17 @@ def _sort(x, axis=-1, kind=None, order=None, stable=None):
 
 
 defvjp(_sort, lambda ans, x, axis=-1, kind=None, order=None, stable=None: lambda g: sort_vjp(g, ans, x, axis))
+
+
+def _sort_jvp(g, ans, x, axis=-1, kind=None, order=None, stable=None):
+    # the tangent sorted as x is, then averaged over ties: the transpose of sort_vjp, which
+    # puts the tie-shared cotangent back in place
+    if axis is None:  # numpy sorts the flattened array
+        return _sort_jvp(anp.ravel(g), ans, np.ravel(x), -1)
+    return share_ties(ans, anp.take_along_axis(g, sort_order(x, axis), axis), axis)
+
+
+defjvp(_sort, _sort_jvp)
 
 
 @primitive
@@ -258,6 +290,11 @@ def _einsum_vjp(argnum, ans, args, kwargs):
 
 
 defvjp_argnum(_einsum_of, _einsum_vjp)
+# einsum is linear in each operand: its forward rule is the einsum with the tangent there
+defjvp_argnum(
+    _einsum_of,
+    lambda argnum, g, ans, args, kwargs: _einsum_of(*(g if i == argnum else a for i, a in enumerate(args))),
+)
 
 
 def _einsum(*args, optimize=False):
