@@ -35,9 +35,16 @@ from .entries import Judged, check_options, claimed_array, judge, result_from, s
 from .localise import localise
 from .noise import measure_noise
 from .products import FULL_UP_TO
-from .references import INITIAL_STEP, MAX_LEVELS, ROUNDING_ULPS, Objective, line_derivative
+from .references import (
+    INITIAL_STEP,
+    MAX_LEVELS,
+    ROUNDING_ULPS,
+    Objective,
+    complex_derivative,
+    line_derivative,
+)
 from .result import GradCheckResult, Mismatch, relative
-from .tolerance import SAFETY, Tolerance
+from .tolerance import RESOLUTION, SAFETY, Tolerance
 
 __all__ = [
     "check_hessian",
@@ -64,12 +71,14 @@ FALLBACK_STEP = _EPS ** (1.0 / 3.0)
 class GradientSource:
     """The gradient of ``f`` at nearby points, as a counted vector-valued objective.
 
-    ``reference`` is ``"tape"`` when the tape traces ``f(x, xp)``, else
-    ``"central_gradient"`` (the fallback, with ``notes`` saying why and its measured
-    noise set on the objective).
+    ``reference`` is ``"tape"`` when the tape traces ``f(x, xp)``.  Otherwise it is
+    ``"complex_step_gradient"`` where ``f`` carries complex input through and that
+    gradient agrees with central differences at ``x`` (exact to rounding, as the
+    tape's), else ``"central_gradient"`` (the fallback, its measured noise set on the
+    objective); ``notes`` say why.
     """
 
-    def __init__(self, f, x: np.ndarray, seed: int, step_factor: float = 1.0):
+    def __init__(self, f, x: np.ndarray, seed: int, step_factor: float = 1.0, complex_step: bool = True):
         self.notes: list[str] = []
         self.reference = "tape"
         xp_form = _takes_namespace(f)
@@ -100,8 +109,7 @@ class GradientSource:
         # On f's curvature scale, as the ladders' steps (see reach), not |x_k| times it.
         steps = step_factor * np.maximum(FALLBACK_STEP, np.sqrt(_EPS) * np.abs(x))
 
-        def central_gradient(z):
-            # A fixed step (set at x, not at z) keeps this a smooth function of z.
+        def difference(z, steps):
             out = np.empty(z.size)
             for k in range(z.size):
                 upper, lower = z.copy(), z.copy()
@@ -110,8 +118,25 @@ class GradientSource:
                 out[k] = (float(value(upper)) - float(value(lower))) / (upper[k] - lower[k])
             return out
 
+        def central_gradient(z):
+            # A fixed step (set at x, not at z) keeps this a smooth function of z.
+            return difference(z, steps)
+
         self.objective = Objective(central_gradient, (x.size,), _EPS)
         self.at_x = self.objective(x)
+        if complex_step:
+            found = _complex_gradient(value, x, difference, float(at_x), steps)
+            if not isinstance(found, str):
+                self.reference = "complex_step_gradient"
+                self.objective = Objective(found, (x.size,), _EPS)
+                self.objective.evaluations = 3  # the difference gradients it was compared with
+                self.at_x = self.objective(x)
+                self.notes.append(
+                    f"no exact gradient ({why}): the reference differentiates the complex-step gradient "
+                    "Im f(x + i h e_k) / h, which agreed with central differences of f at x"
+                )
+                return
+            why = f"{why}; no complex step: {found.split(':')[0]}"  # the error's text would drown it
         rng = np.random.default_rng([seed, 1])
         direction = seeded_direction(rng, np.maximum(1.0, np.abs(x)))
         sigma, _ = measure_noise(self.objective, x, direction, self.at_x)
@@ -138,6 +163,48 @@ class GradientSource:
         unit = np.zeros_like(x)
         unit[k] = 1.0
         return self.along(x, unit, INITIAL_STEP * float(reach(x)[k]))
+
+
+def _complex_gradient(value, x: np.ndarray, difference, f_at_x: float, steps: np.ndarray):
+    """``z -> Im f(z + i h e_k) / h`` for every ``k``, or the reason ``f`` cannot take it.
+
+    One evaluation of ``f`` per component and no truncation (``h`` = 1e-100), so its
+    derivatives along lines are nearly as good as the tape's.  Used only where it
+    agrees at ``x`` with ``difference(z, steps)``, central differences of ``f``: to
+    :data:`RESOLUTION` of the larger of ``|g|`` and ``|f|``, beyond the differences'
+    rounding and their truncation, which the gradients of steps ``h`` and ``h / 2``
+    show (it shrinks by 4 with the halving: ``4/3`` of their gap bounds the shorter
+    one's).  A complex step through ``abs`` or ``conj`` is no derivative, and
+    disagrees.  At a nearby point where it fails (NaN), the ladder treats the value as
+    unknown.
+    """
+    scalar = Objective(value, (), _EPS)
+
+    def gradient(z: np.ndarray) -> np.ndarray:
+        out = np.empty(z.size)
+        for k in range(z.size):
+            found = complex_derivative(scalar, z, np.eye(1, z.size, k).ravel())
+            out[k] = np.nan if isinstance(found, str) else found[0][0]
+        return out
+
+    first = complex_derivative(scalar, x, np.eye(1, x.size, 0).ravel())
+    if isinstance(first, str):
+        return first
+    at_x = gradient(x)
+    with np.errstate(all="ignore"):  # steps may leave f's domain: NaN, not a warning
+        long, short = difference(x, steps), difference(x, steps / 2)
+    rounding = 8 * ROUNDING_ULPS * _EPS * abs(f_at_x) / (steps / 2)
+    scale = max(float(np.max(np.abs(short), initial=0.0)), abs(f_at_x))
+    with np.errstate(invalid="ignore"):
+        allowed = RESOLUTION * scale + rounding + 4.0 / 3.0 * np.abs(long - short)
+        off = ~(np.abs(at_x - short) <= allowed)
+    if off.any():
+        k = int(np.flatnonzero(off)[0])
+        return (
+            f"the complex step gives component {k} of the gradient as {float(at_x[k])!r}, "
+            f"central differences {float(short[k])!r} (f is not analytic here?)"
+        )
+    return gradient
 
 
 def reach(x: np.ndarray) -> np.ndarray:
@@ -269,8 +336,8 @@ def check_hessian(
         judged = judge(claimed, value, error, tolerance, lambda i, k: ((int(i), int(k)), None))
         judged, doubt = _excuse_kinks(judged, source, x)
         blocks = [Block(judged, lambda other, k: other.column(x, k))]
-    if source.reference == "central_gradient":
-        blocks, split = _excuse_step_dependence(blocks, f, x, seed, source)
+    if source.reference != "tape":
+        blocks, split = _unconfirmed(blocks, f, x, seed, source)
         doubt = doubt or split
     result = result_from(
         [block.judged for block in blocks],
@@ -308,6 +375,52 @@ def _fallback_floor(source: GradientSource, error: np.ndarray, value: np.ndarray
 SECOND_STEP = 1.0 / 8.0
 
 
+def _unconfirmed(
+    blocks: list[Block], f, x: np.ndarray, seed: int, source: GradientSource
+) -> tuple[list[Block], str | None]:
+    """Failing entries of a reference without the tape that a second reference does not
+    confirm, made inconclusive, and the reason for the first of them.
+
+    A central-difference gradient is checked against one of shorter steps
+    (:func:`_excuse_step_dependence`).  A complex-step gradient has no truncation, but
+    the complex arithmetic inside ``f`` need not round as the real one does: where a
+    sigmoid saturates at 300 its gradient came out flat to the last bit, while the
+    Hessian there is 1e-13, 100 ulps of the gradient over a step of 0.1.  So a claim off
+    it fails only where it is also off the reference from differences of ``f``, beyond
+    that one's own error.
+    """
+    if source.reference == "central_gradient":
+        return _excuse_step_dependence(blocks, f, x, seed, source)
+    if not any(block.judged.bad.any() for block in blocks):
+        return blocks, None
+    differences = GradientSource(f, x, seed, complex_step=False)
+    reason = None
+    confirmed = []
+    for block in blocks:
+        judged = block.judged
+        bad, uncertain = judged.bad.copy(), judged.uncertain.copy()
+        allowance = judged.tolerance - SAFETY * judged.error
+        for k in np.flatnonzero(bad.any(axis=0)):
+            value, error = block.recompute(differences, int(k))
+            error = _fallback_floor(differences, error[:, None], value[:, None])[:, 0]
+            with np.errstate(invalid="ignore"):
+                off = ~(np.abs(judged.claimed[:, k] - value) <= SAFETY * error + allowance[:, k])
+            doubtful = bad[:, k] & ~off
+            if doubtful.any():
+                i = int(np.flatnonzero(doubtful)[0])
+                reason = reason or (
+                    f"{judged.record(i, int(k)).label} is off the complex-step gradient's reference "
+                    f"{float(judged.value[i, k])!r} but not off the one from differences of f, "
+                    f"{float(value[i])!r} +- {float(error[i]):.2g}: without an exact gradient the mismatch "
+                    "is not confirmed"
+                )
+                bad[:, k] &= ~doubtful
+                uncertain[:, k] |= doubtful
+        confirmed.append(Block(replace(judged, bad=bad, uncertain=uncertain), block.recompute))
+    source.objective.evaluations += differences.objective.evaluations
+    return confirmed, reason
+
+
 def _excuse_step_dependence(
     blocks: list[Block], f, x: np.ndarray, seed: int, source: GradientSource
 ) -> tuple[list[Block], str | None]:
@@ -322,7 +435,7 @@ def _excuse_step_dependence(
     """
     if not any(block.judged.bad.any() for block in blocks):
         return blocks, None
-    finer = GradientSource(f, x, seed, step_factor=SECOND_STEP)
+    finer = GradientSource(f, x, seed, step_factor=SECOND_STEP, complex_step=False)
     reason = None
     excused = []
     for block in blocks:
@@ -510,8 +623,8 @@ def check_hvp(
             blocks.append(Block(judged, lambda other, _, k=k: other.column(x, k)))
     else:
         blocks = _fast_blocks(product, source, x, tolerance, directions, seed)
-    if source.reference == "central_gradient":
-        blocks, split = _excuse_step_dependence(blocks, f, x, seed, source)
+    if source.reference != "tape":
+        blocks, split = _unconfirmed(blocks, f, x, seed, source)
         doubt = doubt or split
     result = result_from(
         [block.judged for block in blocks],
