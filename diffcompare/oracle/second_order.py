@@ -13,11 +13,18 @@ an error estimate of its own.  That estimate sets each entry's tolerance
 too loose to see a relative error of 1e-6 the verdict is "inconclusive", never "pass".
 
 The exact gradient is the tape's, for ``f(x, xp)``.  A black-box ``f`` (or one the
-tape cannot follow) falls back to central differences of ``f`` with a fixed step
-``max(eps^(1/3), sqrt(eps) |x_k|)``: a gradient that is smooth in ``x`` but noisy at the
-``eps^(2/3)`` level; that noise is measured (:mod:`.noise`) and widens the tolerance,
-its truncation gets an error floor, and a failure must be confirmed by a second
-difference gradient of shorter steps.
+tape cannot follow) that carries complex input through gets the complex-step gradient
+``Im f(x + i h e_k) / h``, exact to rounding, once it agrees with differences at ``x``;
+a failure against it must be confirmed by the reference from differences.  Otherwise
+the gradient is central differences of ``f`` with a fixed step
+``max(eps^(1/3), sqrt(eps) |x_k|)``: smooth in ``x`` but noisy at the ``eps^(2/3)``
+level; that noise is measured (:mod:`.noise`) and widens the tolerance, its truncation
+gets an error floor, and a failure must be confirmed by a second difference gradient
+of shorter steps.
+
+Fast mode checks ``H d`` along a few seeded random directions within
+:data:`HVP_BUDGET` gradients and, on a failure, names the wrong entry from one more
+ladder (:func:`_pinpoint`).
 """
 
 from __future__ import annotations
@@ -253,6 +260,10 @@ def check_hessian(
     seed: int = 0,
 ) -> GradCheckResult:
     """Check a hand-written Hessian against differences of the exact gradient.
+
+    A claim passes where every entry (or, in fast mode, every component of ``H d``)
+    agrees with its reference to within the reference's error estimate plus the
+    claim's rounding, and the claim is symmetric.
 
     Parameters
     ----------
@@ -551,9 +562,9 @@ def check_hvp(
 ) -> GradCheckResult:
     """Check a hand-written Hessian-vector product ``hvp(x, v) = H v``.
 
-    Each reference is ``(g(x + h v) - g(x - h v)) / 2h`` of the exact gradient ``g``
-    (the tape's for ``f(x, xp)``), extrapolated over halving steps with an error
-    estimate, as in :func:`check_hessian`.
+    Each reference is ``(g(x + h v) - g(x - h v)) / 2h`` of the gradient ``g`` (the
+    tape's for ``f(x, xp)``, else as in :func:`check_hessian`), extrapolated over
+    halving steps with an error estimate.
 
     Parameters
     ----------
@@ -565,9 +576,11 @@ def check_hvp(
         The point, shape ``(n,)``.
     mode : {"fast", "full"}, optional
         "fast" checks ``directions`` seeded random directions with at most
-        :data:`HVP_BUDGET` (40) gradient evaluations at any ``n``; on a failure the
-        wrong column is searched by bisection of the direction's support and named.
-        "full" checks ``hvp(x, e_k)`` for every ``k``: every entry of ``H``.
+        :data:`HVP_BUDGET` (40) gradient evaluations at any ``n`` (with the tape's
+        gradient), naming the wrong entry on a failure within the same budget: the
+        claimed column of the failing component against one more ladder, then its
+        row by group tests of ``hvp`` alone.  "full" checks ``hvp(x, e_k)`` for
+        every ``k``: every entry of ``H``.
     directions : int, optional
         Random directions in fast mode (1 to 19); the ladder along each gets
         ``39 // (2 directions)`` rows (9 for the default 2).
