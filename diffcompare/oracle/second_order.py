@@ -706,7 +706,7 @@ def _fast_blocks(
         )  # fmt: skip
         block = Block(judged, lambda other, _, d=d: other.along(x, d, levels=levels))
         if judged.bad.any():
-            return _pinpoint(product, source, x, tolerance, judged) or [*blocks, block]
+            return _pinpoint(product, source, x, tolerance, judged, seed) or [*blocks, block]
         blocks.append(block)
     return blocks
 
@@ -717,6 +717,7 @@ def _pinpoint(
     x: np.ndarray,
     tolerance: Tolerance,
     failed: Judged,
+    seed: int,
 ) -> list[Block]:
     """The wrong entries of ``H`` behind a failing component ``i`` of ``H d``, with one
     more ladder: the reference column ``H e_i``, which is also row ``i`` (a C^2 ``f``
@@ -750,7 +751,7 @@ def _pinpoint(
 
     # Unit weights would let two wrong entries of opposite sign cancel; seeded ones
     # of 1 to 2 make that unlikely, as in the first-order search.
-    signed = seeded_direction(np.random.default_rng([i, 3]), np.ones(n))
+    signed = seeded_direction(np.random.default_rng([seed, 3, i]), np.ones(n))
 
     def row_judged(group: np.ndarray) -> Judged:
         weights = np.zeros(n)
