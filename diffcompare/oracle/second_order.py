@@ -13,17 +13,25 @@ an error estimate of its own.  That estimate sets each entry's tolerance
 too loose to see a relative error of 1e-6 the verdict is "inconclusive", never "pass".
 
 The exact gradient is the tape's, for ``f(x, xp)``.  A black-box ``f`` (or one the
-tape cannot follow) falls back to central differences of ``f`` with a fixed step
-``max(eps^(1/3), sqrt(eps) |x_k|)``: a gradient that is smooth in ``x`` but noisy at the
-``eps^(2/3)`` level; that noise is measured (:mod:`.noise`) and widens the tolerance,
-its truncation gets an error floor, and a failure must be confirmed by a second
-difference gradient of shorter steps.
+tape cannot follow) that carries complex input through gets the complex-step gradient
+``Im f(x + i h e_k) / h``, exact to rounding, once it agrees with differences at ``x``;
+a failure against it must be confirmed by the reference from differences.  Otherwise
+the gradient is central differences of ``f`` with a fixed step
+``max(eps^(1/3), sqrt(eps) |x_k|)``: smooth in ``x`` but noisy at the ``eps^(2/3)``
+level; that noise is measured (:mod:`.noise`) and widens the tolerance, its truncation
+gets an error floor, and a failure must be confirmed by a second difference gradient
+of shorter steps.
+
+Fast mode checks ``H d`` along a few seeded random directions within
+:data:`HVP_BUDGET` gradients and, on a failure, names the wrong entry from one more
+ladder (:func:`_pinpoint`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,9 +41,17 @@ from .check import _takes_namespace
 from .entries import Judged, check_options, claimed_array, judge, result_from, seeded_direction
 from .localise import localise
 from .noise import measure_noise
-from .references import INITIAL_STEP, MAX_LEVELS, ROUNDING_ULPS, Objective, line_derivative
+from .products import FULL_UP_TO
+from .references import (
+    INITIAL_STEP,
+    MAX_LEVELS,
+    ROUNDING_ULPS,
+    Objective,
+    complex_derivative,
+    line_derivative,
+)
 from .result import GradCheckResult, Mismatch, relative
-from .tolerance import SAFETY, Tolerance
+from .tolerance import RESOLUTION, SAFETY, Tolerance
 
 __all__ = [
     "check_hessian",
@@ -48,8 +64,9 @@ __all__ = [
 
 _EPS = float(np.finfo(np.float64).eps)
 
-#: Gradient evaluations a fast-mode ``check_hvp`` spends at most, at any ``n``, before
-#: any localisation: one at ``x`` plus two per row of each direction's ladder.
+#: Gradient evaluations a fast-mode ``check_hvp`` or ``check_hessian`` spends at most,
+#: at any ``n``, with the tape's gradient: one at ``x``, two per row of each
+#: direction's ladder, and what is left for the ladder that names a wrong entry.
 HVP_BUDGET = 40
 
 #: Step of the fallback's central-difference gradient (unless ``sqrt(eps) |x_k|`` is
@@ -61,12 +78,14 @@ FALLBACK_STEP = _EPS ** (1.0 / 3.0)
 class GradientSource:
     """The gradient of ``f`` at nearby points, as a counted vector-valued objective.
 
-    ``reference`` is ``"tape"`` when the tape traces ``f(x, xp)``, else
-    ``"central_gradient"`` (the fallback, with ``notes`` saying why and its measured
-    noise set on the objective).
+    ``reference`` is ``"tape"`` when the tape traces ``f(x, xp)``.  Otherwise it is
+    ``"complex_step_gradient"`` where ``f`` carries complex input through and that
+    gradient agrees with central differences at ``x`` (exact to rounding, as the
+    tape's), else ``"central_gradient"`` (the fallback, its measured noise set on the
+    objective); ``notes`` say why.
     """
 
-    def __init__(self, f, x: np.ndarray, seed: int, step_factor: float = 1.0):
+    def __init__(self, f, x: np.ndarray, seed: int, step_factor: float = 1.0, complex_step: bool = True):
         self.notes: list[str] = []
         self.reference = "tape"
         xp_form = _takes_namespace(f)
@@ -97,8 +116,7 @@ class GradientSource:
         # On f's curvature scale, as the ladders' steps (see reach), not |x_k| times it.
         steps = step_factor * np.maximum(FALLBACK_STEP, np.sqrt(_EPS) * np.abs(x))
 
-        def central_gradient(z):
-            # A fixed step (set at x, not at z) keeps this a smooth function of z.
+        def difference(z, steps):
             out = np.empty(z.size)
             for k in range(z.size):
                 upper, lower = z.copy(), z.copy()
@@ -107,8 +125,25 @@ class GradientSource:
                 out[k] = (float(value(upper)) - float(value(lower))) / (upper[k] - lower[k])
             return out
 
+        def central_gradient(z):
+            # A fixed step (set at x, not at z) keeps this a smooth function of z.
+            return difference(z, steps)
+
         self.objective = Objective(central_gradient, (x.size,), _EPS)
         self.at_x = self.objective(x)
+        if complex_step:
+            found = _complex_gradient(value, x, difference, float(at_x), steps)
+            if not isinstance(found, str):
+                self.reference = "complex_step_gradient"
+                self.objective = Objective(found, (x.size,), _EPS)
+                self.objective.evaluations = 3  # the difference gradients it was compared with
+                self.at_x = self.objective(x)
+                self.notes.append(
+                    f"no exact gradient ({why}): the reference differentiates the complex-step gradient "
+                    "Im f(x + i h e_k) / h, which agreed with central differences of f at x"
+                )
+                return
+            why = f"{why}; no complex step: {found.split(':')[0]}"  # the error's text would drown it
         rng = np.random.default_rng([seed, 1])
         direction = seeded_direction(rng, np.maximum(1.0, np.abs(x)))
         sigma, _ = measure_noise(self.objective, x, direction, self.at_x)
@@ -123,14 +158,60 @@ class GradientSource:
         )
 
     def along(self, x, direction, initial_step=INITIAL_STEP, levels=MAX_LEVELS):
-        """The derivative of the gradient along ``direction``, ``H d``, and its error."""
-        return line_derivative(self.objective, x, direction, initial_step, f_at_x=self.at_x, levels=levels)
+        """The derivative of the gradient along ``direction``, ``H d``, and its error,
+        which counts what rounding ``x`` inside any computation of ``H d`` costs (see
+        ``conditioning`` in :func:`~diffcompare.oracle.references.line_derivative`)."""
+        return line_derivative(
+            self.objective, x, direction, initial_step, f_at_x=self.at_x, levels=levels, conditioning=True
+        )
 
     def column(self, x: np.ndarray, k: int):
         """Column ``k`` of the Hessian and its error, with the full ladder."""
         unit = np.zeros_like(x)
         unit[k] = 1.0
         return self.along(x, unit, INITIAL_STEP * float(reach(x)[k]))
+
+
+def _complex_gradient(value, x: np.ndarray, difference, f_at_x: float, steps: np.ndarray):
+    """``z -> Im f(z + i h e_k) / h`` for every ``k``, or the reason ``f`` cannot take it.
+
+    One evaluation of ``f`` per component and no truncation (``h`` = 1e-100), so its
+    derivatives along lines are nearly as good as the tape's.  Used only where it
+    agrees at ``x`` with ``difference(z, steps)``, central differences of ``f``: to
+    :data:`RESOLUTION` of the larger of ``|g|`` and ``|f|``, beyond the differences'
+    rounding and their truncation, which the gradients of steps ``h`` and ``h / 2``
+    show (it shrinks by 4 with the halving: ``4/3`` of their gap bounds the shorter
+    one's).  A complex step through ``abs`` or ``conj`` is no derivative, and
+    disagrees.  At a nearby point where it fails (NaN), the ladder treats the value as
+    unknown.
+    """
+    scalar = Objective(value, (), _EPS)
+
+    def gradient(z: np.ndarray) -> np.ndarray:
+        out = np.empty(z.size)
+        for k in range(z.size):
+            found = complex_derivative(scalar, z, np.eye(1, z.size, k).ravel())
+            out[k] = np.nan if isinstance(found, str) else found[0][0]
+        return out
+
+    first = complex_derivative(scalar, x, np.eye(1, x.size, 0).ravel())
+    if isinstance(first, str):
+        return first
+    at_x = gradient(x)
+    with np.errstate(all="ignore"):  # steps may leave f's domain: NaN, not a warning
+        long, short = difference(x, steps), difference(x, steps / 2)
+    rounding = 8 * ROUNDING_ULPS * _EPS * abs(f_at_x) / (steps / 2)
+    scale = max(float(np.max(np.abs(short), initial=0.0)), abs(f_at_x))
+    with np.errstate(invalid="ignore"):
+        allowed = RESOLUTION * scale + rounding + 4.0 / 3.0 * np.abs(long - short)
+        off = ~(np.abs(at_x - short) <= allowed)
+    if off.any():
+        k = int(np.flatnonzero(off)[0])
+        return (
+            f"the complex step gives component {k} of the gradient as {float(at_x[k])!r}, "
+            f"central differences {float(short[k])!r} (f is not analytic here?)"
+        )
+    return gradient
 
 
 def reach(x: np.ndarray) -> np.ndarray:
@@ -157,18 +238,32 @@ def _tape_failure(f, x: np.ndarray) -> str | None:
     return None
 
 
-def _validate(f, function, name: str, x, rtol, atol, seed, directions=None, mode=None) -> np.ndarray:
+def _validate(f, function, name: str, x, rtol, atol, seed, directions, mode, auto=False) -> np.ndarray:
     check_callable(f, "f")
     if not callable(function):
         raise TypeError(f"{name} must be callable; got {type(function).__name__}")
-    check_options(rtol, atol, seed, directions, mode)
+    if auto and mode not in ("auto", "fast", "full"):  # check_hessian's modes, as check_grad's
+        raise ValueError(f"mode must be 'auto', 'fast' or 'full'; got {mode!r}")
+    check_options(rtol, atol, seed, directions, None if auto else mode)
     return as_point(x)
 
 
 def check_hessian(
-    f, hess, x, *, rtol: float | None = None, atol: float | None = None, seed: int = 0
+    f,
+    hess,
+    x,
+    *,
+    mode: str = "auto",
+    directions: int = 2,
+    rtol: float | None = None,
+    atol: float | None = None,
+    seed: int = 0,
 ) -> GradCheckResult:
     """Check a hand-written Hessian against differences of the exact gradient.
+
+    A claim passes where every entry (or, in fast mode, every component of ``H d``)
+    agrees with its reference to within the reference's error estimate plus the
+    claim's rounding, and the claim is symmetric.
 
     Parameters
     ----------
@@ -179,11 +274,19 @@ def check_hessian(
         ``hess(x)`` returning the claimed Hessian, shape ``(n, n)``.
     x : array_like
         The point, shape ``(n,)``.
+    mode : {"auto", "full", "fast"}, optional
+        "full" compares every entry with a column of references (about 8 gradients per
+        column); "fast" checks ``H d`` for ``directions`` seeded random directions, as
+        :func:`check_hvp` does, with at most :data:`HVP_BUDGET` (40) gradients at any
+        ``n``, and names the wrong entry on a failure; "auto" is "full" up to
+        ``n = 100``, as for ``check_grad``.  Both test symmetry entry by entry.
+    directions : int, optional
+        Random directions in fast mode (1 to 19).
     rtol, atol : float, optional
         Replace the claim's rounding allowance (1024 ulps of its dtype times the row's
         scale) by ``atol + rtol * |reference|``.
     seed : int, optional
-        Seeds the direction of the fallback's noise measurement.
+        Seeds the random directions and the fallback's noise measurement.
 
     Returns
     -------
@@ -216,40 +319,65 @@ def check_hessian(
     (1, 1)
     """
     start = time.perf_counter()
-    x = _validate(f, hess, "hess", x, rtol, atol, seed)
+    x = _validate(f, hess, "hess", x, rtol, atol, seed, directions, mode, auto=True)
     n = x.size
+    mode = ("full" if n <= FULL_UP_TO else "fast") if mode == "auto" else mode
+    _check_fast_directions(mode, directions)
     claimed, dtype = claimed_array(hess, "hess", (x,), (n, n))
     source = GradientSource(f, x, seed)
-    columns = [source.column(x, k) for k in range(n)]
-    value = np.column_stack([c[0] for c in columns])
-    error = np.column_stack([c[1] for c in columns])
-    if source.reference == "central_gradient":
-        # The difference gradient's truncation moves each entry by about h^2 f'''' / 6,
-        # smoothly, so the ladder cannot see it: for f smooth on the scale of its
-        # coordinates that is FALLBACK_STEP^2 (3.7e-11) of the row's scale.
-        finite = np.where(np.isfinite(value), np.abs(value), 0.0)
-        error = np.fmax(error, FALLBACK_STEP**2 * np.max(finite, axis=1, keepdims=True, initial=0.0))
     tolerance = Tolerance.choose(dtype, rtol, atol)
-    judged = judge(claimed, value, error, tolerance, lambda i, k: ((int(i), int(k)), None))
-    judged, kink = _excuse_kinks(judged, source, x)
-    if source.reference == "central_gradient":
-        judged, split = _excuse_step_dependence(judged, f, x, seed, source)
-        kink = kink or split
+    value, doubt, unsettled = None, None, False
+    if mode == "fast":
+        blocks = _fast_blocks(lambda v: claimed @ v, source, x, tolerance, directions, seed)
+        unsettled = not any(b.judged.bad.any() for b in blocks) and any(
+            np.isinf(b.judged.error).any() for b in blocks
+        )
+        if unsettled:
+            # A direction mixes every coordinate, so its ladder must reach the shortest
+            # scale among them (a pole 1e-6 away needs some 30 rows, not the budget's 9);
+            # columns take each coordinate's own, and decide where one of them can.
+            source.notes.append(
+                f"the random directions' ladders did not settle within {HVP_BUDGET} gradients: "
+                "every column was checked"
+            )
+    if mode == "full" or unsettled:
+        columns = [source.column(x, k) for k in range(n)]
+        value = np.column_stack([c[0] for c in columns])
+        error = _fallback_floor(source, np.column_stack([c[1] for c in columns]), value)
+        judged = judge(claimed, value, error, tolerance, lambda i, k: ((int(i), int(k)), None))
+        judged, doubt = _excuse_kinks(judged, source, x)
+        blocks = [Block(judged, lambda other, k: other.column(x, k))]
+    if source.reference != "tape":
+        blocks, split = _unconfirmed(blocks, f, x, seed, source)
+        doubt = doubt or split
     result = result_from(
-        [judged],
+        [block.judged for block in blocks],
         check="Hessian",
-        noun="entries",
+        noun=_fast_noun(blocks),
         point=x,
         seed=seed,
-        mode="full",
+        mode=mode,
         references=(source.reference, "richardson"),
         evaluations=source.objective.evaluations,
         counted="the gradient",
         notes=source.notes,
         failure=_asymmetry(claimed, value, tolerance),
-        doubt=kink,
+        doubt=doubt,
     )
     return replace(result, seconds=time.perf_counter() - start)
+
+
+def _fallback_floor(source: GradientSource, error: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The fallback's error with the truncation floor of its difference gradient.
+
+    The difference gradient's truncation moves each entry by about ``h^2 f'''' / 6``,
+    smoothly, so the ladder cannot see it: for f smooth on the scale of its coordinates
+    that is ``FALLBACK_STEP^2`` (3.7e-11) of the row's scale.
+    """
+    if source.reference != "central_gradient":
+        return error
+    finite = np.where(np.isfinite(value), np.abs(value), 0.0)
+    return np.fmax(error, FALLBACK_STEP**2 * np.max(finite, axis=1, keepdims=True, initial=0.0))
 
 
 #: The fallback's second difference gradient takes steps this much shorter: its
@@ -258,40 +386,92 @@ def check_hessian(
 SECOND_STEP = 1.0 / 8.0
 
 
+def _unconfirmed(
+    blocks: list[Block], f, x: np.ndarray, seed: int, source: GradientSource
+) -> tuple[list[Block], str | None]:
+    """Failing entries of a reference without the tape that a second reference does not
+    confirm, made inconclusive, and the reason for the first of them.
+
+    A central-difference gradient is checked against one of shorter steps
+    (:func:`_excuse_step_dependence`).  A complex-step gradient has no truncation, but
+    the complex arithmetic inside ``f`` need not round as the real one does: where a
+    sigmoid saturates at 300 its gradient came out flat to the last bit, while the
+    Hessian there is 1e-13, 100 ulps of the gradient over a step of 0.1.  So a claim off
+    it fails only where it is also off the reference from differences of ``f``, beyond
+    that one's own error.
+    """
+    if source.reference == "central_gradient":
+        return _excuse_step_dependence(blocks, f, x, seed, source)
+    if not any(block.judged.bad.any() for block in blocks):
+        return blocks, None
+    differences = GradientSource(f, x, seed, complex_step=False)
+    reason = None
+    confirmed = []
+    for block in blocks:
+        judged = block.judged
+        bad, uncertain = judged.bad.copy(), judged.uncertain.copy()
+        allowance = judged.tolerance - SAFETY * judged.error
+        for k in np.flatnonzero(bad.any(axis=0)):
+            value, error = block.recompute(differences, int(k))
+            error = _fallback_floor(differences, error[:, None], value[:, None])[:, 0]
+            with np.errstate(invalid="ignore"):
+                off = ~(np.abs(judged.claimed[:, k] - value) <= SAFETY * error + allowance[:, k])
+            doubtful = bad[:, k] & ~off
+            if doubtful.any():
+                i = int(np.flatnonzero(doubtful)[0])
+                reason = reason or (
+                    f"{judged.record(i, int(k)).label} is off the complex-step gradient's reference "
+                    f"{float(judged.value[i, k])!r} but not off the one from differences of f, "
+                    f"{float(value[i])!r} +- {float(error[i]):.2g}: without an exact gradient the mismatch "
+                    "is not confirmed"
+                )
+                bad[:, k] &= ~doubtful
+                uncertain[:, k] |= doubtful
+        confirmed.append(Block(replace(judged, bad=bad, uncertain=uncertain), block.recompute))
+    source.objective.evaluations += differences.objective.evaluations
+    return confirmed, reason
+
+
 def _excuse_step_dependence(
-    judged: Judged, f, x: np.ndarray, seed: int, source: GradientSource
-) -> tuple[Judged, str | None]:
+    blocks: list[Block], f, x: np.ndarray, seed: int, source: GradientSource
+) -> tuple[list[Block], str | None]:
     """Failing entries of a fallback reference that a second one, from a difference
     gradient of shorter steps, does not confirm.
 
     The difference gradient's own truncation is not in the ladder's error estimate (it
     is smooth in ``x``, so the ladder cannot see it): 1e-11 of a Hessian entry at
     rosenbrock's cancellation point, all of it near a pole.  Where the two references
-    disagree beyond their errors, the entry is inconclusive.
+    disagree beyond their errors, the entry is inconclusive.  Each block's column is
+    recomputed the way it was first computed (a column of ``H``, or ``H d``).
     """
-    bad = judged.bad.copy()
-    uncertain = judged.uncertain.copy()
-    finer = GradientSource(f, x, seed, step_factor=SECOND_STEP)
+    if not any(block.judged.bad.any() for block in blocks):
+        return blocks, None
+    finer = GradientSource(f, x, seed, step_factor=SECOND_STEP, complex_step=False)
     reason = None
-    for k in np.flatnonzero(bad.any(axis=0)):
-        value, error = finer.column(x, int(k))
-        with np.errstate(invalid="ignore"):
-            split = ~(
-                np.abs(value - judged.value[:, k])
-                <= SAFETY * (error + judged.error[:, k]) + judged.tolerance[:, k]
-            )
-        moved = bad[:, k] & split
-        if moved.any():
-            i = int(np.flatnonzero(moved)[0])
-            reason = reason or (
-                f"the difference gradients of two steps give entry ({i}, {int(k)}) as "
-                f"{float(judged.value[i, k])!r} and {float(value[i])!r}: without an exact gradient the "
-                "reference depends on its step here"
-            )
-            bad[:, k] &= ~moved
-            uncertain[:, k] |= moved
+    excused = []
+    for block in blocks:
+        judged = block.judged
+        bad, uncertain = judged.bad.copy(), judged.uncertain.copy()
+        for k in np.flatnonzero(bad.any(axis=0)):
+            value, error = block.recompute(finer, int(k))
+            with np.errstate(invalid="ignore"):
+                split = ~(
+                    np.abs(value - judged.value[:, k])
+                    <= SAFETY * (error + judged.error[:, k]) + judged.tolerance[:, k]
+                )
+            moved = bad[:, k] & split
+            if moved.any():
+                i = int(np.flatnonzero(moved)[0])
+                reason = reason or (
+                    f"the difference gradients of two steps give {judged.record(i, int(k)).label} as "
+                    f"{float(judged.value[i, k])!r} and {float(value[i])!r}: without an exact gradient the "
+                    "reference depends on its step here"
+                )
+                bad[:, k] &= ~moved
+                uncertain[:, k] |= moved
+        excused.append(Block(replace(judged, bad=bad, uncertain=uncertain), block.recompute))
     source.objective.evaluations += finer.objective.evaluations
-    return replace(judged, bad=bad, uncertain=uncertain), reason
+    return excused, reason
 
 
 def _excuse_kinks(
@@ -332,9 +512,15 @@ def _excuse_kinks(
 
 
 def _asymmetry(
-    claimed: np.ndarray, reference: np.ndarray, tolerance: Tolerance
+    claimed: np.ndarray, reference: np.ndarray | None, tolerance: Tolerance
 ) -> tuple[str, Mismatch] | None:
-    """The worst pair (i, j) where the claim is not symmetric beyond its rounding."""
+    """The worst pair (i, j) where the claim is not symmetric beyond its rounding.
+
+    ``reference`` is the full mode's reference Hessian; in fast mode (None) the mirror
+    entry of the claim stands in for it.
+    """
+    if reference is None:
+        reference = claimed.T
     scale = np.max(np.where(np.isfinite(claimed), np.abs(claimed), 0.0), axis=1, keepdims=True, initial=0.0)
     allowance = tolerance.components(np.where(np.isfinite(claimed), claimed, 0.0), scale)
     allowance = np.maximum(allowance, allowance.T)
@@ -376,9 +562,9 @@ def check_hvp(
 ) -> GradCheckResult:
     """Check a hand-written Hessian-vector product ``hvp(x, v) = H v``.
 
-    Each reference is ``(g(x + h v) - g(x - h v)) / 2h`` of the exact gradient ``g``
-    (the tape's for ``f(x, xp)``), extrapolated over halving steps with an error
-    estimate, as in :func:`check_hessian`.
+    Each reference is ``(g(x + h v) - g(x - h v)) / 2h`` of the gradient ``g`` (the
+    tape's for ``f(x, xp)``, else as in :func:`check_hessian`), extrapolated over
+    halving steps with an error estimate.
 
     Parameters
     ----------
@@ -390,9 +576,11 @@ def check_hvp(
         The point, shape ``(n,)``.
     mode : {"fast", "full"}, optional
         "fast" checks ``directions`` seeded random directions with at most
-        :data:`HVP_BUDGET` (40) gradient evaluations at any ``n``; on a failure the
-        wrong column is searched by bisection of the direction's support and named.
-        "full" checks ``hvp(x, e_k)`` for every ``k``: every entry of ``H``.
+        :data:`HVP_BUDGET` (40) gradient evaluations at any ``n`` (with the tape's
+        gradient), naming the wrong entry on a failure within the same budget: the
+        claimed column of the failing component against one more ladder, then its
+        row by group tests of ``hvp`` alone.  "full" checks ``hvp(x, e_k)`` for
+        every ``k``: every entry of ``H``.
     directions : int, optional
         Random directions in fast mode (1 to 19); the ladder along each gets
         ``39 // (2 directions)`` rows (9 for the default 2).
@@ -422,30 +610,39 @@ def check_hvp(
     """
     start = time.perf_counter()
     x = _validate(f, hvp, "hvp", x, rtol, atol, seed, directions, mode)
-    if mode == "fast" and 2 * directions > HVP_BUDGET - 1:
-        raise ValueError(f"directions must be at most {(HVP_BUDGET - 1) // 2} in fast mode; got {directions}")
+    _check_fast_directions(mode, directions)
     n = x.size
     probe = np.zeros(n)
     probe[0] = 1.0
     _, dtype = claimed_array(hvp, "hvp", (x, probe), (n,))
     source = GradientSource(f, x, seed)
     tolerance = Tolerance.choose(dtype, rtol, atol)
+
+    def product(v: np.ndarray) -> np.ndarray:
+        return claimed_array(hvp, "hvp", (x, v), (n,))[0]
+
+    doubt = None
     if mode == "full":
-        judged = [_hvp_column(hvp, source, x, k, tolerance) for k in range(n)]
+        blocks = []
+        for k in range(n):
+            value, error = source.column(x, k)
+            error = _fallback_floor(source, error[:, None], value[:, None])
+            judged = judge(
+                product(np.eye(1, n, k).ravel())[:, None], value[:, None], error, tolerance,
+                lambda i, _, k=k: ((int(i), k), None),
+            )  # fmt: skip
+            judged, kink = _excuse_kinks(judged, source, x, [k])
+            doubt = doubt or kink
+            blocks.append(Block(judged, lambda other, _, k=k: other.column(x, k)))
     else:
-        judged = _hvp_fast(hvp, source, x, tolerance, directions, seed)
-    kinks = [
-        _excuse_kinks(block, source, x, [block.label(0, 0)[0][1]])
-        if isinstance(block.label(0, 0)[0], tuple)
-        else (block, None)
-        for block in judged
-    ]
-    judged = [block for block, _ in kinks]
-    kink = next((reason for _, reason in kinks if reason), None)
+        blocks = _fast_blocks(product, source, x, tolerance, directions, seed)
+    if source.reference != "tape":
+        blocks, split = _unconfirmed(blocks, f, x, seed, source)
+        doubt = doubt or split
     result = result_from(
-        judged,
+        [block.judged for block in blocks],
         check="HVP",
-        noun="entries" if mode == "full" else "components",
+        noun=_fast_noun(blocks),
         point=x,
         seed=seed,
         mode=mode,
@@ -453,50 +650,140 @@ def check_hvp(
         evaluations=source.objective.evaluations,
         counted="the gradient",
         notes=source.notes,
-        doubt=kink,
+        doubt=doubt,
     )
     return replace(result, seconds=time.perf_counter() - start)
 
 
-def _hvp_column(hvp, source: GradientSource, x, k: int, tolerance: Tolerance) -> Judged:
-    unit = np.zeros_like(x)
-    unit[k] = 1.0
-    claimed, _ = claimed_array(hvp, "hvp", (x, unit), (x.size,))
-    value, error = source.column(x, k)
-    return judge(
-        claimed[:, None], value[:, None], error[:, None], tolerance, lambda i, _: ((int(i), k), None)
-    )
+@dataclass(frozen=True)
+class Block:
+    """Judged entries and how to recompute the references of column ``j`` of the block
+    from another :class:`GradientSource` (the fallback's confirmation)."""
+
+    judged: Judged
+    recompute: Callable[[GradientSource, int], tuple[np.ndarray, np.ndarray]]
 
 
-def _hvp_fast(
-    hvp, source: GradientSource, x, tolerance: Tolerance, directions: int, seed: int
-) -> list[Judged]:
-    """Random directions within the budget; on a failure, the wrong columns by bisection."""
+def _check_fast_directions(mode: str, directions: int) -> None:
+    if mode == "fast" and 2 * directions > HVP_BUDGET - 1:
+        raise ValueError(f"directions must be at most {(HVP_BUDGET - 1) // 2} in fast mode; got {directions}")
+
+
+def _fast_noun(blocks: list[Block]) -> str:
+    """ "entries" for entries of ``H`` (full mode, or a failure pinned down), else
+    "components" (of ``H d`` along random directions)."""
+    return "entries" if isinstance(blocks[0].judged.label(0, 0)[0], tuple) else "components"
+
+
+def _fast_blocks(
+    product: Callable[[np.ndarray], np.ndarray],
+    source: GradientSource,
+    x: np.ndarray,
+    tolerance: Tolerance,
+    directions: int,
+    seed: int,
+) -> list[Block]:
+    """``H d`` for seeded random directions, within :data:`HVP_BUDGET` gradients.
+
+    ``product(v)`` is the claimed ``H v``.  Each direction's ladder gets
+    ``(HVP_BUDGET - 1) // (2 directions)`` rows; a cut-short ladder whose gap has not
+    started to shrink reports an infinite error (steps longer than f's scale, or a
+    kink next to x), so no kink test is needed here.  On the first failing direction
+    the wrong entries are pinned down (:func:`_pinpoint`) with what is left of the
+    budget; where they cannot be, the failing direction is the evidence.
+    """
     levels = (HVP_BUDGET - 1) // (2 * directions)
     rng = np.random.default_rng([seed, 0])
     scales = reach(x)  # see reach: the steps of a Hessian column
-    judged = []
-
-    def along(d: np.ndarray, label) -> Judged:
-        claimed, _ = claimed_array(hvp, "hvp", (x, d), (x.size,))
-        value, error = source.along(x, d, levels=levels)
-        return judge(claimed[:, None], value[:, None], error[:, None], tolerance, label)
-
+    blocks = []
     for r in range(directions):
         d = seeded_direction(rng, scales)
-        judged.append(along(d, lambda i, _, r=r: (int(i), f"(H v)[{int(i)}] along random direction {r}")))
-        if judged[-1].bad.any():
-            # Group tests over the direction's support find the wrong columns of H;
-            # a column found is then compared entry by entry with the full ladder.
-            def failing(group: np.ndarray, d=d) -> bool:
-                restricted = np.zeros_like(d)
-                restricted[group] = d[group]
-                return bool(along(restricted, lambda i, _: (int(i), None)).bad.any())
+        value, error = source.along(x, d, levels=levels)
+        error = _fallback_floor(source, error[:, None], value[:, None])
+        judged = judge(
+            product(d)[:, None], value[:, None], error, tolerance,
+            lambda i, _, r=r: (int(i), f"(H v)[{int(i)}] along random direction {r}"),
+        )  # fmt: skip
+        block = Block(judged, lambda other, _, d=d: other.along(x, d, levels=levels))
+        if judged.bad.any():
+            return _pinpoint(product, source, x, tolerance, judged, seed) or [*blocks, block]
+        blocks.append(block)
+    return blocks
 
-            found, _, _ = localise(failing, x.size, limit=3)
-            columns = [_hvp_column(hvp, source, x, k, tolerance) for k in found]
-            return [c for c in columns if c.bad.any()] or judged
-    return judged
+
+def _pinpoint(
+    product: Callable[[np.ndarray], np.ndarray],
+    source: GradientSource,
+    x: np.ndarray,
+    tolerance: Tolerance,
+    failed: Judged,
+    seed: int,
+) -> list[Block]:
+    """The wrong entries of ``H`` behind a failing component ``i`` of ``H d``, with one
+    more ladder: the reference column ``H e_i``, which is also row ``i`` (a C^2 ``f``
+    has a symmetric Hessian).
+
+    The claimed column ``i`` is compared entry by entry; if it agrees, the wrong
+    entries lie in the claimed row ``i`` only (an asymmetric claim), and group tests of
+    ``product`` over halves of the direction's support find them against the same
+    reference column, spending no gradient at all.  The ladder gets what is left of
+    :data:`HVP_BUDGET`; an empty list means nothing could be pinned down.
+    """
+    levels = (HVP_BUDGET - source.objective.evaluations) // 2
+    if levels < 2:
+        return []
+    ratio = np.abs(failed.claimed - failed.value) / np.where(failed.tolerance > 0, failed.tolerance, np.inf)
+    i = int(np.argmax(np.where(failed.bad, np.where(np.isfinite(ratio), ratio, np.inf), -1.0)[:, 0]))
+    n = x.size
+    unit = np.eye(1, n, i).ravel()
+    value, error = source.along(x, unit, INITIAL_STEP * float(reach(x)[i]), levels=levels)
+    error = _fallback_floor(source, error[:, None], value[:, None])[:, 0]
+    row_scale = np.array([[np.max(np.where(np.isfinite(value), np.abs(value), 0.0), initial=0.0)]])
+
+    def column_reference(other: GradientSource, _) -> tuple[np.ndarray, np.ndarray]:
+        return other.along(x, unit, INITIAL_STEP * float(reach(x)[i]), levels=levels)
+
+    column = judge(
+        product(unit)[:, None], value[:, None], error[:, None], tolerance, lambda k, _: ((int(k), i), None)
+    )
+    if column.bad.any():
+        return [Block(column, column_reference)]
+
+    # Unit weights would let two wrong entries of opposite sign cancel; seeded ones
+    # of 1 to 2 make that unlikely, as in the first-order search.
+    signed = seeded_direction(np.random.default_rng([seed, 3, i]), np.ones(n))
+
+    def row_judged(group: np.ndarray) -> Judged:
+        weights = np.zeros(n)
+        weights[group] = signed[group]
+        return judge(
+            np.array([[product(weights)[i]]]),
+            np.array([[value[group] @ weights[group]]]),
+            np.array([[error[group] @ np.abs(weights[group])]]),
+            tolerance,
+            lambda *_: ((i, int(group[0])), None),
+            row_scale=row_scale,
+        )
+
+    found, _, _ = localise(lambda group: bool(row_judged(group).bad.any()), n, limit=3)
+    if not found:
+        return []
+    row = judge(
+        np.array([[product(np.eye(1, n, j).ravel())[i] for j in found]]),
+        value[found][None, :],
+        error[found][None, :],
+        tolerance,
+        lambda _, c: ((i, found[int(c)]), None),
+        row_scale=row_scale,
+    )
+    if not row.bad.any():
+        return []
+
+    def row_reference(other: GradientSource, c: int) -> tuple[np.ndarray, np.ndarray]:
+        reference, reference_error = column_reference(other, 0)
+        return reference[[found[c]]], reference_error[[found[c]]]
+
+    return [Block(row, row_reference)]
 
 
 def assert_hessian_correct(f, hess, x, *, allow_inconclusive: bool = False, **options) -> None:
