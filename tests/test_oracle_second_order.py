@@ -370,3 +370,110 @@ def test_black_box_fallback_fails_no_correct_hessian_and_passes_no_mutation(case
         wrong = mutated_hessian(case, name)
         if wrong is not None:
             assert diffcompare.check_hessian(black_box, lambda x, w=wrong: w, case.x).verdict != "pass", name
+
+
+# --- a gradient the caller has (grad=) -------------------------------------------------
+
+
+def cubic_gradient(x):
+    g = 3 * x**2
+    g[0] += x[1] ** 2
+    g[1] += 2 * x[0] * x[1]
+    return g
+
+
+def cubic_black_box(x):
+    return float(cubic(x, numpy_namespace))
+
+
+@pytest.mark.parametrize("check", ["hessian", "hvp"])
+def test_a_given_gradient_is_the_reference_for_a_black_box(check):
+    if check == "hessian":
+        result = diffcompare.check_hessian(cubic_black_box, cubic_hessian, X, grad=cubic_gradient)
+    else:
+        result = diffcompare.check_hvp(
+            cubic_black_box, lambda x, v: cubic_hessian(x) @ v, X, grad=cubic_gradient
+        )
+    assert result.verdict == "pass"
+    assert result.references == ("given_gradient", "richardson")
+    assert any("differences of the given gradient (check_grad at x: pass)" in note for note in result.notes)
+
+
+def test_a_given_gradient_catches_a_wrong_entry_within_the_hvp_budget():
+    def wrong(x, v):
+        h = cubic_hessian(x)
+        h[0, 1] = h[1, 0] = h[0, 1] * (1 + 1e-6)
+        return h @ v
+
+    result = diffcompare.check_hvp(cubic_black_box, wrong, X, grad=cubic_gradient)
+    assert result.verdict == "fail" and result.index in ((0, 1), (1, 0))
+    assert result.evaluations <= HVP_BUDGET
+
+
+def test_a_wrong_given_gradient_is_not_used():
+    def flipped(x):
+        return -cubic_gradient(x)
+
+    result = diffcompare.check_hessian(cubic, cubic_hessian, X, grad=flipped)
+    assert result.verdict == "pass" and result.references[0] == "tape"
+    assert any("the given gradient fails check_grad at x" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("grad", "error", "match"),
+    [
+        (np.ones(3), TypeError, "grad must be callable"),
+        (lambda x: np.ones(2), ValueError, "grad must give shape"),
+    ],
+)
+def test_a_bad_given_gradient_is_refused_by_name(grad, error, match):
+    with pytest.raises(error, match=match):
+        diffcompare.check_hessian(cubic_black_box, cubic_hessian, X, grad=grad)
+
+
+def test_a_gradient_at_an_optimum_is_not_taken_for_float32():
+    # Cancellation leaves few bits (-5 * 2^-53): such values are float32 numbers too,
+    # and must not make the reference round on float32's eps.
+    from diffcompare.oracle.references import Objective
+
+    values = iter([np.array([-5.551115123125783e-16, -5.551115123125783e-17, 3.3306690738754696e-16])] * 5)
+    objective = Objective(lambda z: next(values), (3,), float(np.finfo(np.float64).eps))
+    for k in range(5):
+        objective(np.array([0.1, 0.2, 0.3]) + 1e-3 * k)
+    assert objective.eps == np.finfo(np.float64).eps and objective.carrier == ""
+
+
+def _multinomial():
+    """A multinomial logistic loss (3 features, 4 classes, 50 samples) and its optimum."""
+    from scipy import optimize
+
+    rng = np.random.default_rng(7)
+    data, labels = rng.standard_normal((50, 3)), np.eye(4)[rng.integers(0, 4, size=50)]
+
+    def loss(c, xp):
+        z = data @ xp.reshape(c, (3, 4))
+        top = xp.max(z, axis=1, keepdims=True)
+        log_partition = xp.log(xp.sum(xp.exp(z - top), axis=1)) + top[:, 0]
+        return xp.mean(log_partition - xp.sum(z * labels, axis=1)) + 0.05 * xp.sum(c * c)
+
+    gradient = diffcompare.grad(loss)
+    optimum = optimize.minimize(
+        lambda c: float(loss(c, numpy_namespace)),
+        np.zeros(12),
+        jac=gradient,
+        method="BFGS",
+        options={"gtol": 1e-12},
+    ).x
+    return loss, optimum
+
+
+def test_a_correct_hessian_at_an_optimum_is_not_failed_on_an_optimistic_ladder():
+    # Ridders' estimate of a column's error came out 20 times too small here (8e-13 off,
+    # 4e-14 estimated) and autograd's exact Hessian was failed, before REFERENCE_FLOOR.
+    loss, optimum = _multinomial()
+    hessian = diffcompare.hessian(loss, method="autograd")
+    result = diffcompare.check_hessian(loss, hessian, optimum)
+    assert result.verdict == "pass", result
+    wrong = hessian(optimum)
+    wrong[2, 5] = wrong[5, 2] = wrong[2, 5] * (1 + 1e-6)
+    assert diffcompare.check_hessian(loss, lambda x: wrong, optimum).verdict == "fail"

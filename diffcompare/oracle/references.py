@@ -78,6 +78,18 @@ NOISE_SIGMAS = 5.0
 COMPLEX_STEP = 1e-100
 
 
+#: A value is evidence of a narrow type only with more significant bits than this.
+EVIDENCE_BITS = 8
+
+
+def _significant_bits(value: float) -> int:
+    """Bits from the leading one to the last one of ``value``'s float64 significand."""
+    if value == 0.0:
+        return 0
+    mantissa = int(abs(math.frexp(value)[0]) * 2.0**53)
+    return 53 - ((mantissa & -mantissa).bit_length() - 1)
+
+
 class Objective:
     """``f`` as a black box ``x -> (m,) float64``, counting its calls.
 
@@ -114,7 +126,10 @@ class Objective:
                 return
         with np.errstate(all="ignore"):
             self._narrow = [kind for kind in self._narrow if np.all(value.astype(kind) == value)]
-        self._seen.update(float(v) for v in value.ravel()[:3] if np.isfinite(v) and v != 0)
+        # Only values with more bits than a short cancellation leaves count: a gradient
+        # at an optimum, -5.55e-16 = -5 * 2^-53, is a float32 number whatever computed it.
+        found = (float(v) for v in value.ravel()[:3] if np.isfinite(v))
+        self._seen.update(v for v in found if _significant_bits(v) > EVIDENCE_BITS)
         if self._narrow and len(self._seen) >= 3:
             kind = np.dtype(self._narrow[0])
             self.eps = float(np.finfo(kind).eps)

@@ -75,18 +75,41 @@ HVP_BUDGET = 40
 FALLBACK_STEP = _EPS ** (1.0 / 3.0)
 
 
+#: The least error of a reference, relative to the largest entry of its row of ``H``
+#: (or to its component of ``H d``).  Extrapolated differences of an exact gradient reach about 1e-12 of that
+#: scale, and Ridders' estimate of what is left can be optimistic: for scikit-learn's
+#: multinomial loss at its optimum, a column came out 2.3e-12 off (the tape's
+#: gradient: 8e-13) where it estimated 1.6e-13, and the shipped Hessian, right to
+#: 6e-17, was failed.  1e-10 is 1e-4 of the least error the checks promise to see
+#: (1e-6 of an entry 1e-3 of the scale).
+REFERENCE_FLOOR = 1e-10
+
+#: References exact to rounding, whose mismatches need no second opinion.
+EXACT_REFERENCES = ("tape", "given_gradient")
+
+
 class GradientSource:
     """The gradient of ``f`` at nearby points, as a counted vector-valued objective.
 
-    ``reference`` is ``"tape"`` when the tape traces ``f(x, xp)``.  Otherwise it is
+    ``reference`` is ``"given_gradient"`` for a caller's ``grad`` that ``check_grad``
+    does not fail at ``x``, else ``"tape"`` when the tape traces ``f(x, xp)``.  Otherwise it is
     ``"complex_step_gradient"`` where ``f`` carries complex input through and that
     gradient agrees with central differences at ``x`` (exact to rounding, as the
     tape's), else ``"central_gradient"`` (the fallback, its measured noise set on the
     objective); ``notes`` say why.
     """
 
-    def __init__(self, f, x: np.ndarray, seed: int, step_factor: float = 1.0, complex_step: bool = True):
+    def __init__(
+        self, f, x: np.ndarray, seed: int, step_factor: float = 1.0, complex_step: bool = True, grad=None
+    ):
         self.notes: list[str] = []
+        if grad is not None:
+            objective = _given_gradient(f, grad, x, seed, self.notes)
+            if objective is not None:
+                self.reference = "given_gradient"
+                self.objective = objective
+                self.at_x = objective(x)
+                return
         self.reference = "tape"
         xp_form = _takes_namespace(f)
         if xp_form:
@@ -172,6 +195,34 @@ class GradientSource:
         return self.along(x, unit, INITIAL_STEP * float(reach(x)[k]))
 
 
+def _given_gradient(f, grad, x: np.ndarray, seed: int, notes: list[str]) -> Objective | None:
+    """The caller's gradient as the reference, unless ``check_grad`` fails it at ``x``.
+
+    A library that ships a Hessian ships its gradient (statsmodels' ``score``,
+    scikit-learn's ``gradient``): exact to rounding, its differences resolve a Hessian
+    as the tape's do, where differences of a black-box ``f`` rarely can.  A wrong
+    gradient would make a right Hessian look wrong, so it is checked first against
+    ``f`` (its evaluations of ``f`` are not counted as gradients) and not used if it
+    fails; the notes say which.
+    """
+    from .check import check_grad
+
+    claimed_array(grad, "grad", (x,), (x.size,))
+    verdict = check_grad(f, grad, x, seed=seed)
+    if verdict.verdict == "fail":
+        notes.append(
+            f"the given gradient fails check_grad at x ({verdict.reason}; worst {verdict.index}): "
+            "not used as the reference"
+        )
+        return None
+    notes.append(
+        f"reference: differences of the given gradient (check_grad at x: {verdict.verdict}"
+        + (f", {verdict.reason}" if verdict.verdict != "pass" else "")
+        + ")"
+    )
+    return Objective(lambda z: claimed_array(grad, "grad", (z,), (x.size,))[0], (x.size,), _EPS)
+
+
 def _complex_gradient(value, x: np.ndarray, difference, f_at_x: float, steps: np.ndarray):
     """``z -> Im f(z + i h e_k) / h`` for every ``k``, or the reason ``f`` cannot take it.
 
@@ -238,10 +289,12 @@ def _tape_failure(f, x: np.ndarray) -> str | None:
     return None
 
 
-def _validate(f, function, name: str, x, rtol, atol, seed, directions, mode, auto=False) -> np.ndarray:
+def _validate(f, function, name: str, x, rtol, atol, seed, directions, mode, grad, auto=False) -> np.ndarray:
     check_callable(f, "f")
     if not callable(function):
         raise TypeError(f"{name} must be callable; got {type(function).__name__}")
+    if grad is not None and not callable(grad):
+        raise TypeError(f"grad must be callable grad(x) or None; got {type(grad).__name__}")
     if auto and mode not in ("auto", "fast", "full"):  # check_hessian's modes, as check_grad's
         raise ValueError(f"mode must be 'auto', 'fast' or 'full'; got {mode!r}")
     check_options(rtol, atol, seed, directions, None if auto else mode)
@@ -255,6 +308,7 @@ def check_hessian(
     *,
     mode: str = "auto",
     directions: int = 2,
+    grad=None,
     rtol: float | None = None,
     atol: float | None = None,
     seed: int = 0,
@@ -282,6 +336,11 @@ def check_hessian(
         ``n = 100``, as for ``check_grad``.  Both test symmetry entry by entry.
     directions : int, optional
         Random directions in fast mode (1 to 19).
+    grad : callable, optional
+        ``grad(x)``, an exact gradient of ``f`` you have (a library's score): the
+        reference differentiates it instead of the tape's or differences of ``f``,
+        after ``check_grad(f, grad, x)``; if that fails, ``grad`` is not used and the
+        notes say so.
     rtol, atol : float, optional
         Replace the claim's rounding allowance (1024 ulps of its dtype times the row's
         scale) by ``atol + rtol * |reference|``.
@@ -298,11 +357,11 @@ def check_hessian(
     Raises
     ------
     TypeError
-        If ``f`` or ``hess`` is not callable, ``hess`` gives non-real values, or an
-        option is of the wrong type.
+        If ``f``, ``hess`` or ``grad`` is not callable, ``hess`` or ``grad`` gives
+        non-real values, or an option is of the wrong type.
     ValueError
-        If ``x`` is not a finite vector, ``f(x)`` is not a finite scalar, ``hess``
-        gives the wrong shape, or an option is out of range.
+        If ``x`` is not a finite vector, ``f(x)`` is not a finite scalar, ``hess`` or
+        ``grad`` gives the wrong shape, or an option is out of range.
 
     Examples
     --------
@@ -319,12 +378,12 @@ def check_hessian(
     (1, 1)
     """
     start = time.perf_counter()
-    x = _validate(f, hess, "hess", x, rtol, atol, seed, directions, mode, auto=True)
+    x = _validate(f, hess, "hess", x, rtol, atol, seed, directions, mode, grad, auto=True)
     n = x.size
     mode = ("full" if n <= FULL_UP_TO else "fast") if mode == "auto" else mode
     _check_fast_directions(mode, directions)
     claimed, dtype = claimed_array(hess, "hess", (x,), (n, n))
-    source = GradientSource(f, x, seed)
+    source = GradientSource(f, x, seed, grad=grad)
     tolerance = Tolerance.choose(dtype, rtol, atol)
     value, doubt, unsettled = None, None, False
     if mode == "fast":
@@ -343,11 +402,11 @@ def check_hessian(
     if mode == "full" or unsettled:
         columns = [source.column(x, k) for k in range(n)]
         value = np.column_stack([c[0] for c in columns])
-        error = _fallback_floor(source, np.column_stack([c[1] for c in columns]), value)
+        error = _reference_floor(source, np.column_stack([c[1] for c in columns]), value)
         judged = judge(claimed, value, error, tolerance, lambda i, k: ((int(i), int(k)), None))
         judged, doubt = _excuse_kinks(judged, source, x)
         blocks = [Block(judged, lambda other, k: other.column(x, k))]
-    if source.reference != "tape":
+    if source.reference not in EXACT_REFERENCES:
         blocks, split = _unconfirmed(blocks, f, x, seed, source)
         doubt = doubt or split
     result = result_from(
@@ -367,17 +426,19 @@ def check_hessian(
     return replace(result, seconds=time.perf_counter() - start)
 
 
-def _fallback_floor(source: GradientSource, error: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """The fallback's error with the truncation floor of its difference gradient.
+def _reference_floor(source: GradientSource, error: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The references' errors, at least :data:`REFERENCE_FLOOR` of each row's scale.
 
-    The difference gradient's truncation moves each entry by about ``h^2 f'''' / 6``,
-    smoothly, so the ladder cannot see it: for f smooth on the scale of its coordinates
-    that is ``FALLBACK_STEP^2`` (3.7e-11) of the row's scale.
+    The fallback's difference gradient sets a floor of its own: its truncation moves
+    each entry by about ``h^2 f'''' / 6``, smoothly, so the ladder cannot see it; for f
+    smooth on the scale of its coordinates that is ``FALLBACK_STEP^2`` (3.7e-11) of the
+    row's scale.
     """
-    if source.reference != "central_gradient":
-        return error
+    factor = REFERENCE_FLOOR
+    if source.reference == "central_gradient":
+        factor = max(factor, FALLBACK_STEP**2)
     finite = np.where(np.isfinite(value), np.abs(value), 0.0)
-    return np.fmax(error, FALLBACK_STEP**2 * np.max(finite, axis=1, keepdims=True, initial=0.0))
+    return np.fmax(error, factor * np.max(finite, axis=1, keepdims=True, initial=0.0))
 
 
 #: The fallback's second difference gradient takes steps this much shorter: its
@@ -413,7 +474,7 @@ def _unconfirmed(
         allowance = judged.tolerance - SAFETY * judged.error
         for k in np.flatnonzero(bad.any(axis=0)):
             value, error = block.recompute(differences, int(k))
-            error = _fallback_floor(differences, error[:, None], value[:, None])[:, 0]
+            error = _reference_floor(differences, error[:, None], value[:, None])[:, 0]
             with np.errstate(invalid="ignore"):
                 off = ~(np.abs(judged.claimed[:, k] - value) <= SAFETY * error + allowance[:, k])
             doubtful = bad[:, k] & ~off
@@ -440,8 +501,10 @@ def _excuse_step_dependence(
 
     The difference gradient's own truncation is not in the ladder's error estimate (it
     is smooth in ``x``, so the ladder cannot see it): 1e-11 of a Hessian entry at
-    rosenbrock's cancellation point, all of it near a pole.  Where the two references
-    disagree beyond their errors, the entry is inconclusive.  Each block's column is
+    rosenbrock's cancellation point, all of it near a pole; f's own rounding inside
+    terms that cancel (``x1 - x0**2`` near rosenbrock's minimum) biases it by ``eps /
+    h``, smoothly too.  Where the two references disagree beyond their errors, the
+    entry is inconclusive.  Each block's column is
     recomputed the way it was first computed (a column of ``H``, or ``H d``).
     """
     if not any(block.judged.bad.any() for block in blocks):
@@ -464,8 +527,8 @@ def _excuse_step_dependence(
                 i = int(np.flatnonzero(moved)[0])
                 reason = reason or (
                     f"the difference gradients of two steps give {judged.record(i, int(k)).label} as "
-                    f"{float(judged.value[i, k])!r} and {float(value[i])!r}: without an exact gradient the "
-                    "reference depends on its step here"
+                    f"{float(judged.value[i, k])!r} and {float(value[i])!r} (+- {float(error[i]):.2g}): "
+                    "without an exact gradient the reference depends on its step here"
                 )
                 bad[:, k] &= ~moved
                 uncertain[:, k] |= moved
@@ -556,6 +619,7 @@ def check_hvp(
     *,
     mode: str = "fast",
     directions: int = 2,
+    grad=None,
     rtol: float | None = None,
     atol: float | None = None,
     seed: int = 0,
@@ -584,7 +648,7 @@ def check_hvp(
     directions : int, optional
         Random directions in fast mode (1 to 19); the ladder along each gets
         ``39 // (2 directions)`` rows (9 for the default 2).
-    rtol, atol, seed
+    grad, rtol, atol, seed
         As for :func:`check_hessian`; ``seed`` seeds the directions.
 
     Returns
@@ -609,13 +673,13 @@ def check_hvp(
     'fail'
     """
     start = time.perf_counter()
-    x = _validate(f, hvp, "hvp", x, rtol, atol, seed, directions, mode)
+    x = _validate(f, hvp, "hvp", x, rtol, atol, seed, directions, mode, grad)
     _check_fast_directions(mode, directions)
     n = x.size
     probe = np.zeros(n)
     probe[0] = 1.0
     _, dtype = claimed_array(hvp, "hvp", (x, probe), (n,))
-    source = GradientSource(f, x, seed)
+    source = GradientSource(f, x, seed, grad=grad)
     tolerance = Tolerance.choose(dtype, rtol, atol)
 
     def product(v: np.ndarray) -> np.ndarray:
@@ -626,7 +690,7 @@ def check_hvp(
         blocks = []
         for k in range(n):
             value, error = source.column(x, k)
-            error = _fallback_floor(source, error[:, None], value[:, None])
+            error = _reference_floor(source, error[:, None], value[:, None])
             judged = judge(
                 product(np.eye(1, n, k).ravel())[:, None], value[:, None], error, tolerance,
                 lambda i, _, k=k: ((int(i), k), None),
@@ -636,7 +700,7 @@ def check_hvp(
             blocks.append(Block(judged, lambda other, _, k=k: other.column(x, k)))
     else:
         blocks = _fast_blocks(product, source, x, tolerance, directions, seed)
-    if source.reference != "tape":
+    if source.reference not in EXACT_REFERENCES:
         blocks, split = _unconfirmed(blocks, f, x, seed, source)
         doubt = doubt or split
     result = result_from(
@@ -699,7 +763,7 @@ def _fast_blocks(
     for r in range(directions):
         d = seeded_direction(rng, scales)
         value, error = source.along(x, d, levels=levels)
-        error = _fallback_floor(source, error[:, None], value[:, None])
+        error = _reference_floor(source, error[:, None], value[:, None])
         judged = judge(
             product(d)[:, None], value[:, None], error, tolerance,
             lambda i, _, r=r: (int(i), f"(H v)[{int(i)}] along random direction {r}"),
@@ -737,7 +801,7 @@ def _pinpoint(
     n = x.size
     unit = np.eye(1, n, i).ravel()
     value, error = source.along(x, unit, INITIAL_STEP * float(reach(x)[i]), levels=levels)
-    error = _fallback_floor(source, error[:, None], value[:, None])[:, 0]
+    error = _reference_floor(source, error[:, None], value[:, None])[:, 0]
     row_scale = np.array([[np.max(np.where(np.isfinite(value), np.abs(value), 0.0), initial=0.0)]])
 
     def column_reference(other: GradientSource, _) -> tuple[np.ndarray, np.ndarray]:
