@@ -5,7 +5,7 @@ Every case of :func:`diffcompare.oracle.second_mutations.cases` (suite functions
 ordinary and hard points, autograd's Hessian as the truth) is checked correct and under
 every mutation that applies, by ``check_hessian`` (full and fast mode, and with ``f``
 as a black box, the fallback without the tape's gradient) and by ``check_hvp`` (fast
-mode, 2 directions).  Then ``check_hessian``'s wall time in both modes at n = 10, 30,
+mode, 2 directions).  Then ``check_hessian``'s wall time in each mode (auto, full, fast) at n = 10, 30,
 100 on scalable suite functions (median of 5 runs; numpy on one BLAS thread) and the
 gradient evaluations of fast mode at n up to 1,000, for a correct claim and for one
 with a wrong entry (which fast mode names within the same budget).
@@ -94,7 +94,7 @@ def timing_rows() -> list[dict]:
             x = record.points[0]
             traced = lambda z, f=record.f: f(as_traced(z), autograd_namespace)  # noqa: E731
             truth = np.asarray(autograd.hessian(traced)(x))
-            for mode in ("full", "fast"):
+            for mode in ("auto", "full", "fast"):
                 seconds, verdicts = [], []
                 for _ in range(5):
                     start = time.perf_counter()

@@ -477,3 +477,10 @@ def test_a_correct_hessian_at_an_optimum_is_not_failed_on_an_optimistic_ladder()
     wrong = hessian(optimum)
     wrong[2, 5] = wrong[5, 2] = wrong[2, 5] * (1 + 1e-6)
     assert diffcompare.check_hessian(loss, lambda x: wrong, optimum).verdict == "fail"
+
+
+@pytest.mark.parametrize(("n", "mode"), [(30, "full"), (31, "fast")])
+def test_auto_mode_is_full_up_to_thirty_coordinates(n, mode):
+    x = np.linspace(0.5, 1.5, n)
+    result = diffcompare.check_hessian(lambda z, xp: xp.sum(z**4) / 12, lambda z: np.diag(z**2), x)
+    assert result.verdict == "pass" and result.mode == mode

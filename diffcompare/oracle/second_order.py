@@ -41,7 +41,6 @@ from .check import _takes_namespace
 from .entries import Judged, check_options, claimed_array, judge, result_from, seeded_direction
 from .localise import localise
 from .noise import measure_noise
-from .products import FULL_UP_TO
 from .references import (
     INITIAL_STEP,
     MAX_LEVELS,
@@ -60,6 +59,7 @@ __all__ = [
     "assert_hvp_correct",
     "GradientSource",
     "HVP_BUDGET",
+    "HESSIAN_FULL_UP_TO",
 ]
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -74,6 +74,11 @@ HVP_BUDGET = 40
 #: rounding ``eps |f| / h`` near ``h = eps^(1/3)``.
 FALLBACK_STEP = _EPS ** (1.0 / 3.0)
 
+
+#: ``check_hessian``'s "auto" mode is "full" up to this ``n``.  A full check costs
+#: about 8 gradients a column, ``8 n`` in all (240 here, some 30 ms for a gradient of
+#: ~0.1 ms); beyond it "fast" keeps to :data:`HVP_BUDGET` and still names a wrong entry.
+HESSIAN_FULL_UP_TO = 30
 
 #: The least error of a reference, relative to the largest entry of its row of ``H``
 #: (or to its component of ``H d``).  Extrapolated differences of an exact gradient reach about 1e-12 of that
@@ -333,7 +338,7 @@ def check_hessian(
         column); "fast" checks ``H d`` for ``directions`` seeded random directions, as
         :func:`check_hvp` does, with at most :data:`HVP_BUDGET` (40) gradients at any
         ``n``, and names the wrong entry on a failure; "auto" is "full" up to
-        ``n = 100``, as for ``check_grad``.  Both test symmetry entry by entry.
+        ``n = 30`` (:data:`HESSIAN_FULL_UP_TO`).  Both test symmetry entry by entry.
     directions : int, optional
         Random directions in fast mode (1 to 19).
     grad : callable, optional
@@ -380,7 +385,7 @@ def check_hessian(
     start = time.perf_counter()
     x = _validate(f, hess, "hess", x, rtol, atol, seed, directions, mode, grad, auto=True)
     n = x.size
-    mode = ("full" if n <= FULL_UP_TO else "fast") if mode == "auto" else mode
+    mode = ("full" if n <= HESSIAN_FULL_UP_TO else "fast") if mode == "auto" else mode
     _check_fast_directions(mode, directions)
     claimed, dtype = claimed_array(hess, "hess", (x,), (n, n))
     source = GradientSource(f, x, seed, grad=grad)
