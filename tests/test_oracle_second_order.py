@@ -201,11 +201,12 @@ def test_hessian_fast_mode_within_the_budget_names_the_entry(n):
     assert wrong.index in ((0, n - 1), (n - 1, 0))
 
 
-def test_hessian_auto_mode_is_full_up_to_100_then_fast():
-    for n, mode in [(100, "full"), (101, "fast")]:
+def test_hessian_auto_mode_is_full_up_to_30_then_fast():
+    for n, mode in [(30, "full"), (31, "fast")]:
         x = np.linspace(-1.0, 1.5, n)
         h = sin_times_x_hessian(x)
-        assert diffcompare.check_hessian(sin_times_x, lambda z, h=h: h, x).mode == mode
+        result = diffcompare.check_hessian(sin_times_x, lambda z, h=h: h, x)
+        assert result.mode == mode and result.verdict == "pass"
 
 
 def test_hessian_fast_mode_sees_asymmetry_below_difference_resolution():
@@ -477,10 +478,3 @@ def test_a_correct_hessian_at_an_optimum_is_not_failed_on_an_optimistic_ladder()
     wrong = hessian(optimum)
     wrong[2, 5] = wrong[5, 2] = wrong[2, 5] * (1 + 1e-6)
     assert diffcompare.check_hessian(loss, lambda x: wrong, optimum).verdict == "fail"
-
-
-@pytest.mark.parametrize(("n", "mode"), [(30, "full"), (31, "fast")])
-def test_auto_mode_is_full_up_to_thirty_coordinates(n, mode):
-    x = np.linspace(0.5, 1.5, n)
-    result = diffcompare.check_hessian(lambda z, xp: xp.sum(z**4) / 12, lambda z: np.diag(z**2), x)
-    assert result.verdict == "pass" and result.mode == mode
