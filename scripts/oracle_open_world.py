@@ -153,24 +153,32 @@ def _case_rows(case: OpenCase, checkers, quick: bool) -> list[dict]:
                         outcome = checker.run(f, claimed, x, check_seed(case, kind, i))
                     except Exception as error:  # a crashing checker is a result, not the end of the run
                         outcome = Outcome("error", -1, f"{type(error).__name__}: {error}")
+                    seconds = time.perf_counter() - start
                     rows.append(
-                        {
-                            "checker": checker.name,
-                            "case": case.name,
-                            "holdout": case.holdout,
-                            "tags": " ".join(case.tags),
-                            "dim": x.size,
-                            "kind": kind,
-                            "point": label,
-                            "variant": variant,
-                            "expected": "pass" if variant == "correct" else "fail",
-                            "verdict": outcome.verdict,
-                            "seconds": time.perf_counter() - start,
-                            "evaluations": calls(),
-                            "detail": " ".join(outcome.detail.split())[:DETAIL_CHARS],
-                        }
+                        check_row(checker.name, case, x, kind, label, variant, outcome, seconds, calls())
                     )
     return rows
+
+
+def check_row(
+    checker: str, case: OpenCase, x, kind, label, variant, outcome: Outcome, seconds, evaluations
+) -> dict:
+    """One row of the results: who judged what, where, the verdict and its cost."""
+    return {
+        "checker": checker,
+        "case": case.name,
+        "holdout": case.holdout,
+        "tags": " ".join(case.tags),
+        "dim": x.size,
+        "kind": kind,
+        "point": label,
+        "variant": variant,
+        "expected": "pass" if variant == "correct" else "fail",
+        "verdict": outcome.verdict,
+        "seconds": seconds,
+        "evaluations": evaluations,
+        "detail": " ".join(outcome.detail.split())[:DETAIL_CHARS],
+    }
 
 
 def run_corpus(checkers, quick: bool, progress=print) -> pd.DataFrame:

@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from oracle_bench import DETAIL_CHARS, Outcome, counted, markdown_table, write_outputs
-from oracle_open_world import ND_RTOL, QUICK_TYPICAL, _commit, _pivot, _versions, summary_table
+from oracle_bench import Outcome, counted, markdown_table, write_outputs
+from oracle_open_world import ND_RTOL, QUICK_TYPICAL, _commit, _pivot, _versions, check_row, summary_table
 from threadpoolctl import threadpool_limits
 
 import diffcompare
@@ -163,21 +163,16 @@ def _torch_checkers() -> list[Checker]:
 def checkers() -> tuple[Checker, ...]:
     """diffcompare's four calls, then numdifftools and torch where they import."""
 
-    def hessian(claim, x, seed):
-        result = diffcompare.check_hessian(claim.f, claim.claimed, x, seed=seed)
-        return Outcome(result.verdict, -1, result.reason)
+    def ours(check, with_grad: bool):
+        def run(claim, x, seed):
+            given = {"grad": claim.grad} if with_grad else {}
+            result = check(claim.f, claim.claimed, x, seed=seed, **given)
+            return Outcome(result.verdict, -1, result.reason)
 
-    def hessian_with_grad(claim, x, seed):
-        result = diffcompare.check_hessian(claim.f, claim.claimed, x, grad=claim.grad, seed=seed)
-        return Outcome(result.verdict, -1, result.reason)
+        return run
 
-    def hvp(claim, x, seed):
-        result = diffcompare.check_hvp(claim.f, claim.claimed, x, seed=seed)
-        return Outcome(result.verdict, -1, result.reason)
-
-    def hvp_with_grad(claim, x, seed):
-        result = diffcompare.check_hvp(claim.f, claim.claimed, x, grad=claim.grad, seed=seed)
-        return Outcome(result.verdict, -1, result.reason)
+    hessian, hessian_with_grad = ours(diffcompare.check_hessian, False), ours(diffcompare.check_hessian, True)
+    hvp, hvp_with_grad = ours(diffcompare.check_hvp, False), ours(diffcompare.check_hvp, True)
 
     return (
         Checker("diffcompare check_hessian", "hessian", hessian, "check_hessian(f, hess, x), black box"),
@@ -258,25 +253,9 @@ def _case_rows(case: OpenCase, checkers, quick: bool) -> list[dict]:
                         outcome = checker.run(claim, x, check_seed(case, kind, i))
                     except Exception as error:  # a crashing checker is a result, not the end of the run
                         outcome = Outcome("error", -1, f"{type(error).__name__}: {error}")
-                    rows.append(
-                        {
-                            "checker": checker.name,
-                            "operator": checker.operator,
-                            "case": case.name,
-                            "holdout": case.holdout,
-                            "tags": " ".join(case.tags),
-                            "dim": x.size,
-                            "kind": kind,
-                            "point": label,
-                            "variant": variant,
-                            "expected": "pass" if variant == "correct" else "fail",
-                            "verdict": outcome.verdict,
-                            "seconds": time.perf_counter() - start,
-                            "evaluations": f_calls(),
-                            "gradient_evaluations": grad_calls(),
-                            "detail": " ".join(outcome.detail.split())[:DETAIL_CHARS],
-                        }
-                    )
+                    seconds = time.perf_counter() - start
+                    row = check_row(checker.name, case, x, kind, label, variant, outcome, seconds, f_calls())
+                    rows.append(row | {"operator": checker.operator, "gradient_evaluations": grad_calls()})
     return rows
 
 
