@@ -18,6 +18,7 @@ __all__ = [
     "check_positive",
     "check_scalar_output",
     "check_seed",
+    "refuse_singular",
 ]
 
 
@@ -71,8 +72,11 @@ def check_positive(value: Any, name: str) -> float:
     return float(value)
 
 
-def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
+def as_point(x: Any, name: str = "x", dim: int | None = None, copy: bool = True) -> np.ndarray:
     """Convert ``x`` to a finite float64 vector, or say exactly what is wrong with it.
+
+    With ``copy=False``, a float64 vector in C order is returned as it is (the caller
+    promises not to write to it); anything else is converted, which copies.
 
     Raises
     ------
@@ -100,7 +104,9 @@ def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
         raise ValueError(
             f"{name} must be finite; got NaN or inf at index {np.flatnonzero(~np.isfinite(array)).tolist()}"
         )
-    return array.astype(np.float64)
+    if copy:
+        return array.astype(np.float64)
+    return np.ascontiguousarray(array, dtype=np.float64)
 
 
 def check_finite_value(f: Callable, x: np.ndarray) -> float | None:
@@ -130,6 +136,20 @@ def check_finite_value(f: Callable, x: np.ndarray) -> float | None:
             value = check_scalar_output(f(x, numpy_fallback), "numpy")
     except UnsupportedOperationError:
         return None  # numpy cannot evaluate f either: the method refuses it by name
+    return refuse_singular(value, x)
+
+
+def refuse_singular(value: Any, x: np.ndarray) -> float:
+    """Return ``value``, the real scalar ``f(x)``, as a float if it is finite, else raise.
+
+    The test of :func:`check_finite_value` on a value a method computed itself (the
+    tape's forward pass), so that the public ``grad`` evaluates ``f`` only once.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is infinite or NaN, with the message of :func:`check_finite_value`.
+    """
     if not np.isfinite(value):
         where = x.tolist() if x.size <= 8 else f"<{x.size} values>"
         raise ValueError(
