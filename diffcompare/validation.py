@@ -89,7 +89,7 @@ def as_point(x: Any, name: str = "x", dim: int | None = None, copy: bool = True)
         array = np.asarray(x)
     except Exception as error:  # ragged lists and the like
         raise ValueError(f"{name} must be a 1-d float array; cannot convert it: {error}") from None
-    if array.dtype == object or not np.issubdtype(array.dtype, np.floating):
+    if array.dtype.kind != "f":  # object, integer, boolean, complex, strings
         raise TypeError(
             f"{name} must be a real floating-point array (float64); got dtype {array.dtype}. "
             f"Convert it with np.asarray({name}, dtype=float)"
@@ -100,7 +100,7 @@ def as_point(x: Any, name: str = "x", dim: int | None = None, copy: bool = True)
         raise ValueError(f"{name} must have at least one element; got an empty array")
     if dim is not None and array.size != dim:
         raise ValueError(f"{name} must have shape ({dim},); got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         raise ValueError(
             f"{name} must be finite; got NaN or inf at index {np.flatnonzero(~np.isfinite(array)).tolist()}"
         )

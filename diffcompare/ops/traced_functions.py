@@ -52,10 +52,13 @@ def traced_functions(apply: Callable) -> dict[str, Callable]:
     def recorded(name):
         def operation(*args, **params):
             # numpy reads a list or tuple holding traced values as the array they stack to
-            # (np.mean([a, a + 2.0])): so does every operation, on every argument.
-            listed = any(isinstance(arg, (list, tuple)) and _holds_traced(arg) for arg in args)
-            if listed and name != "getitem":  # (an index is never an array of traced values)
-                args = tuple(asarray(arg) if isinstance(arg, (list, tuple)) else arg for arg in args)
+            # (np.mean([a, a + 2.0])): so does every operation, on every argument.  A
+            # plain loop: a generator costs more than the check on one or two arguments.
+            for arg in args:
+                if isinstance(arg, (list, tuple)) and name != "getitem" and _holds_traced(arg):
+                    # (an index is never an array of traced values)
+                    args = tuple(asarray(arg) if isinstance(arg, (list, tuple)) else arg for arg in args)
+                    break
             return apply(name, *args, **params)
 
         operation.__name__ = name

@@ -75,7 +75,10 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     forward, rules = FORWARD.get(op), RULES.get(op)
     if forward is None or rules is None:
         raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
-    values = [arg.value if isinstance(arg, TracedArray) else arg for arg in args]
+    values = list(args)  # a loop, not a comprehension: cheaper for one or two arguments
+    for index, arg in enumerate(args):
+        if isinstance(arg, TracedArray):
+            values[index] = arg.value
     ans = forward(*values, **params)
     if type(rules) is Outputs:
         return type(ans)(
@@ -109,16 +112,22 @@ def _record(op: str, value: Any, rules, args: tuple, values: list, params: dict,
         return value
     if len(vjps) == 1:  # most nodes: no list to build on the way back
         (rule,) = vjps
+        if params:
 
-        def vjp(g):
-            return (rule(g, ans, *values, **params),)
+            def vjp(g):
+                return (rule(g, ans, *values, **params),)
 
-    else:
+        else:  # no keywords to unpack on every call
 
-        def vjp(g):
-            return [rule(g, ans, *values, **params) for rule in vjps]
+            def vjp(g):
+                return (rule(g, ans, *values),)
 
-    return Node(value, tuple(parents), vjp)
+        return Node(value, tuple(parents), vjp)
+
+    def vjp_all(g):
+        return [rule(g, ans, *values, **params) for rule in vjps]
+
+    return Node(value, tuple(parents), vjp_all)
 
 
 Node.apply = staticmethod(apply)
@@ -167,7 +176,9 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
 
     Gradients are summed in a dict keyed by node.  A sum the walk allocated itself
     (``owned``) is added to in place; any other array may be shared (``add`` passes
-    its gradient to both arguments) and is never written to.
+    its gradient to both arguments) and is never written to.  A node leaves ``grads``
+    when its gradient is passed on and is never reached again, so ``owned`` need not
+    forget it.
 
     Returns
     -------
@@ -184,7 +195,6 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
         g = grads.pop(node, None)
         if g is None:
             continue
-        owned.discard(node)
         # vjp returns one gradient per parent (apply builds both from the same list)
         for parent, parent_grad in zip(parents, node.vjp(g), strict=False):
             value = parent.value
