@@ -84,5 +84,3 @@ def _own(gradient: np.ndarray, x: np.ndarray) -> np.ndarray:
     if np.may_share_memory(gradient, x):
         return np.array(gradient)
     return gradient
-    gradient.__name__ = f"grad_{method}_{getattr(f, '__name__', 'f')}"
-    return gradient

@@ -61,8 +61,8 @@ def natural_rosenbrock_gradient(x: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> natural_rosenbrock_gradient(np.array([1.0, 1.0]))
-    array([0., 0.])
+    >>> natural_rosenbrock_gradient(np.array([0.0, 0.0]))
+    array([-2.,  0.])
     """
     head, t = x[:-1], x[1:] - x[:-1] ** 2
     gradient = np.zeros_like(x)
@@ -198,7 +198,9 @@ def _public(method: str, f: Callable, x: np.ndarray) -> Candidate:
     return Candidate(method, setup, EXACT_TOLERANCE)
 
 
-def natural_cases(workload: str, sizes: Sequence[int] = (10, 1_000, 10_000), seed: int = SEED) -> list[BenchCase]:
+def natural_cases(
+    workload: str, sizes: Sequence[int] = (10, 1_000, 10_000), seed: int = SEED
+) -> list[BenchCase]:
     """The cases of one natural workload: ``natural_rosenbrock``, ``natural_mlp`` or ``natural_sin``.
 
     Parameters
@@ -226,7 +228,8 @@ def natural_cases(workload: str, sizes: Sequence[int] = (10, 1_000, 10_000), see
         for n in sizes:
             x = np.random.default_rng([seed, n, 17]).uniform(-2.0, 2.0, n)
             methods = (*NATURAL_METHODS, "symbolic_vector")
-            candidates = (_forward(natural_rosenbrock, x), *(_public(m, natural_rosenbrock, x) for m in methods))
+            gradients = (_public(method, natural_rosenbrock, x) for method in methods)
+            candidates = (_forward(natural_rosenbrock, x), *gradients)
             cases.append(BenchCase(workload, n, candidates, reference=natural_rosenbrock_gradient(x)))
         return cases
     if workload == "natural_mlp":
