@@ -1,9 +1,10 @@
 """The tape: array-valued nodes, primitive recording and the backward walk.
 
-A :class:`Node` holds a value, its parent nodes and a function that maps the gradient
-of the node to the gradients of its parents.  :func:`backward` orders the graph with an
-iterative depth-first search (no recursion, so a 100,000-node chain is fine) and sums
-the incoming gradients of every node in a dict keyed by node.
+A :class:`Node` holds a value, its parent nodes, one VJP rule per parent and what the
+rules read (the operation's result, its arguments' values and its parameters).
+:func:`backward` orders the graph with an iterative depth-first search (no recursion,
+so a 100,000-node chain is fine) and sums the incoming gradients of every node in a
+dict keyed by node.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.traced import TracedArray
-from ...ops.traced_functions import traced_functions
+from ...ops.traced_functions import holds_traced, stack_lists, traced_functions
 from .rules import RULES, Outputs, Scatter, Variadic
 
 __all__ = ["Node", "apply", "backward", "graph_size", "unbroadcast"]
@@ -34,7 +35,13 @@ FORWARD: dict[str, Callable] = {
 
 
 class Node(TracedArray):
-    """A value recorded on the tape: its parents and the map from its gradient to theirs.
+    """A value recorded on the tape: its parents and how its gradient reaches theirs.
+
+    ``vjps[i]`` maps the node's gradient to that of ``parents[i]``, called as
+    ``vjps[i](g, ans, *values, **params)`` with ``saved = (ans, values, params)``: the
+    rules of :data:`~.rules.RULES` and what they read, kept as data rather than wrapped
+    in a closure per node (a function object to build on the way forward and a call on
+    the way back).
 
     Supports numpy's arithmetic operators, indexing and comparisons (which return
     plain boolean arrays, so Python control flow on values works).  ``order`` numbers
@@ -42,13 +49,16 @@ class Node(TracedArray):
     it is a topological order.
     """
 
-    __slots__ = ("value", "parents", "vjp", "order")
+    __slots__ = ("value", "parents", "vjps", "saved", "order")
     engine, loses, rules = "tape", "detach it from the tape", RULES
 
-    def __init__(self, value: Any, parents: tuple[Node, ...] = (), vjp: Callable | None = None):
+    def __init__(
+        self, value: Any, parents: tuple[Node, ...] = (), vjps: tuple[Callable, ...] = (), saved: tuple = ()
+    ):
         self.value = value
         self.parents = parents
-        self.vjp = vjp
+        self.vjps = vjps
+        self.saved = saved
         self.order = next(_creation)
 
     def __repr__(self):
@@ -79,6 +89,10 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     for index, arg in enumerate(args):
         if isinstance(arg, TracedArray):
             values[index] = arg.value
+        elif isinstance(arg, (list, tuple)) and op != "getitem" and holds_traced(arg):
+            # numpy reads a list of traced values as the array they stack to (an index
+            # never is one): the namespace's operations leave this check to apply
+            return apply(op, *stack_lists(args, Node.functions["asarray"]), **params)
     ans = forward(*values, **params)
     if type(rules) is Outputs:
         return type(ans)(
@@ -110,28 +124,11 @@ def _record(op: str, value: Any, rules, args: tuple, values: list, params: dict,
             vjps.append(rule)
     if not parents:
         return value
-    if len(vjps) == 1:  # most nodes: no list to build on the way back
-        (rule,) = vjps
-        if params:
-
-            def vjp(g):
-                return (rule(g, ans, *values, **params),)
-
-        else:  # no keywords to unpack on every call
-
-            def vjp(g):
-                return (rule(g, ans, *values),)
-
-        return Node(value, tuple(parents), vjp)
-
-    def vjp_all(g):
-        return [rule(g, ans, *values, **params) for rule in vjps]
-
-    return Node(value, tuple(parents), vjp_all)
+    return Node(value, tuple(parents), tuple(vjps), (ans, values, params))
 
 
 Node.apply = staticmethod(apply)
-Node.functions = traced_functions(apply)
+Node.functions = traced_functions(apply, apply_stacks_lists=True)
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -153,14 +150,14 @@ def _topological_order(root: Node) -> list[Node]:
 
     Creation order is a topological order, so the walk only has to find the nodes.
     """
-    found = {id(root): root}
+    found = {root}  # nodes hash by identity
     stack = [root]
     while stack:
         for parent in stack.pop().parents:
-            if id(parent) not in found:
-                found[id(parent)] = parent
+            if parent not in found:
+                found.add(parent)
                 stack.append(parent)
-    return sorted(found.values(), key=_order)
+    return sorted(found, key=_order)
 
 
 _order = operator.attrgetter("order")
@@ -195,8 +192,11 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
         g = grads.pop(node, None)
         if g is None:
             continue
-        # vjp returns one gradient per parent (apply builds both from the same list)
-        for parent, parent_grad in zip(parents, node.vjp(g), strict=False):
+        ans, values, params = node.saved
+        # one rule per parent (apply builds both from the same list); zip's strict
+        # keyword would cost a keyword parse on every node
+        for parent, vjp in zip(parents, node.vjps):  # noqa: B905
+            parent_grad = vjp(g, ans, *values, **params)
             value = parent.value
             try:
                 shape = value.shape  # arrays and numpy scalars
