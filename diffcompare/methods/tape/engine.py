@@ -82,9 +82,10 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     NotImplementedError
         If a traced argument has no derivative rule for ``op``.
     """
-    forward, rules = FORWARD.get(op), RULES.get(op)
-    if forward is None or rules is None:
-        raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
+    try:
+        forward, rules = FORWARD[op], RULES[op]
+    except KeyError:
+        raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}") from None
     values = list(args)  # a loop, not a comprehension: cheaper for one or two arguments
     for index, arg in enumerate(args):
         if isinstance(arg, TracedArray):
@@ -93,7 +94,7 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
             # numpy reads a list of traced values as the array they stack to (an index
             # never is one): the namespace's operations leave this check to apply
             return apply(op, *stack_lists(args, Node.functions["asarray"]), **params)
-    ans = forward(*values, **params)
+    ans = forward(*values, **params) if params else forward(*values)
     if type(rules) is Outputs:
         return type(ans)(
             *(
@@ -196,7 +197,8 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
         # one rule per parent (apply builds both from the same list); zip's strict
         # keyword would cost a keyword parse on every node
         for parent, vjp in zip(parents, node.vjps):  # noqa: B905
-            parent_grad = vjp(g, ans, *values, **params)
+            # (most operations have no parameters: no empty dict to unpack then)
+            parent_grad = vjp(g, ans, *values, **params) if params else vjp(g, ans, *values)
             value = parent.value
             try:
                 shape = value.shape  # arrays and numpy scalars
