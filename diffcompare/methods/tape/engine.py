@@ -169,8 +169,14 @@ def graph_size(root: Node) -> int:
     return len(_topological_order(root))
 
 
-def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
+def backward(root: Node, seed: Any = 1.0, release: bool = False) -> dict[Node, np.ndarray]:
     """Propagate ``seed`` from ``root`` to every node it depends on.
+
+    With ``release``, each node drops its value and what its rules read once its
+    gradient has been passed on: nothing later in the walk reads them (its children
+    came before it, its parents read their own), so a value lives only as long as the
+    walk needs it, as autograd's closures keep only what a rule reads.  The graph
+    cannot be walked again then; a Jacobian's repeated walks keep it.
 
     Gradients are summed in a dict keyed by node.  A sum the walk allocated itself
     (``owned``) is added to in place; any other array may be shared (``add`` passes
@@ -226,4 +232,6 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
             else:
                 grads[parent] = current + parent_grad
                 owned.add(parent)
+        if release:
+            node.value = node.saved = None
     return grads

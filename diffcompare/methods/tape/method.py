@@ -32,7 +32,8 @@ def tape_gradient(f, x: np.ndarray, check_value=None) -> np.ndarray:
         check_scalar_output(value, "tape")  # the full check only off the common path
     if check_value is not None:
         check_value(value, x)
-    grad = backward(out).get(leaf)
+    # a one-off walk: each value is freed once the walk has passed it (peak memory)
+    grad = backward(out, release=True).get(leaf)
     if grad is None:
         return np.zeros_like(x)
     if type(grad) is np.ndarray and grad.dtype == np.float64 and grad.flags.writeable:
