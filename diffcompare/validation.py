@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import sys
 from collections.abc import Callable
 from numbers import Real
@@ -106,7 +108,22 @@ def as_point(x: Any, name: str = "x", dim: int | None = None, copy: bool = True)
         )
     if copy:
         return array.astype(np.float64)
+    if array.dtype == np.float64 and array.flags.c_contiguous:
+        return array
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+@functools.cache
+def _fallback() -> tuple:
+    """numpy's namespace with numpy as fallback, and the error of an unsupported name.
+
+    Imported on first use (the backends import this module) and kept: an import
+    statement costs a microsecond on every call of a check that runs on every gradient.
+    """
+    from .ops.fallback import numpy_fallback
+    from .ops.namespace import UnsupportedOperationError
+
+    return numpy_fallback, UnsupportedOperationError
 
 
 def check_finite_value(f: Callable, x: np.ndarray) -> float | None:
@@ -128,13 +145,11 @@ def check_finite_value(f: Callable, x: np.ndarray) -> float | None:
     TypeError
         If ``f(x)`` is not a real number.
     """
-    from .ops.fallback import numpy_fallback  # the backends import this module
-    from .ops.namespace import UnsupportedOperationError
-
+    numpy_fallback, unsupported_error = _fallback()
     try:
         with np.errstate(all="ignore"):
             value = check_scalar_output(f(x, numpy_fallback), "numpy")
-    except UnsupportedOperationError:
+    except unsupported_error:
         return None  # numpy cannot evaluate f either: the method refuses it by name
     return refuse_singular(value, x)
 
@@ -150,7 +165,11 @@ def refuse_singular(value: Any, x: np.ndarray) -> float:
     ValueError
         If ``value`` is infinite or NaN, with the message of :func:`check_finite_value`.
     """
-    if not np.isfinite(value):
+    try:
+        finite = math.isfinite(value)  # a tenth of np.isfinite's cost on a scalar
+    except (TypeError, OverflowError):  # an int beyond float range, and the like
+        finite = bool(np.isfinite(value))
+    if not finite:
         where = x.tolist() if x.size <= 8 else f"<{x.size} values>"
         raise ValueError(
             f"f(x) is {float(value)} at x = {where}: x is on a singularity of f or outside "
@@ -173,6 +192,10 @@ def check_scalar_output(value: Any, backend: str) -> Any:
     TypeError
         If ``f`` returned something that is not a real number.
     """
+    if type(value) is np.float64 or (
+        type(value) is np.ndarray and value.shape == () and value.dtype.kind == "f"
+    ):
+        return value  # the common case, a real float scalar, decided without conversions
     # A SymPy value means SymPy is loaded: the check never imports it for numeric code.
     sympy = sys.modules.get("sympy")
     if sympy is not None and isinstance(value, sympy.Basic):
