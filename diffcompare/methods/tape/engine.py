@@ -192,6 +192,7 @@ def backward(root: Node, seed: Any = 1.0, release: bool = False) -> dict[Node, n
     """
     grads: dict[Node, Any] = {root: seed}
     owned: set[Node] = set()
+    ndarray, float64 = np.ndarray, np.float64  # looked up once, not per node
     for node in reversed(_topological_order(root)):
         parents = node.parents
         if not parents:
@@ -222,7 +223,7 @@ def backward(root: Node, seed: Any = 1.0, release: bool = False) -> dict[Node, n
                 parent_grad.add_into(grads[parent])
                 continue
             # numpy scalars come from ufuncs on 0-d arrays and need no unbroadcasting
-            if (kind is not np.ndarray and kind is not np.float64) or parent_grad.shape != shape:
+            if (kind is not ndarray and kind is not float64) or parent_grad.shape != shape:
                 parent_grad = unbroadcast(parent_grad, shape)
             current = grads.get(parent)
             if current is None:
