@@ -95,6 +95,9 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
             # never is one): the namespace's operations leave this check to apply
             return apply(op, *stack_lists(args, Node.functions["asarray"]), **params)
     ans = forward(*values, **params) if params else forward(*values)
+    if len(args) == 1 and type(rules) is tuple and type(args[0]) is Node and rules and rules[0] is not None:
+        # one traced argument with a rule, the commonest record: no search for parents
+        return Node(ans, args, rules[:1], (ans, values, params))
     if type(rules) is Outputs:
         return type(ans)(
             *(
