@@ -15,8 +15,8 @@ BLAS thread, and writes to ``--out`` (default ``reports``):
   memory (tracemalloc, one untimed call);
 * ``bench_meta.json``: the same metadata in full.
 
-The full run takes two to three minutes on 2 cores; ``--quick`` (n = 2, 100, 10,000,
-fewer and shorter runs, 2 s budget) under 30 s.
+The full run takes about 90 s on 2 cores; ``--quick`` (n = 2, 100, 10,000 for the
+suite's Rosenbrock, fewer and shorter runs, 2 s budget) under 30 s.
 
 Usage: ``python scripts/bench.py [--out reports] [--quick] [--repeats N] [--seed S]``
 """
