@@ -1,8 +1,9 @@
 """The public ``diffcompare.grad``: what one call costs beyond the method (issue 17).
 
-The tape refuses a singular point from its own forward pass, so ``f`` runs once per
-gradient; ``x`` is handed to the method as it is when it already is a float64 vector in
-C order, and converted (a copy) otherwise.  The errors are those of the separate numpy
+The tape and forward mode refuse a singular point from their own forward pass, so ``f``
+runs once per gradient (per 64 directions for forward mode); ``x`` is handed to the
+method as it is when it already is a float64 vector in C order, and converted (a copy)
+otherwise.  The errors are those of the separate numpy
 check, whichever path found them (their messages are pinned in test_bad_input.py).
 """
 
@@ -27,11 +28,12 @@ def _expected(x):
     return expected
 
 
-def test_the_tape_evaluates_f_once_per_call():
+@pytest.mark.parametrize("method", ["tape", "forward"])
+def test_the_tape_and_forward_mode_evaluate_f_once_per_call(method):
     counted = CountingFunction(_quadratic)
-    gradient = diffcompare.grad(counted, "tape")
+    gradient = diffcompare.grad(counted, method)
     x = np.array([0.5, -1.0, 2.0])
-    for calls in (1, 2, 3):  # the first call included: the tape's setup evaluates nothing
+    for calls in (1, 2, 3):  # the first call included: their setup evaluates nothing
         np.testing.assert_array_equal(gradient(x), _expected(x))
         assert counted.calls == calls
 
@@ -102,15 +104,16 @@ def test_the_tape_gives_the_same_gradient_as_the_prepared_method():
     np.testing.assert_array_equal(diffcompare.grad(natural_rosenbrock, "tape")(x), prepared(x))
 
 
-def test_a_singular_point_found_by_the_forward_pass_warns_nothing():
-    # The separate check evaluated f with floating-point warnings off; the tape's own
+@pytest.mark.parametrize("method", ["tape", "forward"])
+def test_a_singular_point_found_by_the_forward_pass_warns_nothing(method):
+    # The separate check evaluated f with floating-point warnings off; the method's own
     # forward pass does the same before refusing the point.
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"f\(x\) is -inf at x = \[0.5, 1.5\]"):
-            diffcompare.grad(lambda x, xp: xp.sum(xp.log(x - 0.5)), "tape")(np.array([0.5, 1.5]))
+            diffcompare.grad(lambda x, xp: xp.sum(xp.log(x - 0.5)), method)(np.array([0.5, 1.5]))
 
 
 def test_a_method_error_is_preceded_by_the_numpy_check_as_before():
