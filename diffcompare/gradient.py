@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .methods import get_method
-from .validation import as_point, check_callable, check_finite_value
+from .validation import as_point, check_callable, check_finite_value, refuse_singular
 
 __all__ = ["grad"]
 
@@ -38,8 +38,16 @@ def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray
         If ``f`` is not callable, or (on call) ``x`` is not a float array.
     ValueError
         If ``method`` is unknown, or (on call) ``x`` is not a finite 1-d vector, ``f``
-        does not return a scalar, or ``f(x)`` is not finite (a singular point, checked
-        with one numpy evaluation of ``f`` before the method runs).
+        does not return a scalar, or ``f(x)`` is not finite (a singular point: checked
+        on the value the forward pass of the tape or of forward mode computes, for the
+        other methods with one numpy evaluation of ``f`` before the method runs; a
+        symbolic method's value cannot stand in for it, since SymPy simplifies
+        ``(x - a) / (x - a)`` to 1).
+
+    Notes
+    -----
+    ``x`` is not copied when it already is a float64 vector in C order; no method writes
+    to it, and ``f`` must not either.
 
     Examples
     --------
@@ -53,11 +61,28 @@ def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray
     prepared = {}
 
     def gradient(x) -> np.ndarray:
-        x = as_point(x)
+        x = as_point(x, copy=False)  # copied only to change dtype or layout
+        try:
+            ready = prepared.get(x.size)
+            if ready is None:
+                ready = prepared[x.size] = chosen.prepare(f, x.size)
+            if ready.checked is not None:
+                # the method refuses a singular point from its own forward pass
+                return _own(ready.checked(x, refuse_singular), x)
+        except Exception:
+            # What the numpy check raises comes first, as when it ran before the method;
+            # otherwise the method's own error.
+            check_finite_value(f, x)
+            raise
         check_finite_value(f, x)
-        if x.size not in prepared:
-            prepared[x.size] = chosen.prepare(f, x.size)
-        return prepared[x.size].gradient(x)
+        return _own(ready.gradient(x), x)
 
     gradient.__name__ = f"grad_{method}_{getattr(f, '__name__', 'f')}"
+    return gradient
+
+
+def _own(gradient: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``gradient``, copied if it shares memory with the caller's ``x`` (never handed back)."""
+    if np.may_share_memory(gradient, x):
+        return np.array(gradient)
     return gradient

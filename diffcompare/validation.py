@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import sys
 from collections.abc import Callable
 from numbers import Real
@@ -18,6 +20,7 @@ __all__ = [
     "check_positive",
     "check_scalar_output",
     "check_seed",
+    "refuse_singular",
 ]
 
 
@@ -71,8 +74,11 @@ def check_positive(value: Any, name: str) -> float:
     return float(value)
 
 
-def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
+def as_point(x: Any, name: str = "x", dim: int | None = None, copy: bool = True) -> np.ndarray:
     """Convert ``x`` to a finite float64 vector, or say exactly what is wrong with it.
+
+    With ``copy=False``, a float64 vector in C order is returned as it is (the caller
+    promises not to write to it); anything else is converted, which copies.
 
     Raises
     ------
@@ -85,7 +91,7 @@ def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
         array = np.asarray(x)
     except Exception as error:  # ragged lists and the like
         raise ValueError(f"{name} must be a 1-d float array; cannot convert it: {error}") from None
-    if array.dtype == object or not np.issubdtype(array.dtype, np.floating):
+    if array.dtype.kind != "f":  # object, integer, boolean, complex, strings
         raise TypeError(
             f"{name} must be a real floating-point array (float64); got dtype {array.dtype}. "
             f"Convert it with np.asarray({name}, dtype=float)"
@@ -96,11 +102,28 @@ def as_point(x: Any, name: str = "x", dim: int | None = None) -> np.ndarray:
         raise ValueError(f"{name} must have at least one element; got an empty array")
     if dim is not None and array.size != dim:
         raise ValueError(f"{name} must have shape ({dim},); got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         raise ValueError(
             f"{name} must be finite; got NaN or inf at index {np.flatnonzero(~np.isfinite(array)).tolist()}"
         )
-    return array.astype(np.float64)
+    if copy:
+        return array.astype(np.float64)
+    if array.dtype == np.float64 and array.flags.c_contiguous:
+        return array
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+@functools.cache
+def _fallback() -> tuple:
+    """numpy's namespace with numpy as fallback, and the error of an unsupported name.
+
+    Imported on first use (the backends import this module) and kept: an import
+    statement costs a microsecond on every call of a check that runs on every gradient.
+    """
+    from .ops.fallback import numpy_fallback
+    from .ops.namespace import UnsupportedOperationError
+
+    return numpy_fallback, UnsupportedOperationError
 
 
 def check_finite_value(f: Callable, x: np.ndarray) -> float | None:
@@ -122,15 +145,31 @@ def check_finite_value(f: Callable, x: np.ndarray) -> float | None:
     TypeError
         If ``f(x)`` is not a real number.
     """
-    from .ops.fallback import numpy_fallback  # the backends import this module
-    from .ops.namespace import UnsupportedOperationError
-
+    numpy_fallback, unsupported_error = _fallback()
     try:
         with np.errstate(all="ignore"):
             value = check_scalar_output(f(x, numpy_fallback), "numpy")
-    except UnsupportedOperationError:
+    except unsupported_error:
         return None  # numpy cannot evaluate f either: the method refuses it by name
-    if not np.isfinite(value):
+    return refuse_singular(value, x)
+
+
+def refuse_singular(value: Any, x: np.ndarray) -> float:
+    """Return ``value``, the real scalar ``f(x)``, as a float if it is finite, else raise.
+
+    The test of :func:`check_finite_value` on a value a method computed itself (the
+    tape's forward pass), so that the public ``grad`` evaluates ``f`` only once.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is infinite or NaN, with the message of :func:`check_finite_value`.
+    """
+    try:
+        finite = math.isfinite(value)  # a tenth of np.isfinite's cost on a scalar
+    except (TypeError, OverflowError):  # an int beyond float range, and the like
+        finite = bool(np.isfinite(value))
+    if not finite:
         where = x.tolist() if x.size <= 8 else f"<{x.size} values>"
         raise ValueError(
             f"f(x) is {float(value)} at x = {where}: x is on a singularity of f or outside "
@@ -153,6 +192,10 @@ def check_scalar_output(value: Any, backend: str) -> Any:
     TypeError
         If ``f`` returned something that is not a real number.
     """
+    if type(value) is np.float64 or (
+        type(value) is np.ndarray and value.shape == () and value.dtype.kind == "f"
+    ):
+        return value  # the common case, a real float scalar, decided without conversions
     # A SymPy value means SymPy is loaded: the check never imports it for numeric code.
     sympy = sys.modules.get("sympy")
     if sympy is not None and isinstance(value, sympy.Basic):

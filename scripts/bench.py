@@ -1,4 +1,4 @@
-"""Speed benchmarks of issue 6 in one run: per-primitive overhead, Rosenbrock, the MLP.
+"""Speed benchmarks of issues 6 and 17 in one run: per-primitive overhead, Rosenbrock, the MLP.
 
 Times every method on the workloads of ``diffcompare.bench`` with numpy pinned to one
 BLAS thread, and writes to ``--out`` (default ``reports``):
@@ -9,12 +9,14 @@ BLAS thread, and writes to ``--out`` (default ``reports``):
   ``sin_chain`` rows (1 to 64 nested ``sin``), the ``sin_chain_slope`` and
   ``sin_chain_intercept`` rows: the marginal cost per recorded ``sin`` and the fixed
   cost per call, fitted by least squares;
-* ``bench.md``: versions, thread settings and CPU count, the goals of issue 6 with
-  pass/fail, the marginal cost per ``sin`` (informational, not a goal), and the table;
+* ``bench.md``: versions, thread settings and CPU count, the goals of issues 6 and 17
+  (natural-style functions through ``diffcompare.grad``) with pass/fail, the marginal
+  cost per ``sin`` (informational, not a goal), and the table with each row's peak
+  memory (tracemalloc, one untimed call);
 * ``bench_meta.json``: the same metadata in full.
 
-The full run takes two to three minutes on 2 cores; ``--quick`` (n = 2, 100, 10,000,
-fewer and shorter runs, 2 s budget) under 30 s.
+The full run takes about 90 s on 2 cores; ``--quick`` (n = 2, 100, 10,000 for the
+suite's Rosenbrock, fewer and shorter runs, 2 s budget) under 30 s.
 
 Usage: ``python scripts/bench.py [--out reports] [--quick] [--repeats N] [--seed S]``
 """
@@ -48,6 +50,8 @@ def main(argv=None) -> int:
         print(f"wrote {path}")
     print()
     print(run.goals.to_string(index=False))
+    print()
+    print(run.issue17.to_string(index=False))
     return 0
 
 

@@ -180,3 +180,29 @@ def test_slices_and_shared_gradients_are_summed_not_overwritten():
 
     x = np.array([0.5, -1.0, 2.0])
     np.testing.assert_array_equal(tape_gradient(f, x), [2.0 + 6.0 + 1.0, 1.0 + 2.0 + 6.0, 2.0 + 6.0])
+
+
+def _small_graph():
+    x = Node(np.array([0.5, -1.0, 2.0]))
+    hidden = xp.tanh(x[:2] * x[1:] + 1.0)
+    return x, hidden, xp.sum(hidden * hidden) + x[0]
+
+
+def test_a_released_walk_gives_the_same_gradient_and_frees_the_values():
+    x, hidden, out = _small_graph()
+    kept = backward(out)[x]
+    np.testing.assert_array_equal(backward(out)[x], kept)  # kept: a second walk works
+    x2, hidden2, out2 = _small_graph()
+    released = backward(out2, release=True)[x2]
+    np.testing.assert_array_equal(released, kept)
+    # every node the walk passed gave up its value and saved inputs; the leaf did not
+    assert hidden2.value is None and hidden2.saved is None and out2.value is None
+    assert x2.value is not None and hidden.value is not None
+
+
+def test_lists_of_traced_values_are_stacked_by_apply():
+    # the namespace's operations are apply itself: the list check lives there
+    x = Node(np.array([1.0, 2.0]))
+    y = xp.sum(xp.multiply([x[0], x[1]], [3.0, 4.0]))  # a list of nodes and a list of numbers
+    np.testing.assert_array_equal(backward(y)[x], [3.0, 4.0])
+    assert apply("sum", [1.0, 2.0]) == 3.0  # nothing traced: a plain value

@@ -12,14 +12,17 @@ One module per job:
                 method (workloads ``gmm``, ``bundle_adjustment``, ``lstm``, chosen by name),
                 and ADBench's GMM figure: gradient over objective time per method and size
                 (:func:`adbench_gmm`, ``scripts/adbench_gmm.py``)
-``measure``     timing the candidates into rows of :data:`BENCH_COLUMNS`, with statuses
-                and ratios (:func:`run_cases`)
+``measure``     timing the candidates into rows of :data:`BENCH_COLUMNS`, with statuses,
+                ratios and the peak memory of an untimed call (:func:`run_cases`)
 ``marginal``    the marginal cost per recorded ``sin``: a least-squares line through the
                 chains' medians (:func:`fit_marginal_cost`, :func:`marginal_rows`),
                 informational, next to the goals
+``natural``     natural-style Rosenbrock, MLP and nested ``sin`` timed through
+                ``diffcompare.grad`` (issue 17), with hand-derived reference gradients
 ``costs``       every gradient, HVP and Hessian method against one evaluation of ``f``, and
                 the tape-vs-forward Jacobian crossover (``scripts/operator_costs.py``)
-``goals``       the goals of issue 6 as a table and their verdicts (:func:`evaluate_goals`)
+``goals``       the goals of issues 6 and 17 as tables and their verdicts
+                (:func:`evaluate_goals`)
 ``run``         a whole run with BLAS pinned to one thread, and its metadata
                 (:func:`run_benchmark`)
 ``report``      ``bench.csv``, ``bench.md`` and ``bench_meta.json``
@@ -31,10 +34,19 @@ which is what makes them comparable on a shared machine.  BLAS runs on one threa
 """
 
 from .adbench import ADBENCH_GMM_COLUMNS, GmmStudy, adbench_cases, adbench_gmm, plot_adbench_gmm
-from .config import ADBENCH_WORKLOADS, DEFAULT_WORKLOADS, FULL, QUICK, WORKLOADS, BenchConfig
-from .goals import GOAL_COLUMNS, GOALS, Goal, evaluate_goals
+from .config import (
+    ADBENCH_WORKLOADS,
+    DEFAULT_WORKLOADS,
+    FULL,
+    NATURAL_WORKLOADS,
+    QUICK,
+    WORKLOADS,
+    BenchConfig,
+)
+from .goals import GOAL_COLUMNS, GOALS, ISSUE17_GOALS, Goal, evaluate_goals
 from .marginal import MarginalCost, fit_marginal_cost, marginal_rows
-from .measure import BENCH_COLUMNS, format_seconds, run_cases
+from .measure import BENCH_COLUMNS, format_seconds, peak_bytes, run_cases
+from .natural import NaturalMLP, natural_cases, natural_mlp, natural_rosenbrock, nested_sin
 from .report import bench_markdown, write_bench_reports
 from .run import BenchRun, run_benchmark
 from .workloads import (
@@ -62,6 +74,9 @@ __all__ = [
     "FULL",
     "GOALS",
     "GOAL_COLUMNS",
+    "ISSUE17_GOALS",
+    "NATURAL_WORKLOADS",
+    "NaturalMLP",
     "QUICK",
     "WORKLOADS",
     "BenchCase",
@@ -78,6 +93,11 @@ __all__ = [
     "format_seconds",
     "marginal_rows",
     "mlp_cases",
+    "natural_cases",
+    "natural_mlp",
+    "natural_rosenbrock",
+    "nested_sin",
+    "peak_bytes",
     "primitive_cases",
     "rosenbrock_cases",
     "rosenbrock_gradient",

@@ -10,10 +10,21 @@ from dataclasses import dataclass
 
 from ..suite.records import SEED
 
-__all__ = ["ADBENCH_WORKLOADS", "DEFAULT_WORKLOADS", "FULL", "QUICK", "WORKLOADS", "BenchConfig"]
+__all__ = [
+    "ADBENCH_WORKLOADS",
+    "DEFAULT_WORKLOADS",
+    "FULL",
+    "NATURAL_WORKLOADS",
+    "QUICK",
+    "WORKLOADS",
+    "BenchConfig",
+]
 
+#: Natural-style functions through the public ``diffcompare.grad`` (issue 17,
+#: :mod:`~diffcompare.bench.natural`).
+NATURAL_WORKLOADS = ("natural_rosenbrock", "natural_mlp", "natural_sin")
 #: The workloads of a default run, in the order they run.
-DEFAULT_WORKLOADS = ("primitive", "sin_chain", "rosenbrock", "mlp")
+DEFAULT_WORKLOADS = ("primitive", "sin_chain", "rosenbrock", "mlp", *NATURAL_WORKLOADS)
 #: ADBench's objectives at their smallest instances (:mod:`~diffcompare.bench.adbench`):
 #: every registered method, chosen explicitly (``workloads=(..., "gmm")``).
 ADBENCH_WORKLOADS = ("gmm", "bundle_adjustment", "lstm")
@@ -36,6 +47,8 @@ class BenchConfig:
         Any of :data:`WORKLOADS` (default :data:`DEFAULT_WORKLOADS`).
     sizes : tuple of int
         Rosenbrock dimensions.
+    natural_sizes : tuple of int
+        Dimensions of the natural-style Rosenbrock (``natural_rosenbrock``).
     chain_lengths : tuple of int
         Numbers of nested ``sin`` in the ``sin_chain`` workload, increasing; the marginal
         cost per recorded primitive is the slope of time against these lengths.
@@ -69,6 +82,7 @@ class BenchConfig:
 
     workloads: tuple[str, ...] = DEFAULT_WORKLOADS
     sizes: tuple[int, ...] = (2, 10, 100, 1_000, 10_000)
+    natural_sizes: tuple[int, ...] = (10, 1_000, 10_000)
     chain_lengths: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
     repeats: int = 7
     min_repeats: int = 3
@@ -81,8 +95,9 @@ class BenchConfig:
         unknown = set(self.workloads) - set(WORKLOADS)
         if unknown:
             raise ValueError(f"workloads must be among {list(WORKLOADS)}; got {sorted(unknown)}")
-        if any(not _is_count(n) or n < 2 for n in self.sizes):
-            raise ValueError(f"sizes must be integers >= 2; got {self.sizes}")
+        for name in ("sizes", "natural_sizes"):
+            if any(not _is_count(n) or n < 2 for n in getattr(self, name)):
+                raise ValueError(f"{name} must be integers >= 2; got {getattr(self, name)}")
         lengths = self.chain_lengths
         if (
             len(lengths) < 2

@@ -1,4 +1,8 @@
-"""The goals of issue 6 that one benchmark run can decide, and their verdicts.
+"""The goals of issues 6 and 17 that one benchmark run can decide, and their verdicts.
+
+Issue 6 times prepared gradients on the suite's formulations (:data:`GOALS`); issue 17
+times ``diffcompare.grad`` on natural-style functions (:data:`ISSUE17_GOALS`, the
+``natural_*`` workloads of :mod:`~diffcompare.bench.natural`).
 
 Each :class:`Goal` is a name, a target and a check that reads the benchmark table and
 returns the measured value as text and a status: ``pass``, ``fail``, ``incomplete``
@@ -17,7 +21,7 @@ import pandas as pd
 from .measure import format_seconds
 from .workloads import FORWARD
 
-__all__ = ["GOALS", "GOAL_COLUMNS", "Goal", "evaluate_goals"]
+__all__ = ["GOALS", "GOAL_COLUMNS", "ISSUE17_GOALS", "Goal", "evaluate_goals"]
 
 #: Columns of the goal table.
 GOAL_COLUMNS = ["goal", "target", "measured", "status"]
@@ -25,7 +29,7 @@ GOAL_COLUMNS = ["goal", "target", "measured", "status"]
 
 @dataclass(frozen=True)
 class Goal:
-    """One target of issue 6: ``check(table, budget_s) -> (measured, status)``."""
+    """One target of an issue: ``check(table, budget_s) -> (measured, status)``."""
 
     name: str
     target: str
@@ -166,8 +170,89 @@ GOALS: tuple[Goal, ...] = (
 )  # fmt: skip
 
 
-def evaluate_goals(table: pd.DataFrame, budget_s: float | None = None) -> pd.DataFrame:
-    """Judge each of :data:`GOALS` on a benchmark table.
+def _spread(row, per: int = 1) -> str:
+    """``1.80 ms (IQR 30.0 us)``: a median with its interquartile range, divided by ``per``."""
+    return f"{format_seconds(row['median_s'] / per)} (IQR {format_seconds(row['spread_s'] / per)})"
+
+
+def _natural_tape_over_autograd(workload: str, limit: float, sizes=None, per: int = 1):
+    """tape / autograd on a natural workload, at each required size (every size run if None)."""
+
+    def check(table, budget_s):
+        tape, autograd = _rows(table, workload, "tape"), _rows(table, workload, "autograd")
+        unusable = _unusable(tape, autograd)
+        if unusable:
+            return unusable
+        required = sorted(set(tape["size"])) if sizes is None else sizes
+        parts, ratios = [], []
+        for n in required:
+            t, a = tape[tape["size"] == n], autograd[autograd["size"] == n]
+            if t.empty or a.empty:
+                continue
+            t, a = t.iloc[0], a.iloc[0]
+            ratios.append(t["median_s"] / a["median_s"])
+            where = f"n = {n:,}: " if len(required) > 1 else ""
+            # per > 1: the times per operation (the nested sins), not per call
+            parts.append(f"{where}{ratios[-1]:.2f} (tape {_spread(t, per)}, autograd {_spread(a, per)})")
+        if not ratios:
+            return "not run", "not measured"
+        measured = "; ".join(parts)
+        if any(ratio > limit for ratio in ratios):
+            return measured, "fail"
+        if len(ratios) < len(required):
+            return measured + "; some sizes not run", "incomplete"
+        return measured, "pass"
+
+    return check
+
+
+def _natural_symbolic_vector(table, budget_s):
+    rows = _rows(table, "natural_rosenbrock", "symbolic_vector")
+    rows, forward = rows[rows["size"] == 10_000], _rows(table, "natural_rosenbrock", FORWARD)
+    forward = forward[forward["size"] == 10_000]
+    unusable = _unusable(rows, forward)
+    if unusable:
+        return unusable
+    ratio = float(rows["median_s"].iloc[0] / forward["median_s"].iloc[0])
+    measured = f"{ratio:.2f}x forward (gradient {_spread(rows.iloc[0])}, forward {_spread(forward.iloc[0])})"
+    return measured, _verdict(ratio <= 3.0)
+
+
+def _natural_mlp_memory(table, budget_s):
+    tape, autograd = _rows(table, "natural_mlp", "tape"), _rows(table, "natural_mlp", "autograd")
+    unusable = _unusable(tape, autograd)
+    if unusable:
+        return unusable
+    tape_bytes, autograd_bytes = float(tape["peak_bytes"].iloc[0]), float(autograd["peak_bytes"].iloc[0])
+    if not (math.isfinite(tape_bytes) and math.isfinite(autograd_bytes)):
+        return "peak memory not measured", "not measured"
+    mib = 2.0**20
+    measured = f"tape {tape_bytes / mib:.1f} MiB, autograd {autograd_bytes / mib:.1f} MiB"
+    return measured, _verdict(tape_bytes <= autograd_bytes)
+
+
+#: Nested ``sin`` of the ``natural_sin`` workload (its size column).
+_NESTED_SINS = 100
+
+#: The goals of issue 17: ``diffcompare.grad`` on the natural-style workloads, BLAS on one thread.
+ISSUE17_GOALS: tuple[Goal, ...] = (
+    Goal("natural Rosenbrock through grad: tape / autograd, n = 10, 1,000, 10,000", "<= 1/3",
+         _natural_tape_over_autograd("natural_rosenbrock", 1 / 3, (10, 1_000, 10_000))),
+    Goal("natural MLP 784-128-10, batch 64, through grad: tape / autograd", "<= 0.8",
+         _natural_tape_over_autograd("natural_mlp", 0.8)),
+    Goal("100 nested sin on one element through grad, per op: tape / autograd", "<= 0.4",
+         _natural_tape_over_autograd("natural_sin", 0.4, per=_NESTED_SINS)),
+    Goal("symbolic_vector natural Rosenbrock n = 10,000 through grad: gradient / numpy forward", "<= 3",
+         _natural_symbolic_vector),
+    Goal("natural MLP: peak memory per gradient (tracemalloc), tape vs autograd", "tape <= autograd",
+         _natural_mlp_memory),
+)  # fmt: skip
+
+
+def evaluate_goals(
+    table: pd.DataFrame, budget_s: float | None = None, goals: tuple[Goal, ...] = GOALS
+) -> pd.DataFrame:
+    """Judge each of ``goals`` (default :data:`GOALS`, issue 6's) on a benchmark table.
 
     Parameters
     ----------
@@ -176,6 +261,8 @@ def evaluate_goals(table: pd.DataFrame, budget_s: float | None = None) -> pd.Dat
     budget_s : float, optional
         The budget the table was measured with: a symbolic ``timeout`` fails the 2 s
         setup goal only if the budget was at least 2 s.
+    goals : tuple of Goal
+        :data:`GOALS` or :data:`ISSUE17_GOALS`.
 
     Returns
     -------
@@ -191,7 +278,7 @@ def evaluate_goals(table: pd.DataFrame, budget_s: float | None = None) -> pd.Dat
     (True, {'not measured'})
     """
     rows = []
-    for goal in GOALS:
+    for goal in goals:
         measured, status = goal.check(table, budget_s)
         rows.append({"goal": goal.name, "target": goal.target, "measured": measured, "status": status})
     return pd.DataFrame(rows, columns=GOAL_COLUMNS)

@@ -10,6 +10,7 @@ machine.
 from __future__ import annotations
 
 import math
+import tracemalloc
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -23,13 +24,18 @@ from ..truth.accuracy import normwise_relative_error
 from .config import BenchConfig
 from .workloads import FORWARD, BenchCase, Candidate
 
-__all__ = ["BENCH_COLUMNS", "add_ratios", "bench_row", "format_seconds", "run_cases"]
+__all__ = ["BENCH_COLUMNS", "add_ratios", "bench_row", "format_seconds", "peak_bytes", "run_cases"]
 
 #: Columns of ``bench.csv``, one row per (workload, size, method).
 BENCH_COLUMNS = [
     "workload", "size", "method", "status", "median_s", "spread_s", "min_s", "max_s", "repeats", "loops",
-    "ratio_to_forward", "ratio_tape_to_autograd", "setup_s", "evaluations", "rel_err", "message",
+    "ratio_to_forward", "ratio_tape_to_autograd", "setup_s", "evaluations", "rel_err", "peak_bytes",
+    "message",
 ]  # fmt: skip
+
+#: Calls slower than this (the first, timed call) are not traced for their peak memory:
+#: tracemalloc slows every Python allocation, and the slow rows are not the ones compared.
+MEMORY_CALL_LIMIT_S = 1.0
 
 #: Characters of an exception message kept in a row.
 MESSAGE_CHARS = 200
@@ -49,6 +55,33 @@ def format_seconds(seconds: float) -> str:
         if abs(seconds) >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
+
+
+def peak_bytes(run: Callable[[], Any]) -> int:
+    """Peak memory allocated during one call of ``run()``, beyond what was in use before it.
+
+    Measured with :mod:`tracemalloc` (numpy reports its array buffers to it), in a call
+    of its own: tracing slows allocation, so it never overlaps a timed call.  What ``run``
+    returns counts, what it frees before returning counts only while it is alive.
+
+    Examples
+    --------
+    >>> peak_bytes(lambda: np.ones(1_000)) >= 8_000
+    True
+    """
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        result = run()
+        _, peak = tracemalloc.get_traced_memory()
+        del result
+    finally:
+        if not tracing:
+            tracemalloc.stop()
+    return peak - before
 
 
 def bench_row(workload: str, size: int, method: str, status: str, message: str = "", **values) -> dict:
@@ -109,6 +142,13 @@ def _run_candidate(case: BenchCase, candidate: Candidate, config: BenchConfig) -
         return _row(case, candidate, "timeout", str(error), **values)
     except Exception as error:  # a failing method is a row, the run goes on
         return _row(case, candidate, "error", _describe(error), **values)
+    if first_s <= MEMORY_CALL_LIMIT_S:
+        # A separate, untimed call; if it fails the timing stands.
+        try:
+            with time_budget(config.budget_s):
+                values["peak_bytes"] = peak_bytes(run)
+        except Exception as error:  # BudgetExceeded included
+            message = "; ".join(filter(None, [message, f"memory not measured: {_describe(error)}"]))
     if candidate.evaluations is not None:
         # Counting is a separate, untimed gradient call; if it fails the timing stands.
         try:

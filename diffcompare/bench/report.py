@@ -1,7 +1,7 @@
 """The benchmark's files: ``bench.csv`` (the tidy table), ``bench.md`` and ``bench_meta.json``.
 
 The Markdown report opens with the run's header (command, versions, threads, how the
-times were taken), then the goals of issue 6 with their verdicts, the informational
+times were taken), then the goals of issues 6 and 17 with their verdicts, the informational
 marginal cost per recorded ``sin`` next to them, then every measured row.
 """
 
@@ -41,9 +41,19 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     return "\n".join(lines)
 
 
+def _format_bytes(count: float) -> str:
+    """``2.5e6`` -> ``'2.38 MiB'``; blank for NaN."""
+    if math.isnan(count):
+        return ""
+    for unit, scale in (("MiB", 2.0**20), ("KiB", 2.0**10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{int(count)} B"
+
+
 def _results_table(table: pd.DataFrame) -> str:
     header = ["workload", "n", "method", "status", "median", "IQR", "runs", "x forward", "tape / autograd",
-              "setup", "f evals", "message"]  # fmt: skip
+              "setup", "f evals", "peak memory", "message"]  # fmt: skip
     rows = [
         [
             row.workload,
@@ -57,6 +67,7 @@ def _results_table(table: pd.DataFrame) -> str:
             row.ratio_tape_to_autograd,
             format_seconds(row.setup_s),
             "" if math.isnan(row.evaluations) else int(row.evaluations),
+            _format_bytes(row.peak_bytes),
             row.message,
         ]
         for row in table.itertuples(index=False)
@@ -105,6 +116,24 @@ def _marginal_section(table: pd.DataFrame) -> list[str]:
     ]
 
 
+_ISSUE17_TEXT = (
+    "Speed as users see it: every row of the `natural_*` workloads is a call of "
+    "`diffcompare.grad(f, method)` (the point checked, the singular-point check included) on "
+    "functions written in a natural style (`diffcompare.bench.natural`): Rosenbrock with slices, "
+    "the MLP as `tanh(X @ W1 + b1) @ W2 + b2` with the weights reshaped from slices of x and a "
+    "max-shifted log-softmax cross-entropy, 100 nested `sin` on one element. Each ratio divides "
+    "medians of this run; the medians are quoted with their interquartile ranges. Peak memory is "
+    "the tracemalloc peak of one further, untimed call."
+)
+
+
+def _issue17_section(issue17: pd.DataFrame | None) -> list[str]:
+    if issue17 is None:
+        return []
+    table = _markdown_table(GOAL_COLUMNS, issue17.itertuples(index=False))
+    return ["## Goals of issue 17", _ISSUE17_TEXT, table]
+
+
 def _threads_text(meta: dict) -> str:
     threads = meta.get("threads") or []
     if not threads:
@@ -116,8 +145,10 @@ def _threads_text(meta: dict) -> str:
     )
 
 
-def bench_markdown(table: pd.DataFrame, goals: pd.DataFrame, meta: dict) -> str:
-    """The Markdown report: run header, the goals of issue 6 with verdicts, every row.
+def bench_markdown(
+    table: pd.DataFrame, goals: pd.DataFrame, meta: dict, issue17: pd.DataFrame | None = None
+) -> str:
+    """The Markdown report: run header, the goals of issues 6 and 17 with verdicts, every row.
 
     The lines fitted through the ``sin`` chains (:func:`~diffcompare.bench.marginal_rows`)
     get their own section after the goals, labelled informational, instead of rows in
@@ -131,6 +162,8 @@ def bench_markdown(table: pd.DataFrame, goals: pd.DataFrame, meta: dict) -> str:
         Verdicts as :func:`~diffcompare.bench.evaluate_goals` returns them.
     meta : dict
         The run's metadata (:attr:`BenchRun.meta`); missing keys print as blanks.
+    issue17 : pandas.DataFrame, optional
+        Verdicts on :data:`~diffcompare.bench.ISSUE17_GOALS`; without them, no section.
 
     Returns
     -------
@@ -157,6 +190,7 @@ def bench_markdown(table: pd.DataFrame, goals: pd.DataFrame, meta: dict) -> str:
         f"{config.get('budget_s', '')} s budget.",
         "## Goals of issue 6",
         _markdown_table(GOAL_COLUMNS, goals.itertuples(index=False)),
+        *_issue17_section(issue17),
         *_marginal_section(table),
         "## Results",
         # The fitted lines are not timings: they have their own section above.
@@ -184,6 +218,6 @@ def write_bench_reports(folder: str | os.PathLike, run: BenchRun) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     return [
         atomic_write(folder / "bench.csv", run.table.to_csv(index=False, float_format="%.6g")),
-        atomic_write(folder / "bench.md", bench_markdown(run.table, run.goals, run.meta)),
+        atomic_write(folder / "bench.md", bench_markdown(run.table, run.goals, run.meta, run.issue17)),
         atomic_write(folder / "bench_meta.json", json.dumps(run.meta, indent=2, default=str) + "\n"),
     ]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..harness.timing import one_blas_thread
 from .config import FULL, BenchConfig
-from .goals import evaluate_goals
+from .goals import ISSUE17_GOALS, evaluate_goals
 from .marginal import CHAIN_WORKLOAD, marginal_rows
 from .measure import BENCH_COLUMNS, run_cases
 from .workloads import workload_cases
@@ -28,11 +28,16 @@ __all__ = ["BenchRun", "run_benchmark"]
 
 @dataclass(frozen=True)
 class BenchRun:
-    """A finished benchmark: the tidy table, the goal verdicts and the run's metadata."""
+    """A finished benchmark: the tidy table, the goal verdicts and the run's metadata.
+
+    ``goals`` holds the verdicts of issue 6, ``issue17`` those of issue 17 (``None``
+    for a run built without them).
+    """
 
     table: pd.DataFrame
     goals: pd.DataFrame
     meta: dict = field(default_factory=dict)
+    issue17: pd.DataFrame | None = None
 
 
 def _versions() -> dict[str, str]:
@@ -65,7 +70,7 @@ def run_benchmark(
     BenchRun
         The table (:data:`~diffcompare.bench.BENCH_COLUMNS`; after the ``sin_chain``
         rows, the lines fitted through them by
-        :func:`~diffcompare.bench.marginal_rows`), the goals of issue 6
+        :func:`~diffcompare.bench.marginal_rows`), the goals of issues 6 and 17
         (:func:`~diffcompare.bench.evaluate_goals`) and metadata: versions, platform, CPU
         count, the thread settings threadpoolctl reported inside the limit, the thread
         environment variables, config and date.
@@ -94,4 +99,9 @@ def run_benchmark(
         },
         "config": asdict(config),
     }
-    return BenchRun(table, evaluate_goals(table, config.budget_s), meta)
+    return BenchRun(
+        table,
+        evaluate_goals(table, config.budget_s),
+        meta,
+        evaluate_goals(table, config.budget_s, ISSUE17_GOALS),
+    )

@@ -339,7 +339,17 @@ _CASE_BUILDERS: dict[str, Callable[[BenchConfig], list[BenchCase]]] = {
         name: lambda config, name=name: _adbench(name, config.seed)
         for name in ("gmm", "bundle_adjustment", "lstm")
     },
+    **{
+        name: lambda config, name=name: _natural(name, config)
+        for name in ("natural_rosenbrock", "natural_mlp", "natural_sin")
+    },
 }
+
+
+def _natural(workload: str, config: BenchConfig) -> list[BenchCase]:
+    from .natural import natural_cases  # it builds on this module's records
+
+    return natural_cases(workload, config.natural_sizes, config.seed)
 
 
 def _adbench(workload: str, seed: int) -> list[BenchCase]:

@@ -34,12 +34,19 @@ class PreparedGradient:
         ``(gradient, error_estimate)``, both arrays of the shape of ``x``.
     graph_size : callable, optional
         For methods that record a graph: maps ``x`` to its number of nodes.
+    checked : callable, optional
+        For methods whose gradient evaluates ``f(x)`` itself: ``checked(x, check_value)``
+        returns the gradient, calling ``check_value(value, x)`` on ``f(x)`` before
+        differentiating, so that ``diffcompare.grad`` refuses a singular point without a
+        second evaluation of ``f``.  ``f`` is evaluated with numpy's floating-point
+        warnings off, as the separate check does.
     """
 
     gradient: Callable[[np.ndarray], np.ndarray]
     details: Mapping[str, object] = field(default_factory=dict)
     with_error: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
     graph_size: Callable[[np.ndarray], int] | None = None
+    checked: Callable[[np.ndarray, Callable], np.ndarray] | None = None
 
 
 #: Method families: ``"exact"`` methods are exact in exact arithmetic (only rounding

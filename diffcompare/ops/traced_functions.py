@@ -9,6 +9,7 @@ numpy constants.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from .structural import einsum_arguments, einsum_spec
 from .table import OPS
 from .traced import TracedArray
 
-__all__ = ["traced_functions"]
+__all__ = ["holds_traced", "stack_lists", "traced_functions"]
 
 
 def _holds_traced(obj) -> bool:
@@ -26,8 +27,26 @@ def _holds_traced(obj) -> bool:
     return isinstance(obj, (list, tuple)) and any(_holds_traced(item) for item in obj)
 
 
-def traced_functions(apply: Callable) -> dict[str, Callable]:
-    """Every operation of :mod:`diffcompare.ops` recorded through ``apply(op, *args)``."""
+def holds_traced(obj) -> bool:
+    """Whether ``obj`` is a traced value or a (nested) list or tuple holding one."""
+    return _holds_traced(obj)
+
+
+def stack_lists(args: tuple, asarray: Callable) -> tuple:
+    """``args`` with every list or tuple made an array by ``asarray`` (traced ones stacked)."""
+    return tuple(asarray(arg) if isinstance(arg, (list, tuple)) else arg for arg in args)
+
+
+def traced_functions(apply: Callable, apply_stacks_lists: bool = False) -> dict[str, Callable]:
+    """Every operation of :mod:`diffcompare.ops` recorded through ``apply(op, *args)``.
+
+    numpy reads a list or tuple holding traced values as the array they stack to
+    (``np.mean([a, a + 2.0])``): so does every operation, on every argument.  Each
+    operation checks its arguments for such lists before calling ``apply``, unless
+    ``apply_stacks_lists``: then ``apply`` does it (with :func:`holds_traced` and
+    :func:`stack_lists`) in the loop it runs over the arguments anyway, and each
+    operation is ``apply`` with the name bound, one call less per recorded operation.
+    """
 
     def concatenate(arrays, axis=0):
         return apply("concatenate", *arrays, axis=axis)
@@ -50,12 +69,15 @@ def traced_functions(apply: Callable) -> dict[str, Callable]:
         return NUMPY_FUNCTIONS["asarray"](obj, dtype)
 
     def recorded(name):
+        if apply_stacks_lists:
+            return partial(apply, name)
+
         def operation(*args, **params):
-            # numpy reads a list or tuple holding traced values as the array they stack to
-            # (np.mean([a, a + 2.0])): so does every operation, on every argument.
-            listed = any(isinstance(arg, (list, tuple)) and _holds_traced(arg) for arg in args)
-            if listed and name != "getitem":  # (an index is never an array of traced values)
-                args = tuple(asarray(arg) if isinstance(arg, (list, tuple)) else arg for arg in args)
+            # A plain loop: a generator costs more than the check on one or two arguments.
+            for arg in args:
+                if isinstance(arg, (list, tuple)) and name != "getitem" and _holds_traced(arg):
+                    # (an index is never an array of traced values)
+                    return apply(name, *stack_lists(args, asarray), **params)
             return apply(name, *args, **params)
 
         operation.__name__ = name

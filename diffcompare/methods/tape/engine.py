@@ -1,9 +1,10 @@
 """The tape: array-valued nodes, primitive recording and the backward walk.
 
-A :class:`Node` holds a value, its parent nodes and a function that maps the gradient
-of the node to the gradients of its parents.  :func:`backward` orders the graph with an
-iterative depth-first search (no recursion, so a 100,000-node chain is fine) and sums
-the incoming gradients of every node in a dict keyed by node.
+A :class:`Node` holds a value, its parent nodes, one VJP rule per parent and what the
+rules read (the operation's result, its arguments' values and its parameters).
+:func:`backward` orders the graph with an iterative depth-first search (no recursion,
+so a 100,000-node chain is fine) and sums the incoming gradients of every node in a
+dict keyed by node.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from ...ops.numpy_namespace import NUMPY_FUNCTIONS
 from ...ops.traced import TracedArray
-from ...ops.traced_functions import traced_functions
+from ...ops.traced_functions import holds_traced, stack_lists, traced_functions
 from .rules import RULES, Outputs, Scatter, Variadic
 
 __all__ = ["Node", "apply", "backward", "graph_size", "unbroadcast"]
@@ -34,7 +35,13 @@ FORWARD: dict[str, Callable] = {
 
 
 class Node(TracedArray):
-    """A value recorded on the tape: its parents and the map from its gradient to theirs.
+    """A value recorded on the tape: its parents and how its gradient reaches theirs.
+
+    ``vjps[i]`` maps the node's gradient to that of ``parents[i]``, called as
+    ``vjps[i](g, ans, *values, **params)`` with ``saved = (ans, values, params)``: the
+    rules of :data:`~.rules.RULES` and what they read, kept as data rather than wrapped
+    in a closure per node (a function object to build on the way forward and a call on
+    the way back).
 
     Supports numpy's arithmetic operators, indexing and comparisons (which return
     plain boolean arrays, so Python control flow on values works).  ``order`` numbers
@@ -42,13 +49,16 @@ class Node(TracedArray):
     it is a topological order.
     """
 
-    __slots__ = ("value", "parents", "vjp", "order")
+    __slots__ = ("value", "parents", "vjps", "saved", "order")
     engine, loses, rules = "tape", "detach it from the tape", RULES
 
-    def __init__(self, value: Any, parents: tuple[Node, ...] = (), vjp: Callable | None = None):
+    def __init__(
+        self, value: Any, parents: tuple[Node, ...] = (), vjps: tuple[Callable, ...] = (), saved: tuple = ()
+    ):
         self.value = value
         self.parents = parents
-        self.vjp = vjp
+        self.vjps = vjps
+        self.saved = saved
         self.order = next(_creation)
 
     def __repr__(self):
@@ -72,11 +82,22 @@ def apply(op: str, *args: Any, **params: Any) -> Any:
     NotImplementedError
         If a traced argument has no derivative rule for ``op``.
     """
-    forward, rules = FORWARD.get(op), RULES.get(op)
-    if forward is None or rules is None:
-        raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}")
-    values = [arg.value if isinstance(arg, TracedArray) else arg for arg in args]
-    ans = forward(*values, **params)
+    try:
+        forward, rules = FORWARD[op], RULES[op]
+    except KeyError:
+        raise NotImplementedError(f"the tape has no derivative rule for operation {op!r}") from None
+    values = list(args)  # a loop, not a comprehension: cheaper for one or two arguments
+    for index, arg in enumerate(args):
+        if isinstance(arg, TracedArray):
+            values[index] = arg.value
+        elif isinstance(arg, (list, tuple)) and op != "getitem" and holds_traced(arg):
+            # numpy reads a list of traced values as the array they stack to (an index
+            # never is one): the namespace's operations leave this check to apply
+            return apply(op, *stack_lists(args, Node.functions["asarray"]), **params)
+    ans = forward(*values, **params) if params else forward(*values)
+    if len(args) == 1 and type(rules) is tuple and type(args[0]) is Node and rules and rules[0] is not None:
+        # one traced argument with a rule, the commonest record: no search for parents
+        return Node(ans, args, rules[:1], (ans, values, params))
     if type(rules) is Outputs:
         return type(ans)(
             *(
@@ -107,22 +128,11 @@ def _record(op: str, value: Any, rules, args: tuple, values: list, params: dict,
             vjps.append(rule)
     if not parents:
         return value
-    if len(vjps) == 1:  # most nodes: no list to build on the way back
-        (rule,) = vjps
-
-        def vjp(g):
-            return (rule(g, ans, *values, **params),)
-
-    else:
-
-        def vjp(g):
-            return [rule(g, ans, *values, **params) for rule in vjps]
-
-    return Node(value, tuple(parents), vjp)
+    return Node(value, tuple(parents), tuple(vjps), (ans, values, params))
 
 
 Node.apply = staticmethod(apply)
-Node.functions = traced_functions(apply)
+Node.functions = traced_functions(apply, apply_stacks_lists=True)
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -144,14 +154,14 @@ def _topological_order(root: Node) -> list[Node]:
 
     Creation order is a topological order, so the walk only has to find the nodes.
     """
-    found = {id(root): root}
+    found = {root}  # nodes hash by identity
     stack = [root]
     while stack:
         for parent in stack.pop().parents:
-            if id(parent) not in found:
-                found[id(parent)] = parent
+            if parent not in found:
+                found.add(parent)
                 stack.append(parent)
-    return sorted(found.values(), key=_order)
+    return sorted(found, key=_order)
 
 
 _order = operator.attrgetter("order")
@@ -162,12 +172,20 @@ def graph_size(root: Node) -> int:
     return len(_topological_order(root))
 
 
-def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
+def backward(root: Node, seed: Any = 1.0, release: bool = False) -> dict[Node, np.ndarray]:
     """Propagate ``seed`` from ``root`` to every node it depends on.
+
+    With ``release``, each node drops its value and what its rules read once its
+    gradient has been passed on: nothing later in the walk reads them (its children
+    came before it, its parents read their own), so a value lives only as long as the
+    walk needs it, as autograd's closures keep only what a rule reads.  The graph
+    cannot be walked again then; a Jacobian's repeated walks keep it.
 
     Gradients are summed in a dict keyed by node.  A sum the walk allocated itself
     (``owned``) is added to in place; any other array may be shared (``add`` passes
-    its gradient to both arguments) and is never written to.
+    its gradient to both arguments) and is never written to.  A node leaves ``grads``
+    when its gradient is passed on and is never reached again, so ``owned`` need not
+    forget it.
 
     Returns
     -------
@@ -177,6 +195,7 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
     """
     grads: dict[Node, Any] = {root: seed}
     owned: set[Node] = set()
+    ndarray, float64 = np.ndarray, np.float64  # looked up once, not per node
     for node in reversed(_topological_order(root)):
         parents = node.parents
         if not parents:
@@ -184,9 +203,12 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
         g = grads.pop(node, None)
         if g is None:
             continue
-        owned.discard(node)
-        # vjp returns one gradient per parent (apply builds both from the same list)
-        for parent, parent_grad in zip(parents, node.vjp(g), strict=False):
+        ans, values, params = node.saved
+        # one rule per parent (apply builds both from the same list); zip's strict
+        # keyword would cost a keyword parse on every node
+        for parent, vjp in zip(parents, node.vjps):  # noqa: B905
+            # (most operations have no parameters: no empty dict to unpack then)
+            parent_grad = vjp(g, ans, *values, **params) if params else vjp(g, ans, *values)
             value = parent.value
             try:
                 shape = value.shape  # arrays and numpy scalars
@@ -204,7 +226,7 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
                 parent_grad.add_into(grads[parent])
                 continue
             # numpy scalars come from ufuncs on 0-d arrays and need no unbroadcasting
-            if (kind is not np.ndarray and kind is not np.float64) or parent_grad.shape != shape:
+            if (kind is not ndarray and kind is not float64) or parent_grad.shape != shape:
                 parent_grad = unbroadcast(parent_grad, shape)
             current = grads.get(parent)
             if current is None:
@@ -214,4 +236,6 @@ def backward(root: Node, seed: Any = 1.0) -> dict[Node, np.ndarray]:
             else:
                 grads[parent] = current + parent_grad
                 owned.add(parent)
+        if release:
+            node.value = node.saved = None
     return grads

@@ -8,4 +8,4 @@ from .engine import apply
 
 __all__ = ["tape_namespace"]
 
-tape_namespace = Namespace("tape", traced_functions(apply))
+tape_namespace = Namespace("tape", traced_functions(apply, apply_stacks_lists=True))
