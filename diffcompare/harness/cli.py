@@ -421,6 +421,7 @@ def _run_studies(plans, options, profile: Profile, sizes, progress, studies: dic
             min_run_time=min_time,
             progress=progress,
             methods=plan.methods,
+            settle=options.settle,
         )
 
     run = {"scaling": scaling, "swell": swell, "steps": steps, "mlp_layers": mlp_layers}

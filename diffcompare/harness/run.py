@@ -147,6 +147,10 @@ class HarnessOptions:
     directional : bool
         Where the full reference is missing, measure a certified directional derivative
         (off: such rows are ``no_reference``, agreement only).
+    settle : float or None
+        With ``settle``, ``repeats`` is a most: a measurement stops once three runs agree
+        within this relative spread (see :func:`~diffcompare.harness.timing.measure`);
+        ``None`` always times ``repeats`` runs.
     """
 
     methods: tuple[str, ...] = tuple(METHODS)
@@ -158,6 +162,7 @@ class HarnessOptions:
     ordinary_points: int = 3
     hard_points: bool = True
     directional: bool = True
+    settle: float | None = 0.05
 
     def __post_init__(self):
         unknown = [m for m in self.methods if m not in METHODS]
@@ -318,9 +323,16 @@ def _agree(rows: dict[str, dict], gradients: dict[str, np.ndarray]) -> None:
 
 
 def _time(case: _Case, prepared, point: np.ndarray, forward_s: float, options: HarnessOptions) -> None:
+    # The scoring has just called prepared.gradient(point): that call was the warm-up.
+    # (A method with its own error estimate was scored through with_error instead.)
+    warmup = 1 if prepared.with_error is not None else 0
     timing = _quietly(
         lambda: measure(
-            lambda: prepared.gradient(point), repeats=options.repeats, min_run_time=options.min_run_time
+            lambda: prepared.gradient(point),
+            repeats=options.repeats,
+            min_run_time=options.min_run_time,
+            warmup=warmup,
+            settle=options.settle,
         ),
         options.budget_s,
     )
@@ -338,7 +350,9 @@ def _forward_time(record: SuiteFunction, point: np.ndarray, options: HarnessOpti
 
     try:
         timing = _quietly(
-            lambda: measure(forward, repeats=options.repeats, min_run_time=options.min_run_time),
+            lambda: measure(
+                forward, repeats=options.repeats, min_run_time=options.min_run_time, settle=options.settle
+            ),
             options.budget_s,
         )
     except Exception:

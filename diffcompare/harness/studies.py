@@ -329,6 +329,7 @@ def mlp_layer_study(
     min_run_time: float = 0.05,
     progress: Progress = None,
     methods: Sequence[str] = ("symbolic", "autograd", "tape"),
+    settle: float | None = None,
 ) -> pd.DataFrame:
     """The SymPy-derived backpropagation rules against autograd and the tape, per layer.
 
@@ -339,7 +340,8 @@ def mlp_layer_study(
     ``random_parameters(seed=1)``): one row per (layer, parameter block, method, other
     method).  No 50-digit reference exists at these sizes, so ``max_rel_err`` is the
     normwise relative error of the method's block against the same block of the method
-    in ``against``.  ``eval_s`` is the method's median time per whole gradient.
+    in ``against``.  ``eval_s`` is the method's median time per whole gradient
+    (:func:`~diffcompare.harness.timing.measure` with ``repeats`` and ``settle``).
     """
     rows = []
     for layers, activation, loss in itertools.product(networks, ACTIVATIONS, LOSSES):
@@ -356,7 +358,9 @@ def mlp_layer_study(
                 functions[method] = METHODS[method].prepare(net.f, net.dim).gradient
         gradients = {name: fn(x) for name, fn in functions.items()}
         times = {
-            name: measure(lambda fn=fn, x=x: fn(x), repeats=repeats, min_run_time=min_run_time).median
+            name: measure(
+                lambda fn=fn, x=x: fn(x), repeats=repeats, min_run_time=min_run_time, warmup=0, settle=settle
+            ).median
             for name, fn in functions.items()
         }
         for method, against in itertools.permutations(functions, 2):
