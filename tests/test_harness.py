@@ -399,3 +399,23 @@ def test_without_a_full_reference_every_method_is_scored_along_a_random_directio
     broken = diffcompare.compare(_branching, x, methods=["tape", "forward"], timing=False)
     err = broken.set_index("method")["dir_rel_err"]
     assert err["tape"] <= 1e-15 and 1e-4 < err["forward"] <= 1e-3
+
+
+def test_the_scaling_study_takes_references_sent_ahead_and_gives_the_same_rows():
+    from concurrent.futures import Future
+
+    from diffcompare.harness.run import reference_values
+    from diffcompare.harness.studies import scaling_cases, scaling_options, scaling_study
+
+    options = HarnessOptions(methods=("tape", "central"), timing=False, budget_s=20.0)
+    cases = scaling_cases((2, 10), ())
+    futures = []
+    for _, record in cases:
+        future = Future()
+        future.set_result(reference_values(record, scaling_options(options)))
+        futures.append(future)
+    here = scaling_study(options, (2, 10), ())
+    sent = scaling_study(options, (2, 10), (), references=futures)
+    accuracy = [c for c in COLUMNS if c not in ("setup_s",)]
+    pd.testing.assert_frame_equal(here[accuracy], sent[accuracy])
+    assert (here["status"] == "ok").all() and list(here["dim"]) == [2, 2, 10, 10]

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["DASK_INSTALL", "check_parallel_options", "open_executor", "ordered_map"]
+__all__ = ["DASK_INSTALL", "check_parallel_options", "open_executor", "ordered_map", "usable_cores"]
 
 #: What to run when ``dask.distributed`` is missing.
 DASK_INSTALL = 'pip install "diffcompare[dask]"'
@@ -84,6 +85,14 @@ def check_parallel_options(jobs: int = 1, scheduler: Any = None, *, jobs_name: s
         raise ImportError(f"a Dask scheduler needs dask.distributed, which is not installed: {DASK_INSTALL}")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
 def _one_blas_thread() -> None:
     # N processes on N cores: a multi-threaded BLAS in each would oversubscribe them.
     global _worker_blas_limit
@@ -131,6 +140,7 @@ def open_executor(
     *,
     recycle_after: int | None = None,
     preload: Sequence[str] = (),
+    caller_busy: bool = False,
 ) -> Iterator[Executor | None]:
     """The executor for ``jobs`` local processes or a Dask ``scheduler``; ``None`` for neither.
 
@@ -152,6 +162,10 @@ def open_executor(
     preload : sequence of str
         Modules a recycling pool's fork server imports once, so that each new worker
         starts warm.
+    caller_busy : bool
+        The caller keeps a core busy meanwhile (the harness times there): ``jobs``
+        counts the caller's process, so ``jobs - 1`` local workers are started, and
+        ``jobs=2`` on two cores leaves the timing a core of its own.
 
     Yields
     ------
@@ -175,6 +189,8 @@ def open_executor(
     if scheduler is None and jobs == 1:
         yield None
         return
+    if scheduler is None and caller_busy:
+        jobs -= 1  # >= 1: jobs == 1 has returned above
     if scheduler is None:
         pool = _process_pool(jobs, recycle_after, preload)
         try:

@@ -23,9 +23,10 @@ is from the other methods (:mod:`~diffcompare.harness.agreement`).
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -42,7 +43,16 @@ from .agreement import AGREEMENT_RTOL, agreement
 from .executors import check_parallel_options, open_executor
 from .timing import measure, time_once
 
-__all__ = ["COLUMNS", "COLUMN_DOCS", "STATUSES", "HarnessOptions", "run_function", "run_suite"]
+__all__ = [
+    "COLUMNS",
+    "COLUMN_DOCS",
+    "STATUSES",
+    "HarnessOptions",
+    "collect_references",
+    "run_function",
+    "run_suite",
+    "submit_references",
+]
 
 #: Row statuses, in the order a reader should worry about them.
 STATUSES = ("ok", "directional", "no_reference", "nonfinite", "error", "timeout", "unsupported")
@@ -436,6 +446,40 @@ def _in_this_process(record: SuiteFunction, why: str) -> None:
     )
 
 
+def submit_references(
+    executor, records: Sequence[SuiteFunction], options: HarnessOptions, warn: bool = True
+) -> dict:
+    """Send the references of ``records`` to ``executor``: record index -> future.
+
+    A record that cannot be pickled (its ``f`` is a lambda or a closure) is left out,
+    with a ``RuntimeWarning`` unless ``warn`` is False (the harness's own records, such
+    as the scaling study's MLPs, made by a function): its reference is then computed by
+    the caller.
+    """
+    futures = {}
+    for i, record in enumerate(records):
+        why = _picklable(record)
+        if why and warn:
+            _in_this_process(record, why)
+        elif why:
+            continue
+        else:
+            futures[i] = executor.submit(reference_values, record, options)
+    return futures
+
+
+def collect_references(future, record: SuiteFunction):
+    """The references a future of :func:`submit_references` holds; ``None`` (compute
+    them here) if there is no future or sending the work failed."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception as error:  # sending the work failed: the reference's own failures are rows
+        _in_this_process(record, f"{type(error).__name__}: {error}")
+        return None
+
+
 def run_suite(
     records: Iterable[SuiteFunction],
     options: HarnessOptions = HarnessOptions(),
@@ -443,6 +487,8 @@ def run_suite(
     progress: Callable[[int, int, str], None] | None = None,
     rows: list | None = None,
     scheduler=None,
+    executor=None,
+    references: Mapping | None = None,
 ) -> pd.DataFrame:
     """Rows for every record, as a DataFrame with columns :data:`COLUMNS`.
 
@@ -451,10 +497,11 @@ def run_suite(
     records : iterable of SuiteFunction
     options : HarnessOptions
     jobs : int
-        Processes for the accuracy-only work (the references); timing always runs in
-        this process, one case at a time.  Each worker receives the record itself; a
-        record that cannot be pickled (its ``f`` is a lambda or a closure) has its
-        reference computed here, with a ``RuntimeWarning``.
+        Processes for the accuracy-only work (the references), this one included when
+        timing: timing always runs in this process, one case at a time, while ``jobs - 1``
+        workers compute references (accuracy only: ``jobs`` workers).  Each worker
+        receives the record itself; a record that cannot be pickled (its ``f`` is a
+        lambda or a closure) has its reference computed here, with a ``RuntimeWarning``.
     progress : callable, optional
         ``progress(done, total, name)`` before each function.
     rows : list, optional
@@ -465,27 +512,28 @@ def run_suite(
         ``dask`` extra; exclusive with ``jobs > 1``); see
         :func:`~diffcompare.harness.executors.open_executor`.  The table is the same as
         with ``jobs=1``: rows follow the records, whatever finishes first.
+    executor : concurrent.futures.Executor, optional
+        An executor the caller has opened (and keeps for other work); ``jobs`` and
+        ``scheduler`` then only are checked.
+    references : mapping, optional
+        What :func:`submit_references` returned for these records and ``executor``, when
+        the caller has sent them already (ahead of other work it queues there).
     """
     records = list(records)
     check_parallel_options(jobs, scheduler)
     rows = [] if rows is None else rows
-    futures = {}
-    with open_executor(jobs, scheduler) as pool:
-        if pool is not None:
-            for i, record in enumerate(records):
-                why = _picklable(record)
-                if why:
-                    _in_this_process(record, why)
-                else:
-                    futures[i] = pool.submit(reference_values, record, options)
+    if executor is None:
+        opened = open_executor(jobs, scheduler, caller_busy=options.timing)
+    else:
+        opened = contextlib.nullcontext(executor)
+    with opened as pool:
+        if references is not None:
+            futures = references
+        else:
+            futures = submit_references(pool, records, options) if pool is not None else {}
         for done, record in enumerate(records):
             if progress is not None:
                 progress(done, len(records), record.name)
-            references = None
-            if done in futures:
-                try:
-                    references = futures[done].result()
-                except Exception as error:  # sending the work failed: the reference's own failures are rows
-                    _in_this_process(record, f"{type(error).__name__}: {error}")
+            references = collect_references(futures.get(done), record)
             rows.extend(run_function(record, options, references))
     return pd.DataFrame(rows, columns=COLUMNS)

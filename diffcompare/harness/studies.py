@@ -1,4 +1,5 @@
-"""Studies beyond the suite table: scaling with n, expression swell, finite-difference steps.
+"""Studies beyond the suite table: scaling with n, expression swell, finite-difference steps,
+the MLP's layers, and the operators beyond the gradient.
 
 Each study returns a tidy DataFrame; :mod:`diffcompare.harness.report` writes them and
 :mod:`diffcompare.harness.plots` draws them.  :data:`STUDIES` says which suite functions
@@ -28,7 +29,7 @@ from ..suite.functions import make_mlp_loss
 from ..suite.records import SuiteFunction, suite
 from ..truth.accuracy import normwise_relative_error
 from ..truth.reference import reference_gradient
-from .run import COLUMNS, HarnessOptions, _Case, _failure, _points, run_function
+from .run import COLUMNS, HarnessOptions, _Case, _failure, _points, collect_references, run_function
 from .timing import measure, time_once
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "ROSENBROCK_SIZES",
     "MLP_SIZES",
     "mlp_record",
+    "scaling_cases",
+    "scaling_options",
     "scaling_study",
     "swell_function",
     "swell_study",
@@ -92,15 +95,23 @@ class StudyNeeds:
     least_methods: int = 1
 
 
+#: The operator study's functions: the suite's (not the workloads).
+OPERATOR_FUNCTIONS = tuple(record.name for record in suite())
+
+#: The gradient methods the operator study's methods stand for.
+OPERATOR_METHODS = ("tape", "forward", "autograd", "symbolic", "complex_step", "central")
+
 # The scaling study times Rosenbrock at growing n and MLP losses of growing width (the
 # family of the suite's mlp_loss); the per-layer MLP comparison measures the SymPy-derived
-# layer rules ("symbolic") against autograd and the tape.
+# layer rules ("symbolic") against autograd and the tape; the operator study
+# (diffcompare.harness.operator_study) scores Jacobians, JVPs, VJPs, Hessians and HVPs.
 # fmt: off
 STUDIES = {
     "scaling":    StudyNeeds(("rosenbrock", "mlp_loss"), None, timing=True),
     "swell":      StudyNeeds(None, ("symbolic", "tape"), timing=False),
     "steps":      StudyNeeds(STEP_STUDY_FUNCTIONS, ("central",), timing=False),
     "mlp_layers": StudyNeeds(("mlp_loss",), tuple(MLP_LAYER_METHODS.values()), timing=True, least_methods=2),
+    "operators":  StudyNeeds(OPERATOR_FUNCTIONS, OPERATOR_METHODS, timing=False),
 }
 # fmt: on
 
@@ -181,11 +192,26 @@ def mlp_record(layers: tuple[int, ...], batch: int) -> SuiteFunction:
     return SuiteFunction(name, f, dim, (-1.0, 1.0), notes=f"MLP {layers}, batch {batch}")
 
 
+def scaling_options(options: HarnessOptions) -> HarnessOptions:
+    """The scaling study's options: one ordinary point per size."""
+    return replace(options, ordinary_points=1, hard_points=False)
+
+
+def scaling_cases(
+    rosenbrock_sizes: Sequence[int] = ROSENBROCK_SIZES, mlp_sizes: Sequence = MLP_SIZES
+) -> list[tuple[str, SuiteFunction]]:
+    """``(study, record)`` for each size of the scaling study, in its order."""
+    (rosenbrock,) = suite(["rosenbrock"])
+    cases = [("rosenbrock", rosenbrock.resized(n)) for n in rosenbrock_sizes]
+    return cases + [("mlp", mlp_record(layers, batch)) for layers, batch in mlp_sizes]
+
+
 def scaling_study(
     options: HarnessOptions,
     rosenbrock_sizes: Sequence[int] = ROSENBROCK_SIZES,
     mlp_sizes: Sequence = MLP_SIZES,
     progress: Progress = None,
+    references: Sequence | None = None,
 ) -> pd.DataFrame:
     """Timing (and accuracy where the reference exists) as the problem grows.
 
@@ -193,20 +219,23 @@ def scaling_study(
     gets a ``timeout`` row there, and at the larger sizes of the same study a ``timeout``
     row that says so without running it again (each attempt would cost the whole budget,
     more when the time goes to compiled code the budget cannot interrupt).
+    ``references`` holds, for each case of :func:`scaling_cases`, its references or a
+    future of them (computed by a worker meanwhile, with :func:`scaling_options`), or
+    ``None`` to compute them here.
     """
-    one_point = replace(options, ordinary_points=1, hard_points=False)
-    (rosenbrock,) = suite(["rosenbrock"])
-    cases = [("rosenbrock", rosenbrock.resized(n)) for n in rosenbrock_sizes]
-    cases += [("mlp", mlp_record(layers, batch)) for layers, batch in mlp_sizes]
+    one_point = scaling_options(options)
+    cases = scaling_cases(rosenbrock_sizes, mlp_sizes)
+    references = [None] * len(cases) if references is None else list(references)
     rows = []
     timed_out: dict[tuple[str, str], int] = {}  # (study, method) -> the size it timed out at
-    for study, record in cases:
+    for (study, record), prepared in zip(cases, references, strict=True):
         if progress is not None:
             progress(f"scaling {record.name} n={record.dim}")
         methods = tuple(m for m in options.methods if (study, m) not in timed_out)
         by_method = {}
         if methods:
-            for row in run_function(record, replace(one_point, methods=methods)):
+            known = collect_references(prepared, record) if hasattr(prepared, "result") else prepared
+            for row in run_function(record, replace(one_point, methods=methods), known):
                 by_method[row["method"]] = row
                 if row["status"] == "timeout":
                     timed_out[study, row["method"]] = record.dim
