@@ -419,3 +419,28 @@ def test_the_scaling_study_takes_references_sent_ahead_and_gives_the_same_rows()
     accuracy = [c for c in COLUMNS if c not in ("setup_s",)]
     pd.testing.assert_frame_equal(here[accuracy], sent[accuracy])
     assert (here["status"] == "ok").all() and list(here["dim"]) == [2, 2, 10, 10]
+
+
+def test_setup_trials_stop_at_the_first_timeout_and_the_scaling_study_takes_it_as_its_own():
+    import pickle
+
+    from diffcompare.harness.studies import mlp_record, scaling_cases, scaling_study, setup_trials
+
+    cases = scaling_cases((2, 100, 1000), ())
+    # SymPy's gradient of Rosenbrock takes seconds at n = 100: past a 0.3 s budget
+    outcomes = setup_trials("symbolic", [record for _, record in cases], budget_s=0.3)
+    assert outcomes[0] is None and len(outcomes) == 2  # n = 1000 is not tried after the timeout
+    assert outcomes[1] == ("timeout", "time budget of 0.3 s exceeded")
+    options = HarnessOptions(methods=("symbolic", "tape"), timing=False, budget_s=20.0, directional=False)
+    table = scaling_study(options, (2, 100, 1000), (), trials={("rosenbrock", "symbolic"): outcomes})
+    symbolic = table[table["method"] == "symbolic"].set_index("dim")
+    assert symbolic.loc[2, "status"] == "ok"
+    assert symbolic.loc[100, "status"] == "timeout" and symbolic.loc[100, "message"] == outcomes[1][1]
+    not_run = symbolic.loc[1000, "message"]
+    assert not_run.startswith("not run: it exceeded the time budget at the smaller n = 100")
+    assert (table.loc[table["method"] == "tape", "status"] != "timeout").all()
+    # the scaling MLPs go to a worker as their sizes, and are the same function there
+    record = mlp_record((2, 3, 1), 4)
+    sent = pickle.loads(pickle.dumps(record))
+    x = record.points[0]
+    assert sent.f(x, np) == record.f(x, np) and sent.dim == record.dim == 13

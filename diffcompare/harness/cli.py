@@ -429,23 +429,31 @@ def _narrow_operator_plan(plans: dict, profile: Profile) -> None:
 
 
 def _send_study_work(pool, plans, options, profile: Profile, sizes) -> dict:
-    """Send the studies' accuracy-only work (the scaling study's references, the operator
-    study's truth) to the workers now, so that it is done when the studies reach it."""
+    """Send the studies' accuracy-only work (the scaling study's references and trial
+    setups, the operator study's truth) to the workers now, so that it is done when the
+    studies reach it."""
     from .operator_study import operator_truth
     from .run import submit_references
-    from .studies import scaling_cases, scaling_options
+    from .studies import TRIED_SETUPS, scaling_cases, scaling_options, setup_trials
 
     sent = {}
     if pool is None:
         return sent
-    if plans["scaling"].runs:
-        cases = scaling_cases(*_scaling_sizes(plans["scaling"], profile, sizes))
-        records = [record for _, record in cases]
+    scaling = plans["scaling"]
+    sizing = scaling_cases(*_scaling_sizes(scaling, profile, sizes)) if scaling.runs else []
+    if sizing:
+        records = [record for _, record in sizing]
         futures = submit_references(pool, records, scaling_options(options), warn=False)
-        sent["scaling"] = [futures.get(i) for i in range(len(cases))]
+        sent["scaling"] = [futures.get(i) for i in range(len(sizing))]
     if plans["operators"].runs:
         cases = _operator_cases(plans["operators"])
         sent["operators"] = [pool.submit(operator_truth, case, options.budget_s) for case in cases]
+    if sizing and options.timing:  # accuracy only, this process waits for no timing
+        sent["trials"] = {}
+        for study in dict.fromkeys(study for study, _ in sizing):
+            chain = [record for name, record in sizing if name == study]
+            for method in (m for m in TRIED_SETUPS if m in scaling.methods):
+                sent["trials"][study, method] = pool.submit(setup_trials, method, chain, options.budget_s)
     return sent
 
 
@@ -456,10 +464,11 @@ def _scaling_sizes(plan, profile: Profile, sizes) -> tuple:
 
 
 def _run_studies(
-    plans, options, profile: Profile, sizes, progress, studies: dict, status: dict, sent: dict
+    plans, options, profile: Profile, sizes, progress, studies: dict, status: dict, sent: dict, seconds: dict
 ) -> None:
-    """Run the planned studies into ``studies`` (name -> table), marking each done in ``status``;
-    ``sent`` holds the work :func:`_send_study_work` gave the workers."""
+    """Run the planned studies into ``studies`` (name -> table), marking each done in ``status``
+    and its wall-clock time in ``seconds``; ``sent`` holds the work :func:`_send_study_work`
+    gave the workers."""
     from .operator_study import operator_study
     from .studies import mlp_layer_study, scaling_study, step_study, swell_study
 
@@ -467,7 +476,12 @@ def _run_studies(
         chosen = replace(options, methods=plan.methods)
         rosenbrock_sizes, mlp_sizes = _scaling_sizes(plan, profile, sizes)
         return scaling_study(
-            chosen, rosenbrock_sizes, mlp_sizes, progress=progress, references=sent.get("scaling")
+            chosen,
+            rosenbrock_sizes,
+            mlp_sizes,
+            progress=progress,
+            references=sent.get("scaling"),
+            trials=sent.get("trials"),
         )
 
     def swell(plan):
@@ -500,8 +514,10 @@ def _run_studies(
     }
     for name, plan in plans.items():
         if plan.runs:
+            started = time.perf_counter()
             studies[name] = run[name](plan)
             status[name] = "done"
+            seconds[name] = round(time.perf_counter() - started, 1)
 
 
 def _study_meta(plans, status: dict) -> dict:
@@ -551,6 +567,8 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
     rows: list[dict] = []
     studies: dict[str, pd.DataFrame] = {}
     status: dict[str, str] = {}
+    seconds: dict[str, float] = {}  # wall-clock seconds of each part of the run
+    workers = 0
     interrupted = False
     sizes = tuple(args.sizes) if args.sizes else profile.rosenbrock_sizes
     # BLAS on one thread for the whole run, as in the benchmark: the times compare, and
@@ -560,10 +578,12 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
             # One set of workers for the whole run: the suite's references first, then the
             # studies' accuracy-only work, all sent now and done while this process times.
             with open_executor(args.jobs, args.scheduler, caller_busy=options.timing) as pool:
-                suite_sent = (
-                    submit_references(pool, checked.suite_records, options) if pool is not None else None
-                )
+                workers = 0 if pool is None else args.jobs - 1 if options.timing else args.jobs
+                suite_sent = None
+                if pool is not None:
+                    suite_sent = submit_references(pool, checked.suite_records, options)
                 sent = _send_study_work(pool, plans, options, profile, sizes)
+                started_suite = time.perf_counter()
                 run_suite(
                     checked.suite_records,
                     options,
@@ -574,6 +594,7 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
                     executor=pool,
                     references=suite_sent,
                 )
+                seconds["suite"] = round(time.perf_counter() - started_suite, 1)
                 run_suite(
                     checked.user_records,
                     replace(options, ordinary_points=0),  # exactly the points given or drawn
@@ -583,7 +604,8 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
                     rows=rows,
                     executor=pool,
                 )
-                _run_studies(plans, options, profile, sizes, study_progress, studies, status, sent)
+                seconds["your functions"] = round(time.perf_counter() - started_suite - seconds["suite"], 1)
+                _run_studies(plans, options, profile, sizes, study_progress, studies, status, sent, seconds)
         except ConnectionError as error:
             print(f"diffcompare: {error}", file=sys.stderr)
             return 2
@@ -602,7 +624,9 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
         studies=_study_meta(plans, status),
         threadpool_limits=1,
         blas_threads=threads,
+        workers=workers,
         seconds=round(time.perf_counter() - started, 1),
+        seconds_by_part=seconds,
         interrupted=interrupted,
     )
     paths = write_reports(

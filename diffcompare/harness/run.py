@@ -27,6 +27,7 @@ import contextlib
 import pickle
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -373,7 +374,8 @@ def _forward_time(record: SuiteFunction, point: np.ndarray, options: HarnessOpti
 def run_function(
     record: SuiteFunction,
     options: HarnessOptions = HarnessOptions(),
-    references: Sequence[ReferenceGradient] | None = None,
+    references: Sequence[ReferenceGradient] | Future | None = None,
+    setup_failures: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[dict]:
     """All rows of one suite function: each point by each method.
 
@@ -382,23 +384,34 @@ def run_function(
     record : SuiteFunction
     options : HarnessOptions
     references : sequence of ReferenceGradient, optional
-        Precomputed references, one per point (as from :func:`reference_values`).
+        Precomputed references, one per point (as from :func:`reference_values`), or a
+        future of them (:func:`submit_references`), awaited after the setups.
+    setup_failures : mapping, optional
+        Method -> ``(status, message)`` for methods whose setup is known to fail on
+        this record under the same budget (tried by a worker): their rows say so, and
+        they are not prepared again.
 
     Returns
     -------
     list of dict
         Rows with the keys :data:`COLUMNS`.
     """
-    if references is None:
-        references = reference_values(record, options)
     prepared, setup = {}, {}
     for method in options.methods:
+        if setup_failures and method in setup_failures:
+            setup[method] = setup_failures[method]
+            continue
         try:
             prepared[method], setup[method] = _quietly(
                 lambda m=method: time_once(lambda: METHODS[m].prepare(record.f, record.dim)), options.budget_s
             )
         except Exception as error:
             setup[method] = _failure(error)
+    # A worker computes the references meanwhile: wait for them only now, after the setups.
+    if hasattr(references, "result"):
+        references = collect_references(references, record)
+    if references is None:
+        references = reference_values(record, options)
     rows = []
     for (label, kind, point), truth in zip(_points(record, options), references, strict=True):
         forward_s = _forward_time(record, point, options) if options.timing else np.nan
@@ -534,6 +547,5 @@ def run_suite(
         for done, record in enumerate(records):
             if progress is not None:
                 progress(done, len(records), record.name)
-            references = collect_references(futures.get(done), record)
-            rows.extend(run_function(record, options, references))
+            rows.extend(run_function(record, options, futures.get(done)))
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,7 +29,15 @@ from ..suite.functions import make_mlp_loss
 from ..suite.records import SuiteFunction, suite
 from ..truth.accuracy import normwise_relative_error
 from ..truth.reference import reference_gradient
-from .run import COLUMNS, HarnessOptions, _Case, _failure, _points, collect_references, run_function
+from .run import (
+    COLUMNS,
+    HarnessOptions,
+    _Case,
+    _failure,
+    _points,
+    _quietly,
+    run_function,
+)
 from .timing import measure, time_once
 
 __all__ = [
@@ -43,6 +51,8 @@ __all__ = [
     "scaling_cases",
     "scaling_options",
     "scaling_study",
+    "setup_trials",
+    "TRIED_SETUPS",
     "swell_function",
     "swell_study",
     "step_study",
@@ -185,11 +195,56 @@ def plan_studies(
     return plans
 
 
+class _MLPLoss:
+    """``make_mlp_loss(layers, batch)``'s ``f``, sent to a worker process as its sizes
+    (the function itself is a closure, which cannot be pickled)."""
+
+    def __init__(self, layers: tuple[int, ...], batch: int) -> None:
+        self.layers, self.batch = tuple(layers), batch
+        self._f, self.dim = make_mlp_loss(self.layers, batch)
+        self.__name__ = self._f.__name__
+
+    def __call__(self, x, xp):
+        return self._f(x, xp)
+
+    def __reduce__(self):
+        return type(self), (self.layers, self.batch)
+
+
 def mlp_record(layers: tuple[int, ...], batch: int) -> SuiteFunction:
     """The MLP of the scaling study as a suite-style record (tanh hidden layers, MSE)."""
-    f, dim = make_mlp_loss(layers, batch)
+    f = _MLPLoss(layers, batch)
     name = "mlp_" + "-".join(map(str, layers)) + f"_b{batch}"
-    return SuiteFunction(name, f, dim, (-1.0, 1.0), notes=f"MLP {layers}, batch {batch}")
+    return SuiteFunction(name, f, f.dim, (-1.0, 1.0), notes=f"MLP {layers}, batch {batch}")
+
+
+#: Methods whose setup (SymPy's differentiation and compilation) grows with n until it
+#: exceeds the time budget.  The scaling study has a worker try their setups first
+#: (:func:`setup_trials`), so that this process, which times, does not spend the whole
+#: budget of each timeout waiting; a setup that fits is done again here, and timed.
+TRIED_SETUPS = ("symbolic", "symengine")
+
+
+def setup_trials(method: str, records: Sequence[SuiteFunction], budget_s: float | None) -> list:
+    """Prepare ``method`` on each record in turn, as the scaling study does, up to the
+    first timeout (the study runs no larger size after one).
+
+    Returns
+    -------
+    list
+        Per record tried: ``None`` where the setup finished within the budget, else its
+        ``(status, message)`` as a row would have it.
+    """
+    outcomes = []
+    for record in records:
+        try:
+            _quietly(lambda r=record: METHODS[method].prepare(r.f, r.dim), budget_s)
+            outcomes.append(None)
+        except Exception as error:
+            outcomes.append(_failure(error))
+            if outcomes[-1][0] == "timeout":
+                break
+    return outcomes
 
 
 def scaling_options(options: HarnessOptions) -> HarnessOptions:
@@ -212,6 +267,7 @@ def scaling_study(
     mlp_sizes: Sequence = MLP_SIZES,
     progress: Progress = None,
     references: Sequence | None = None,
+    trials: Mapping | None = None,
 ) -> pd.DataFrame:
     """Timing (and accuracy where the reference exists) as the problem grows.
 
@@ -221,21 +277,26 @@ def scaling_study(
     more when the time goes to compiled code the budget cannot interrupt).
     ``references`` holds, for each case of :func:`scaling_cases`, its references or a
     future of them (computed by a worker meanwhile, with :func:`scaling_options`), or
-    ``None`` to compute them here.
+    ``None`` to compute them here.  ``trials`` maps ``(study, method)`` (``"rosenbrock"``
+    or ``"mlp"``, a method of :data:`TRIED_SETUPS`) to :func:`setup_trials` of that
+    study's records, or a future of it: a setup that timed out there is a ``timeout`` row
+    here, without waiting for the budget again.
     """
     one_point = scaling_options(options)
     cases = scaling_cases(rosenbrock_sizes, mlp_sizes)
     references = [None] * len(cases) if references is None else list(references)
     rows = []
     timed_out: dict[tuple[str, str], int] = {}  # (study, method) -> the size it timed out at
+    position = {study: 0 for study, _ in cases}  # index of each case within its study
     for (study, record), prepared in zip(cases, references, strict=True):
         if progress is not None:
             progress(f"scaling {record.name} n={record.dim}")
         methods = tuple(m for m in options.methods if (study, m) not in timed_out)
+        failures = _known_timeouts(trials or {}, study, position[study], methods)
+        position[study] += 1
         by_method = {}
         if methods:
-            known = collect_references(prepared, record) if hasattr(prepared, "result") else prepared
-            for row in run_function(record, replace(one_point, methods=methods), known):
+            for row in run_function(record, replace(one_point, methods=methods), prepared, failures):
                 by_method[row["method"]] = row
                 if row["status"] == "timeout":
                     timed_out[study, row["method"]] = record.dim
@@ -243,6 +304,19 @@ def scaling_study(
             row = by_method.get(method) or _not_rerun(record, one_point, method, timed_out[study, method])
             rows.append({"study": study, **row})
     return pd.DataFrame(rows, columns=["study", *COLUMNS])
+
+
+def _known_timeouts(trials: Mapping, study: str, index: int, methods: Sequence[str]) -> dict:
+    """Method -> (status, message) of the setups a worker saw time out at this size."""
+    known = {}
+    for method in methods:
+        outcomes = trials.get((study, method))
+        if outcomes is None:
+            continue
+        outcomes = outcomes.result() if hasattr(outcomes, "result") else outcomes
+        if index < len(outcomes) and outcomes[index] is not None and outcomes[index][0] == "timeout":
+            known[method] = outcomes[index]
+    return known
 
 
 def _not_rerun(record: SuiteFunction, options: HarnessOptions, method: str, size: int) -> dict:
