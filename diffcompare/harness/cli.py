@@ -443,7 +443,7 @@ def _send_study_work(pool, plans, options, profile: Profile, sizes) -> dict:
     sizing = scaling_cases(*_scaling_sizes(scaling, profile, sizes)) if scaling.runs else []
     if sizing:
         records = [record for _, record in sizing]
-        futures = submit_references(pool, records, scaling_options(options), warn=False)
+        futures = submit_references(pool, records, scaling_options(options))
         sent["scaling"] = [futures.get(i) for i in range(len(sizing))]
     if plans["operators"].runs:
         cases = _operator_cases(plans["operators"])

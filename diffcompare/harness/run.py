@@ -459,23 +459,17 @@ def _in_this_process(record: SuiteFunction, why: str) -> None:
     )
 
 
-def submit_references(
-    executor, records: Sequence[SuiteFunction], options: HarnessOptions, warn: bool = True
-) -> dict:
+def submit_references(executor, records: Sequence[SuiteFunction], options: HarnessOptions) -> dict:
     """Send the references of ``records`` to ``executor``: record index -> future.
 
     A record that cannot be pickled (its ``f`` is a lambda or a closure) is left out,
-    with a ``RuntimeWarning`` unless ``warn`` is False (the harness's own records, such
-    as the scaling study's MLPs, made by a function): its reference is then computed by
-    the caller.
+    with a ``RuntimeWarning``: its reference is then computed by the caller.
     """
     futures = {}
     for i, record in enumerate(records):
         why = _picklable(record)
-        if why and warn:
+        if why:
             _in_this_process(record, why)
-        elif why:
-            continue
         else:
             futures[i] = executor.submit(reference_values, record, options)
     return futures
