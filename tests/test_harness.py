@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import diffcompare
-from diffcompare.harness.run import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
+from diffcompare.harness.run import (
+    COLUMNS,
+    STATUSES,
+    HarnessOptions,
+    reference_values,
+    run_function,
+    run_suite,
+)
 from diffcompare.methods import METHODS, PreparedGradient
 from diffcompare.methods.symbolic.namespace import SymbolicArray
 from diffcompare.suite.records import HardPoint, SuiteFunction
@@ -444,3 +453,19 @@ def test_setup_trials_stop_at_the_first_timeout_and_the_scaling_study_takes_it_a
     sent = pickle.loads(pickle.dumps(record))
     x = record.points[0]
     assert sent.f(x, np) == record.f(x, np) and sent.dim == record.dim == 13
+
+
+def test_while_timing_a_reference_the_worker_has_not_finished_is_computed_here_not_waited_for():
+    from concurrent.futures import Future
+
+    (booth,) = diffcompare.suite(["booth"])
+    timed = HarnessOptions(methods=("tape",), repeats=1, min_run_time=0.0, budget_s=20.0)
+    pending = Future()  # a worker that never gets to it
+    rows = pd.DataFrame(run_function(booth, timed, pending))
+    assert pending.cancelled()
+    assert (rows["status"] == "ok").all() and (rows["max_rel_err"] <= 1e-15).all()
+    # accuracy only, this process has nothing to time: it waits for the worker
+    finished = Future()
+    finished.set_result(reference_values(booth, ACCURACY_ONLY))
+    untimed = pd.DataFrame(run_function(booth, replace(timed, timing=False), finished))
+    pd.testing.assert_series_equal(untimed["max_rel_err"], rows["max_rel_err"])

@@ -445,15 +445,15 @@ def _send_study_work(pool, plans, options, profile: Profile, sizes) -> dict:
         records = [record for _, record in sizing]
         futures = submit_references(pool, records, scaling_options(options))
         sent["scaling"] = [futures.get(i) for i in range(len(sizing))]
-    if plans["operators"].runs:
-        cases = _operator_cases(plans["operators"])
-        sent["operators"] = [pool.submit(operator_truth, case, options.budget_s) for case in cases]
     if sizing and options.timing:  # accuracy only, this process waits for no timing
         sent["trials"] = {}
         for study in dict.fromkeys(study for study, _ in sizing):
             chain = [record for name, record in sizing if name == study]
             for method in (m for m in TRIED_SETUPS if m in scaling.methods):
                 sent["trials"][study, method] = pool.submit(setup_trials, method, chain, options.budget_s)
+    if plans["operators"].runs:
+        cases = _operator_cases(plans["operators"])
+        sent["operators"] = [pool.submit(operator_truth, case, options.budget_s) for case in cases]
     return sent
 
 

@@ -184,7 +184,7 @@ def operator_study(
         ``repeats``, ``settle`` and ``seed`` (of the directions) as in the harness.
     truths : sequence, optional
         The truth of each case, or a future of it (computed by a worker meanwhile);
-        computed here if not given.
+        computed here if not given, or, with ``options.timing``, not ready.
     progress : callable, optional
         ``progress(label)`` before each case.
 
@@ -204,7 +204,10 @@ def operator_study(
         if progress is not None:
             progress(f"operators {case.function}")
         truth = truths[index] if truths is not None else None
-        if truth is not None and hasattr(truth, "result"):
+        if hasattr(truth, "result") and options.timing and not truth.done():
+            truth.cancel()  # from a worker, not ready: while timing, not waited for
+            truth = None
+        elif hasattr(truth, "result"):
             truth = truth.result()
         if truth is None:
             truth = operator_truth(case, options.budget_s)

@@ -385,7 +385,8 @@ def run_function(
     options : HarnessOptions
     references : sequence of ReferenceGradient, optional
         Precomputed references, one per point (as from :func:`reference_values`), or a
-        future of them (:func:`submit_references`), awaited after the setups.
+        future of them (:func:`submit_references`), taken after the setups (computed
+        here instead if it is not ready and ``options.timing`` is on).
     setup_failures : mapping, optional
         Method -> ``(status, message)`` for methods whose setup is known to fail on
         this record under the same budget (tried by a worker): their rows say so, and
@@ -407,9 +408,11 @@ def run_function(
             )
         except Exception as error:
             setup[method] = _failure(error)
-    # A worker computes the references meanwhile: wait for them only now, after the setups.
+    # A worker computes the references meanwhile.  While timing, this process never
+    # waits for it (on a busy machine the worker, at the lowest priority, may lag): a
+    # reference not ready is computed here, to the same value.
     if hasattr(references, "result"):
-        references = collect_references(references, record)
+        references = collect_references(references, record, wait=not options.timing)
     if references is None:
         references = reference_values(record, options)
     rows = []
@@ -475,10 +478,14 @@ def submit_references(executor, records: Sequence[SuiteFunction], options: Harne
     return futures
 
 
-def collect_references(future, record: SuiteFunction):
+def collect_references(future, record: SuiteFunction, wait: bool = True):
     """The references a future of :func:`submit_references` holds; ``None`` (compute
-    them here) if there is no future or sending the work failed."""
+    them here) if there is no future, sending the work failed, or, with ``wait`` False,
+    the worker has not finished them yet (the task is then cancelled if not started)."""
     if future is None:
+        return None
+    if not wait and not future.done():
+        future.cancel()
         return None
     try:
         return future.result()

@@ -280,7 +280,8 @@ def scaling_study(
     ``None`` to compute them here.  ``trials`` maps ``(study, method)`` (``"rosenbrock"``
     or ``"mlp"``, a method of :data:`TRIED_SETUPS`) to :func:`setup_trials` of that
     study's records, or a future of it: a setup that timed out there is a ``timeout`` row
-    here, without waiting for the budget again.
+    here, without waiting for the budget again (a trial not finished when the study
+    reaches its size is not waited for: the setup is tried here).
     """
     one_point = scaling_options(options)
     cases = scaling_cases(rosenbrock_sizes, mlp_sizes)
@@ -311,8 +312,8 @@ def _known_timeouts(trials: Mapping, study: str, index: int, methods: Sequence[s
     known = {}
     for method in methods:
         outcomes = trials.get((study, method))
-        if outcomes is None:
-            continue
+        if outcomes is None or (hasattr(outcomes, "done") and not outcomes.done()):
+            continue  # no trial, or not finished yet: this process prepares it, as without one
         outcomes = outcomes.result() if hasattr(outcomes, "result") else outcomes
         if index < len(outcomes) and outcomes[index] is not None and outcomes[index][0] == "timeout":
             known[method] = outcomes[index]
