@@ -595,6 +595,7 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
                     references=suite_sent,
                 )
                 seconds["suite"] = round(time.perf_counter() - started_suite, 1)
+                started_yours = time.perf_counter()
                 run_suite(
                     checked.user_records,
                     replace(options, ordinary_points=0),  # exactly the points given or drawn
@@ -604,7 +605,7 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
                     rows=rows,
                     executor=pool,
                 )
-                seconds["your functions"] = round(time.perf_counter() - started_suite - seconds["suite"], 1)
+                seconds["your functions"] = round(time.perf_counter() - started_yours, 1)
                 _run_studies(plans, options, profile, sizes, study_progress, studies, status, sent, seconds)
         except ConnectionError as error:
             print(f"diffcompare: {error}", file=sys.stderr)
