@@ -33,30 +33,12 @@ from diffcompare.operators import (
     jvp,
     vjp,
 )
+from diffcompare.operators.cases import vector_cases
 from diffcompare.suite.records import suite
-from diffcompare.suite.workloads import bundle_adjustment
 from diffcompare.truth.accuracy import normwise_relative_error
 from diffcompare.truth.operators import reference_hessian, reference_jacobian
 
 SEED = 16
-
-
-def _stacked(records):
-    return lambda x, xp: xp.stack([record.f(x, xp) for record in records])
-
-
-def vector_cases():
-    """``(name, g, x)`` for the Jacobian operators."""
-    groups = {}
-    for record in suite():
-        groups.setdefault(record.dim, []).append(record)
-    for dim, records in groups.items():
-        g = _stacked(records)
-        for i, x in enumerate(np.random.default_rng(dim).uniform(0.2, 0.8, (3, dim))):
-            yield f"suite_dim{dim}[{i}]", g, x
-    workload = bundle_adjustment(2, 3, 4)
-    for i, x in enumerate(workload.points):
-        yield f"bundle_adjustment[{i}]", workload.f.residuals, x
 
 
 def measure() -> list[dict]:

@@ -259,8 +259,8 @@ def test_every_file_a_full_run_writes_is_one_a_later_run_may_remove(tmp_path):
 
     assert len(set(REPORT_FILES)) == len(REPORT_FILES)
     assert {"results.csv", "summary.csv", "scaling.csv", "swell.csv", "step_study.csv", "mlp_layers.csv",
-            "summary.md", "meta.json", "error_by_method.png", "time_vs_n.png", "step_study.png",
-            "expression_swell.png"} == set(REPORT_FILES)  # fmt: skip
+            "operators.csv", "summary.md", "meta.json", "error_by_method.png", "time_vs_n.png",
+            "step_study.png", "expression_swell.png"} == set(REPORT_FILES)  # fmt: skip
 
 
 # --- the default output folder and BLAS threads -----------------------------------------

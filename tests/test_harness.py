@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import diffcompare
-from diffcompare.harness.run import COLUMNS, STATUSES, HarnessOptions, run_function, run_suite
+from diffcompare.harness.run import (
+    COLUMNS,
+    STATUSES,
+    HarnessOptions,
+    reference_values,
+    run_function,
+    run_suite,
+)
 from diffcompare.methods import METHODS, PreparedGradient
 from diffcompare.methods.symbolic.namespace import SymbolicArray
 from diffcompare.suite.records import HardPoint, SuiteFunction
@@ -399,3 +408,64 @@ def test_without_a_full_reference_every_method_is_scored_along_a_random_directio
     broken = diffcompare.compare(_branching, x, methods=["tape", "forward"], timing=False)
     err = broken.set_index("method")["dir_rel_err"]
     assert err["tape"] <= 1e-15 and 1e-4 < err["forward"] <= 1e-3
+
+
+def test_the_scaling_study_takes_references_sent_ahead_and_gives_the_same_rows():
+    from concurrent.futures import Future
+
+    from diffcompare.harness.run import reference_values
+    from diffcompare.harness.studies import scaling_cases, scaling_options, scaling_study
+
+    options = HarnessOptions(methods=("tape", "central"), timing=False, budget_s=20.0)
+    cases = scaling_cases((2, 10), ())
+    futures = []
+    for _, record in cases:
+        future = Future()
+        future.set_result(reference_values(record, scaling_options(options)))
+        futures.append(future)
+    here = scaling_study(options, (2, 10), ())
+    sent = scaling_study(options, (2, 10), (), references=futures)
+    accuracy = [c for c in COLUMNS if c not in ("setup_s",)]
+    pd.testing.assert_frame_equal(here[accuracy], sent[accuracy])
+    assert (here["status"] == "ok").all() and list(here["dim"]) == [2, 2, 10, 10]
+
+
+def test_setup_trials_stop_at_the_first_timeout_and_the_scaling_study_takes_it_as_its_own():
+    import pickle
+
+    from diffcompare.harness.studies import mlp_record, scaling_cases, scaling_study, setup_trials
+
+    cases = scaling_cases((2, 100, 1000), ())
+    # SymPy's gradient of Rosenbrock takes seconds at n = 100: past a 0.3 s budget
+    outcomes = setup_trials("symbolic", [record for _, record in cases], budget_s=0.3)
+    assert outcomes[0] is None and len(outcomes) == 2  # n = 1000 is not tried after the timeout
+    assert outcomes[1] == ("timeout", "time budget of 0.3 s exceeded")
+    options = HarnessOptions(methods=("symbolic", "tape"), timing=False, budget_s=20.0, directional=False)
+    table = scaling_study(options, (2, 100, 1000), (), trials={("rosenbrock", "symbolic"): outcomes})
+    symbolic = table[table["method"] == "symbolic"].set_index("dim")
+    assert symbolic.loc[2, "status"] == "ok"
+    assert symbolic.loc[100, "status"] == "timeout" and symbolic.loc[100, "message"] == outcomes[1][1]
+    not_run = symbolic.loc[1000, "message"]
+    assert not_run.startswith("not run: it exceeded the time budget at the smaller n = 100")
+    assert (table.loc[table["method"] == "tape", "status"] != "timeout").all()
+    # the scaling MLPs go to a worker as their sizes, and are the same function there
+    record = mlp_record((2, 3, 1), 4)
+    sent = pickle.loads(pickle.dumps(record))
+    x = record.points[0]
+    assert sent.f(x, np) == record.f(x, np) and sent.dim == record.dim == 13
+
+
+def test_while_timing_a_reference_the_worker_has_not_finished_is_computed_here_not_waited_for():
+    from concurrent.futures import Future
+
+    (booth,) = diffcompare.suite(["booth"])
+    timed = HarnessOptions(methods=("tape",), repeats=1, min_run_time=0.0, budget_s=20.0)
+    pending = Future()  # a worker that never gets to it
+    rows = pd.DataFrame(run_function(booth, timed, pending))
+    assert pending.cancelled()
+    assert (rows["status"] == "ok").all() and (rows["max_rel_err"] <= 1e-15).all()
+    # accuracy only, this process has nothing to time: it waits for the worker
+    finished = Future()
+    finished.set_result(reference_values(booth, ACCURACY_ONLY))
+    untimed = pd.DataFrame(run_function(booth, replace(timed, timing=False), finished))
+    pd.testing.assert_series_equal(untimed["max_rel_err"], rows["max_rel_err"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,12 @@ from diffcompare.fuzz.shards import (
     write_shard,
 )
 from diffcompare.harness.cli import main as compare_main
-from diffcompare.harness.executors import check_parallel_options, open_executor, ordered_map
+from diffcompare.harness.executors import (
+    BESIDE_TIMING_NICENESS,
+    check_parallel_options,
+    open_executor,
+    ordered_map,
+)
 from diffcompare.harness.run import TIMING_COLUMNS, HarnessOptions, run_suite
 from diffcompare.suite.records import SuiteFunction, suite
 
@@ -72,6 +78,31 @@ def test_a_process_pool_keeps_the_order_of_the_items_not_of_completion():
     with open_executor(jobs=2) as executor:
         delays = [0.3, 0.2, 0.1, 0.0]
         assert list(ordered_map(executor, _sleep_and_return, delays)) == delays
+        assert executor.submit(os.nice, 0).result() == os.nice(0)  # no caller timing: usual priority
+
+
+def test_a_pool_beside_a_busy_caller_leaves_the_caller_its_core():
+    # jobs counts the caller, who times meanwhile: two jobs are one worker, so every task
+    # runs in the same process, never in this one; three jobs are two workers.
+    with open_executor(jobs=2, caller_busy=True) as executor:
+        pids = {executor.submit(_sleep_and_pid, 0.05).result() for _ in range(3)}
+        assert len(pids) == 1 and os.getpid() not in pids
+        # at the lowest priority, so that it never takes CPU time from the timing
+        assert executor.submit(os.nice, 0).result() == min(19, os.nice(0) + BESIDE_TIMING_NICENESS)
+        overlapping = [executor.submit(_sleep_and_pid, 0.2) for _ in range(2)]
+        assert len({future.result() for future in overlapping}) == 1
+    with open_executor(jobs=3, caller_busy=True) as executor:
+        overlapping = [executor.submit(_sleep_and_pid, 0.3) for _ in range(2)]
+        assert len({future.result() for future in overlapping}) == 2
+    with open_executor(jobs=1, caller_busy=True) as executor:
+        assert executor is None
+
+
+def _sleep_and_pid(seconds: float) -> int:
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
 
 
 def _sleep_and_return(seconds: float) -> float:

@@ -188,3 +188,30 @@ def test_time_once_propagates_exceptions_unchanged():
 def test_time_once_rejects_non_callables(fn, clock, message):
     with pytest.raises(TypeError, match=f"^{message}$"):
         time_once(fn, clock=clock)
+
+
+def test_settle_stops_once_three_runs_agree():
+    # Each run is one call (min_run_time 0): 8/64, 9/64, 8/64 agree within 1/8 of the fastest.
+    clock, fn = scripted([8 / 64, 9 / 64, 8 / 64] + [1.0] * 10)
+    timing = measure(fn, repeats=7, min_run_time=0.0, warmup=0, settle=1 / 8, clock=clock)
+    assert (timing.runs, fn.calls) == (3, 3)
+    assert timing.median == 8 / 64
+
+
+def test_settle_keeps_timing_while_the_runs_disagree_and_never_beyond_repeats():
+    # The second run is twice as slow: not settled after 3 or 4 runs (max - min = 8/64 > 1/8 * 8/64).
+    clock, fn = scripted([8 / 64, 16 / 64, 8 / 64, 8 / 64, 8 / 64, 8 / 64])
+    timing = measure(fn, repeats=5, min_run_time=0.0, warmup=0, settle=1 / 8, clock=clock)
+    assert (timing.runs, fn.calls) == (5, 5)
+    assert timing.maximum == 16 / 64
+
+
+def test_without_settle_every_repeat_runs_even_when_they_agree():
+    clock, fn = scripted([1 / 64] * 10)
+    assert measure(fn, repeats=6, min_run_time=0.0, warmup=0, clock=clock).runs == 6
+
+
+@pytest.mark.parametrize(("settle", "error"), [(-0.1, ValueError), (math.nan, ValueError), ("1%", TypeError)])
+def test_settle_must_be_a_non_negative_number(settle, error):
+    with pytest.raises(error, match="settle"):
+        measure(lambda: None, settle=settle)

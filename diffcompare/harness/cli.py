@@ -44,10 +44,11 @@ class Profile:
     depths: tuple[int, ...]
     steps: tuple[float, ...]
     mlp_networks: tuple
+    operator_functions: tuple[str, ...] | None  # None: every suite function of the run
 
 
 def _profiles() -> tuple[Profile, Profile]:
-    from .studies import MLP_LAYER_NETWORKS, MLP_SIZES, ROSENBROCK_SIZES
+    from .studies import MLP_LAYER_NETWORKS, MLP_SIZES, ROSENBROCK_SIZES, STEP_STUDY_FUNCTIONS
 
     full = Profile(
         repeats=5,
@@ -58,6 +59,7 @@ def _profiles() -> tuple[Profile, Profile]:
         depths=tuple(range(1, 13)),
         steps=tuple(10.0 ** -(k / 2) for k in range(2, 29)),
         mlp_networks=MLP_LAYER_NETWORKS,
+        operator_functions=None,
     )
     quick = Profile(
         repeats=3,
@@ -68,6 +70,7 @@ def _profiles() -> tuple[Profile, Profile]:
         depths=tuple(range(1, 9)),
         steps=tuple(10.0**-k for k in range(1, 15)),
         mlp_networks=((4, 8, 3), (5, 7, 6, 3)),
+        operator_functions=STEP_STUDY_FUNCTIONS,
     )
     return full, quick
 
@@ -148,8 +151,8 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "compare",
         help="measure every method's accuracy and speed; write reports",
         description="Measure every method on the suite and on your own f(x, xp); write reports.",
-        epilog="The studies (scaling, swell, steps, mlp_layers) measure only the functions and methods "
-        "of the run; one left with none is skipped, and meta.json says why.",
+        epilog="The studies (scaling, swell, steps, mlp_layers, operators) measure only the functions and "
+        "methods of the run; one left with none is skipped, and meta.json says why.",
     )
     compare._negative_number_matcher = _NEGATIVE_NUMBER
     compare.add_argument(
@@ -221,7 +224,13 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     compare.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     compare.add_argument("--quick", action="store_true", help="fewer repeats and sizes (under a minute)")
-    compare.add_argument("--jobs", type=_positive_int, default=1, help="processes for the accuracy-only work")
+    compare.add_argument(
+        "--jobs",
+        type=_positive_int,
+        help="processes, this one included, for the accuracy-only work (the references, the operator "
+        "study's truth); with timing on, this one times alone meanwhile (default: the machine's cores; "
+        "1 with --scheduler)",
+    )
     compare.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -230,7 +239,7 @@ def _parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     compare.add_argument("--no-timing", action="store_true", help="accuracy only")
     compare.add_argument(
-        "--no-studies", action="store_true", help="skip scaling, swell, step and MLP studies"
+        "--no-studies", action="store_true", help="skip the scaling, swell, step, MLP and operator studies"
     )
     compare.add_argument("--quiet", action="store_true", help="print nothing but errors")
     commands.add_parser("list", help="list the suite's functions")
@@ -335,8 +344,10 @@ def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> _Checke
     """Every check on a ``compare`` command line, before any work (argparse's type checks
     have already run); a mistake exits with status 2 and one line naming the option."""
     from ..suite.records import SEED, suite
-    from .executors import check_parallel_options
+    from .executors import check_parallel_options, usable_cores
 
+    if args.jobs is None:
+        args.jobs = 1 if args.scheduler is not None else usable_cores()
     try:
         check_parallel_options(args.jobs, args.scheduler, jobs_name="--jobs")
     except (ValueError, ImportError) as error:
@@ -397,15 +408,81 @@ def _offset(progress, start: int, total: int):
     return lambda done, _, name: progress(start + done, total, name)
 
 
-def _run_studies(plans, options, profile: Profile, sizes, progress, studies: dict, status: dict) -> None:
-    """Run the planned studies into ``studies`` (name -> table), marking each done in ``status``."""
+def _operator_cases(plan):
+    from ..suite.records import suite
+    from .operator_study import operator_cases
+
+    return operator_cases(suite(list(plan.functions)))
+
+
+def _narrow_operator_plan(plans: dict, profile: Profile) -> None:
+    """The operator study of a profile with fewer functions (--quick) measures only those."""
+    from .studies import StudyPlan
+
+    plan, chosen = plans["operators"], profile.operator_functions
+    if chosen is None or not plan.runs:
+        return
+    functions = tuple(name for name in plan.functions if name in chosen)
+    why = f"--quick measures it on {', '.join(chosen)} only, none of them in this run"
+    skipped = "" if functions else why
+    plans["operators"] = StudyPlan(plan.name, functions, plan.methods, skipped)
+
+
+def _send_study_work(pool, plans, options, profile: Profile, sizes) -> dict:
+    """Send the studies' accuracy-only work (the scaling study's references and trial
+    setups, the operator study's truth) to the workers now, so that it is done when the
+    studies reach it."""
+    from .operator_study import operator_truth
+    from .run import submit_references
+    from .studies import TRIED_SETUPS, scaling_cases, scaling_options, setup_trials
+
+    sent = {}
+    if pool is None:
+        return sent
+    scaling = plans["scaling"]
+    sizing = scaling_cases(*_scaling_sizes(scaling, profile, sizes)) if scaling.runs else []
+    if sizing:
+        records = [record for _, record in sizing]
+        futures = submit_references(pool, records, scaling_options(options))
+        sent["scaling"] = [futures.get(i) for i in range(len(sizing))]
+    if sizing and options.timing:  # accuracy only, this process waits for no timing
+        sent["trials"] = {}
+        for study in dict.fromkeys(study for study, _ in sizing):
+            chain = [record for name, record in sizing if name == study]
+            for method in (m for m in TRIED_SETUPS if m in scaling.methods):
+                sent["trials"][study, method] = pool.submit(setup_trials, method, chain, options.budget_s)
+    if plans["operators"].runs:
+        cases = _operator_cases(plans["operators"])
+        sent["operators"] = [pool.submit(operator_truth, case, options.budget_s) for case in cases]
+    return sent
+
+
+def _scaling_sizes(plan, profile: Profile, sizes) -> tuple:
+    rosenbrock_sizes = sizes if "rosenbrock" in plan.functions else ()
+    mlp_sizes = profile.mlp_sizes if "mlp_loss" in plan.functions else ()
+    return rosenbrock_sizes, mlp_sizes
+
+
+def _run_studies(
+    plans, options, profile: Profile, sizes, progress, studies: dict, status: dict, sent: dict, seconds: dict
+) -> None:
+    """Run the planned studies into ``studies`` (name -> table), marking each done in ``status``
+    and its wall-clock time in ``seconds``; ``sent`` holds the work :func:`_send_study_work`
+    gave the workers."""
+    from .operator_study import operator_study
     from .studies import mlp_layer_study, scaling_study, step_study, swell_study
 
     def scaling(plan):
-        rosenbrock_sizes = sizes if "rosenbrock" in plan.functions else ()
-        mlp_sizes = profile.mlp_sizes if "mlp_loss" in plan.functions else ()
         chosen = replace(options, methods=plan.methods)
-        return scaling_study(chosen, rosenbrock_sizes, mlp_sizes, progress=progress)
+        rosenbrock_sizes, mlp_sizes = _scaling_sizes(plan, profile, sizes)
+        return scaling_study(
+            chosen,
+            rosenbrock_sizes,
+            mlp_sizes,
+            progress=progress,
+            references=sent.get("scaling"),
+            trials=sent.get("trials"),
+        )
 
     def swell(plan):
         return swell_study(profile.depths, options.budget_s, progress=progress, methods=plan.methods)
@@ -421,13 +498,26 @@ def _run_studies(plans, options, profile: Profile, sizes, progress, studies: dic
             min_run_time=min_time,
             progress=progress,
             methods=plan.methods,
+            settle=options.settle,
         )
 
-    run = {"scaling": scaling, "swell": swell, "steps": steps, "mlp_layers": mlp_layers}
+    def operators(plan):
+        cases = _operator_cases(plan)
+        return operator_study(cases, plan.methods, options, truths=sent.get("operators"), progress=progress)
+
+    run = {
+        "scaling": scaling,
+        "swell": swell,
+        "steps": steps,
+        "mlp_layers": mlp_layers,
+        "operators": operators,
+    }
     for name, plan in plans.items():
         if plan.runs:
+            started = time.perf_counter()
             studies[name] = run[name](plan)
             status[name] = "done"
+            seconds[name] = round(time.perf_counter() - started, 1)
 
 
 def _study_meta(plans, status: dict) -> dict:
@@ -447,8 +537,9 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
 
     import pandas as pd
 
+    from .executors import open_executor
     from .report import run_metadata, summarise, write_reports
-    from .run import COLUMNS, HarnessOptions, run_suite
+    from .run import COLUMNS, HarnessOptions, run_suite, submit_references
     from .studies import StudyPlan, plan_studies
     from .timing import one_blas_thread
 
@@ -463,6 +554,7 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
         seed=args.seed,
     )
     plans = plan_studies(checked.suite_names, options.methods, timing=options.timing)
+    _narrow_operator_plan(plans, profile)
     if args.no_studies:
         plans = {name: StudyPlan(name, (), (), "--no-studies") for name in plans}
     if not args.quiet and checked.suite_records:
@@ -475,29 +567,46 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
     rows: list[dict] = []
     studies: dict[str, pd.DataFrame] = {}
     status: dict[str, str] = {}
+    seconds: dict[str, float] = {}  # wall-clock seconds of each part of the run
+    workers = 0
     interrupted = False
+    sizes = tuple(args.sizes) if args.sizes else profile.rosenbrock_sizes
     # BLAS on one thread for the whole run, as in the benchmark: the times compare, and
     # the accuracy columns do not depend on the machine's thread count.
     with one_blas_thread() as threads:
         try:
-            run_suite(
-                checked.suite_records,
-                options,
-                jobs=args.jobs,
-                progress=function_progress,
-                rows=rows,
-                scheduler=args.scheduler,
-            )
-            run_suite(
-                checked.user_records,
-                replace(options, ordinary_points=0),  # exactly the points given or drawn
-                jobs=args.jobs,
-                scheduler=args.scheduler,
-                progress=_offset(function_progress, suite_count, total),
-                rows=rows,
-            )
-            sizes = tuple(args.sizes) if args.sizes else profile.rosenbrock_sizes
-            _run_studies(plans, options, profile, sizes, study_progress, studies, status)
+            # One set of workers for the whole run: the suite's references first, then the
+            # studies' accuracy-only work, all sent now and done while this process times.
+            with open_executor(args.jobs, args.scheduler, caller_busy=options.timing) as pool:
+                workers = 0 if pool is None else args.jobs - 1 if options.timing else args.jobs
+                suite_sent = None
+                if pool is not None:
+                    suite_sent = submit_references(pool, checked.suite_records, options)
+                sent = _send_study_work(pool, plans, options, profile, sizes)
+                started_suite = time.perf_counter()
+                run_suite(
+                    checked.suite_records,
+                    options,
+                    jobs=args.jobs,
+                    progress=function_progress,
+                    rows=rows,
+                    scheduler=args.scheduler,
+                    executor=pool,
+                    references=suite_sent,
+                )
+                seconds["suite"] = round(time.perf_counter() - started_suite, 1)
+                started_yours = time.perf_counter()
+                run_suite(
+                    checked.user_records,
+                    replace(options, ordinary_points=0),  # exactly the points given or drawn
+                    jobs=args.jobs,
+                    scheduler=args.scheduler,
+                    progress=_offset(function_progress, suite_count, total),
+                    rows=rows,
+                    executor=pool,
+                )
+                seconds["your functions"] = round(time.perf_counter() - started_yours, 1)
+                _run_studies(plans, options, profile, sizes, study_progress, studies, status, sent, seconds)
         except ConnectionError as error:
             print(f"diffcompare: {error}", file=sys.stderr)
             return 2
@@ -516,7 +625,9 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
         studies=_study_meta(plans, status),
         threadpool_limits=1,
         blas_threads=threads,
+        workers=workers,
         seconds=round(time.perf_counter() - started, 1),
+        seconds_by_part=seconds,
         interrupted=interrupted,
     )
     paths = write_reports(
@@ -527,6 +638,7 @@ def _compare(parser: argparse.ArgumentParser, args, argv: Sequence[str]) -> int:
         studies.get("steps"),
         meta,
         mlp_layers=studies.get("mlp_layers"),
+        operators=studies.get("operators"),
     )
     if not args.quiet:
         print(file=sys.stderr)

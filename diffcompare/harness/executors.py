@@ -16,13 +16,21 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["DASK_INSTALL", "check_parallel_options", "open_executor", "ordered_map"]
+__all__ = [
+    "BESIDE_TIMING_NICENESS",
+    "DASK_INSTALL",
+    "check_parallel_options",
+    "open_executor",
+    "ordered_map",
+    "usable_cores",
+]
 
 #: What to run when ``dask.distributed`` is missing.
 DASK_INSTALL = 'pip install "diffcompare[dask]"'
@@ -84,6 +92,26 @@ def check_parallel_options(jobs: int = 1, scheduler: Any = None, *, jobs_name: s
         raise ImportError(f"a Dask scheduler needs dask.distributed, which is not installed: {DASK_INSTALL}")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no sched_getaffinity
+        return os.cpu_count() or 1
+
+
+#: The niceness of workers beside a caller that times: the lowest priority, so that the
+#: scheduler gives the timing process its CPU whenever the two compete (a machine with
+#: other work on it); on an idle machine each has a core and the priority changes nothing.
+BESIDE_TIMING_NICENESS = 19
+
+
+def _start_worker(niceness: int = 0) -> None:
+    if niceness and hasattr(os, "nice"):
+        os.nice(niceness)
+    _one_blas_thread()
+
+
 def _one_blas_thread() -> None:
     # N processes on N cores: a multi-threaded BLAS in each would oversubscribe them.
     global _worker_blas_limit
@@ -92,7 +120,9 @@ def _one_blas_thread() -> None:
     _worker_blas_limit = threadpool_limits(limits=1)
 
 
-def _process_pool(jobs: int, recycle_after: int | None, preload: Sequence[str]) -> ProcessPoolExecutor:
+def _process_pool(
+    jobs: int, recycle_after: int | None, preload: Sequence[str], niceness: int = 0
+) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     if recycle_after is None:
         # fork keeps the parent's imports (SymPy, autograd): the workers start at once.
@@ -105,7 +135,11 @@ def _process_pool(jobs: int, recycle_after: int | None, preload: Sequence[str]) 
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload(list(preload))
     return ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_one_blas_thread, max_tasks_per_child=recycle_after
+        jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(niceness,),
+        max_tasks_per_child=recycle_after,
     )
 
 
@@ -131,6 +165,7 @@ def open_executor(
     *,
     recycle_after: int | None = None,
     preload: Sequence[str] = (),
+    caller_busy: bool = False,
 ) -> Iterator[Executor | None]:
     """The executor for ``jobs`` local processes or a Dask ``scheduler``; ``None`` for neither.
 
@@ -152,6 +187,12 @@ def open_executor(
     preload : sequence of str
         Modules a recycling pool's fork server imports once, so that each new worker
         starts warm.
+    caller_busy : bool
+        The caller keeps a core busy meanwhile (the harness times there): ``jobs``
+        counts the caller's process, so ``jobs - 1`` local workers are started, and
+        ``jobs=2`` on two cores leaves the timing a core of its own; the workers run at
+        the lowest priority (:data:`BESIDE_TIMING_NICENESS`), so that on a machine busy
+        with other work they take CPU time from others before the timing.
 
     Yields
     ------
@@ -175,8 +216,11 @@ def open_executor(
     if scheduler is None and jobs == 1:
         yield None
         return
+    if scheduler is None and caller_busy:
+        jobs -= 1  # >= 1: jobs == 1 has returned above
     if scheduler is None:
-        pool = _process_pool(jobs, recycle_after, preload)
+        niceness = BESIDE_TIMING_NICENESS if caller_busy else 0
+        pool = _process_pool(jobs, recycle_after, preload, niceness)
         try:
             yield pool
         finally:

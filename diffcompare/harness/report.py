@@ -30,6 +30,7 @@ __all__ = [
     "REPORT_FILES",
     "atomic_write",
     "mlp_timing_table",
+    "operator_summary",
     "run_metadata",
     "summarise",
     "write_reports",
@@ -43,6 +44,7 @@ _TABLES = (
     ("swell", "swell.csv"),
     ("steps", "step_study.csv"),
     ("mlp_layers", "mlp_layers.csv"),
+    ("operators", "operators.csv"),
 )
 
 #: Every file :func:`write_reports` can write: the only names a later run may remove.
@@ -153,7 +155,22 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
+def operator_summary(operators: pd.DataFrame) -> pd.DataFrame:
+    """Per operator and method: cases, how many are ok, the worst and median normwise
+    error against the 50-digit truth, and the median seconds per call."""
+    ok = operators[operators["status"] == "ok"]
+    keys = ["operator", "method"]
+    counts = operators.groupby(keys, sort=False).agg(
+        cases=("status", "size"), ok=("status", lambda s: int(np.sum(s == "ok")))
+    )
+    errors = ok.groupby(keys, sort=False).agg(
+        worst_norm_rel_err=("norm_rel_err", "max"), median_norm_rel_err=("norm_rel_err", "median")
+    )
+    times = operators.groupby(keys, sort=False).agg(median_eval_s=("eval_s", "median"))
+    return counts.join(errors).join(times).reset_index()
+
+
+def _markdown(results, scaling, swell, steps, best, mlp_layers, meta, operators=None) -> str:
     parts = ["# diffcompare comparison", f"Command: `{meta.get('command', '')}`, {meta.get('date', '')}."]
     if meta.get("interrupted"):
         parts.append("**This run was interrupted; the tables hold what finished.**")
@@ -225,6 +242,21 @@ def _markdown(results, scaling, swell, steps, best, mlp_layers, meta) -> str:
         if (mlp_layers["network"] == "784-128-10").any():
             timing = _markdown_table(mlp_timing_table(mlp_layers))
             parts += ["784-128-10, batch 64, seconds per gradient:", timing]
+    if operators is not None and len(operators):
+        parts += [
+            "## Jacobians, JVPs, VJPs, Hessians and HVPs",
+            "Every operator method against the 50-digit Jacobian or Hessian (`operators.csv`): the "
+            "Hessian and HVP of each suite function at its first ordinary point, the Jacobian, JVP "
+            "and VJP of the suite's functions stacked by dimension at one drawn point. "
+            "`norm_rel_err` is max|value - truth| / max|truth|.",
+            _markdown_table(operator_summary(operators)),
+        ]
+        failed = operators[~operators["status"].isin(["ok"])]
+        if len(failed):
+            parts += [
+                "Operator rows that are not ok:",
+                _markdown_table(failed[["function", "point", "operator", "method", "status", "message"]]),
+            ]
     return "\n\n".join(parts) + "\n"
 
 
@@ -246,6 +278,7 @@ def write_reports(
     meta: dict | None = None,
     draw: bool = True,
     mlp_layers: pd.DataFrame | None = None,
+    operators: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write every report whose data is given into ``folder``; return the paths written.
 
@@ -253,8 +286,9 @@ def write_reports(
     ----------
     folder : str or path
         Created if missing.
-    results, scaling, swell, steps, mlp_layers : pandas.DataFrame, optional
-        The tables of a run (``results`` as from :func:`~diffcompare.compare`).
+    results, scaling, swell, steps, mlp_layers, operators : pandas.DataFrame, optional
+        The tables of a run (``results`` as from :func:`~diffcompare.compare`,
+        ``operators`` from :func:`~diffcompare.harness.operator_study.operator_study`).
     meta : dict, optional
         The run's metadata (:func:`run_metadata`); without it, what ``results.attrs``
         holds (:func:`~diffcompare.compare` records its BLAS threads there).
@@ -265,7 +299,7 @@ def write_reports(
     -------
     list of Path
         ``results.csv``, ``summary.csv``, ``scaling.csv``, ``swell.csv``,
-        ``step_study.csv``, ``mlp_layers.csv``, ``summary.md`` and the PNG plots, as far
+        ``step_study.csv``, ``mlp_layers.csv``, ``operators.csv``, ``summary.md`` and the PNG plots, as far
         as their data is given, then ``meta.json``.
 
     Notes
@@ -289,6 +323,7 @@ def write_reports(
         "swell": swell,
         "steps": steps,
         "mlp_layers": mlp_layers,
+        "operators": operators,
     }
     written = [
         atomic_write(folder / name, tables[table].to_csv(index=False, float_format="%.6g"))
@@ -296,7 +331,7 @@ def write_reports(
         if tables[table] is not None
     ]
     best = best_steps(steps) if steps is not None and len(steps) else None
-    text = _markdown(results, scaling, swell, steps, best, mlp_layers, meta)
+    text = _markdown(results, scaling, swell, steps, best, mlp_layers, meta, operators)
     written.append(atomic_write(folder / "summary.md", text))
     if draw:
         written += plots.plot_all(folder, results=results, scaling=scaling, steps=steps, swell=swell)

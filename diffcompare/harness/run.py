@@ -23,9 +23,11 @@ is from the other methods (:mod:`~diffcompare.harness.agreement`).
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -42,7 +44,16 @@ from .agreement import AGREEMENT_RTOL, agreement
 from .executors import check_parallel_options, open_executor
 from .timing import measure, time_once
 
-__all__ = ["COLUMNS", "COLUMN_DOCS", "STATUSES", "HarnessOptions", "run_function", "run_suite"]
+__all__ = [
+    "COLUMNS",
+    "COLUMN_DOCS",
+    "STATUSES",
+    "HarnessOptions",
+    "collect_references",
+    "run_function",
+    "run_suite",
+    "submit_references",
+]
 
 #: Row statuses, in the order a reader should worry about them.
 STATUSES = ("ok", "directional", "no_reference", "nonfinite", "error", "timeout", "unsupported")
@@ -147,6 +158,10 @@ class HarnessOptions:
     directional : bool
         Where the full reference is missing, measure a certified directional derivative
         (off: such rows are ``no_reference``, agreement only).
+    settle : float or None
+        With ``settle``, ``repeats`` is a most: a measurement stops once three runs agree
+        within this relative spread (see :func:`~diffcompare.harness.timing.measure`);
+        ``None`` always times ``repeats`` runs.
     """
 
     methods: tuple[str, ...] = tuple(METHODS)
@@ -158,6 +173,7 @@ class HarnessOptions:
     ordinary_points: int = 3
     hard_points: bool = True
     directional: bool = True
+    settle: float | None = 0.05
 
     def __post_init__(self):
         unknown = [m for m in self.methods if m not in METHODS]
@@ -318,9 +334,16 @@ def _agree(rows: dict[str, dict], gradients: dict[str, np.ndarray]) -> None:
 
 
 def _time(case: _Case, prepared, point: np.ndarray, forward_s: float, options: HarnessOptions) -> None:
+    # The scoring has just called prepared.gradient(point): that call was the warm-up.
+    # (A method with its own error estimate was scored through with_error instead.)
+    warmup = 1 if prepared.with_error is not None else 0
     timing = _quietly(
         lambda: measure(
-            lambda: prepared.gradient(point), repeats=options.repeats, min_run_time=options.min_run_time
+            lambda: prepared.gradient(point),
+            repeats=options.repeats,
+            min_run_time=options.min_run_time,
+            warmup=warmup,
+            settle=options.settle,
         ),
         options.budget_s,
     )
@@ -338,7 +361,9 @@ def _forward_time(record: SuiteFunction, point: np.ndarray, options: HarnessOpti
 
     try:
         timing = _quietly(
-            lambda: measure(forward, repeats=options.repeats, min_run_time=options.min_run_time),
+            lambda: measure(
+                forward, repeats=options.repeats, min_run_time=options.min_run_time, settle=options.settle
+            ),
             options.budget_s,
         )
     except Exception:
@@ -349,7 +374,8 @@ def _forward_time(record: SuiteFunction, point: np.ndarray, options: HarnessOpti
 def run_function(
     record: SuiteFunction,
     options: HarnessOptions = HarnessOptions(),
-    references: Sequence[ReferenceGradient] | None = None,
+    references: Sequence[ReferenceGradient] | Future | None = None,
+    setup_failures: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[dict]:
     """All rows of one suite function: each point by each method.
 
@@ -358,23 +384,37 @@ def run_function(
     record : SuiteFunction
     options : HarnessOptions
     references : sequence of ReferenceGradient, optional
-        Precomputed references, one per point (as from :func:`reference_values`).
+        Precomputed references, one per point (as from :func:`reference_values`), or a
+        future of them (:func:`submit_references`), taken after the setups (computed
+        here instead if it is not ready and ``options.timing`` is on).
+    setup_failures : mapping, optional
+        Method -> ``(status, message)`` for methods whose setup is known to fail on
+        this record under the same budget (tried by a worker): their rows say so, and
+        they are not prepared again.
 
     Returns
     -------
     list of dict
         Rows with the keys :data:`COLUMNS`.
     """
-    if references is None:
-        references = reference_values(record, options)
     prepared, setup = {}, {}
     for method in options.methods:
+        if setup_failures and method in setup_failures:
+            setup[method] = setup_failures[method]
+            continue
         try:
             prepared[method], setup[method] = _quietly(
                 lambda m=method: time_once(lambda: METHODS[m].prepare(record.f, record.dim)), options.budget_s
             )
         except Exception as error:
             setup[method] = _failure(error)
+    # A worker computes the references meanwhile.  While timing, this process never
+    # waits for it (on a busy machine the worker, at the lowest priority, may lag): a
+    # reference not ready is computed here, to the same value.
+    if hasattr(references, "result"):
+        references = collect_references(references, record, wait=not options.timing)
+    if references is None:
+        references = reference_values(record, options)
     rows = []
     for (label, kind, point), truth in zip(_points(record, options), references, strict=True):
         forward_s = _forward_time(record, point, options) if options.timing else np.nan
@@ -422,6 +462,38 @@ def _in_this_process(record: SuiteFunction, why: str) -> None:
     )
 
 
+def submit_references(executor, records: Sequence[SuiteFunction], options: HarnessOptions) -> dict:
+    """Send the references of ``records`` to ``executor``: record index -> future.
+
+    A record that cannot be pickled (its ``f`` is a lambda or a closure) is left out,
+    with a ``RuntimeWarning``: its reference is then computed by the caller.
+    """
+    futures = {}
+    for i, record in enumerate(records):
+        why = _picklable(record)
+        if why:
+            _in_this_process(record, why)
+        else:
+            futures[i] = executor.submit(reference_values, record, options)
+    return futures
+
+
+def collect_references(future, record: SuiteFunction, wait: bool = True):
+    """The references a future of :func:`submit_references` holds; ``None`` (compute
+    them here) if there is no future, sending the work failed, or, with ``wait`` False,
+    the worker has not finished them yet (the task is then cancelled if not started)."""
+    if future is None:
+        return None
+    if not wait and not future.done():
+        future.cancel()
+        return None
+    try:
+        return future.result()
+    except Exception as error:  # sending the work failed: the reference's own failures are rows
+        _in_this_process(record, f"{type(error).__name__}: {error}")
+        return None
+
+
 def run_suite(
     records: Iterable[SuiteFunction],
     options: HarnessOptions = HarnessOptions(),
@@ -429,6 +501,8 @@ def run_suite(
     progress: Callable[[int, int, str], None] | None = None,
     rows: list | None = None,
     scheduler=None,
+    executor=None,
+    references: Mapping | None = None,
 ) -> pd.DataFrame:
     """Rows for every record, as a DataFrame with columns :data:`COLUMNS`.
 
@@ -437,10 +511,11 @@ def run_suite(
     records : iterable of SuiteFunction
     options : HarnessOptions
     jobs : int
-        Processes for the accuracy-only work (the references); timing always runs in
-        this process, one case at a time.  Each worker receives the record itself; a
-        record that cannot be pickled (its ``f`` is a lambda or a closure) has its
-        reference computed here, with a ``RuntimeWarning``.
+        Processes for the accuracy-only work (the references), this one included when
+        timing: timing always runs in this process, one case at a time, while ``jobs - 1``
+        workers compute references (accuracy only: ``jobs`` workers).  Each worker
+        receives the record itself; a record that cannot be pickled (its ``f`` is a
+        lambda or a closure) has its reference computed here, with a ``RuntimeWarning``.
     progress : callable, optional
         ``progress(done, total, name)`` before each function.
     rows : list, optional
@@ -451,27 +526,27 @@ def run_suite(
         ``dask`` extra; exclusive with ``jobs > 1``); see
         :func:`~diffcompare.harness.executors.open_executor`.  The table is the same as
         with ``jobs=1``: rows follow the records, whatever finishes first.
+    executor : concurrent.futures.Executor, optional
+        An executor the caller has opened (and keeps for other work); ``jobs`` and
+        ``scheduler`` then only are checked.
+    references : mapping, optional
+        What :func:`submit_references` returned for these records and ``executor``, when
+        the caller has sent them already (ahead of other work it queues there).
     """
     records = list(records)
     check_parallel_options(jobs, scheduler)
     rows = [] if rows is None else rows
-    futures = {}
-    with open_executor(jobs, scheduler) as pool:
-        if pool is not None:
-            for i, record in enumerate(records):
-                why = _picklable(record)
-                if why:
-                    _in_this_process(record, why)
-                else:
-                    futures[i] = pool.submit(reference_values, record, options)
+    if executor is None:
+        opened = open_executor(jobs, scheduler, caller_busy=options.timing)
+    else:
+        opened = contextlib.nullcontext(executor)
+    with opened as pool:
+        if references is not None:
+            futures = references
+        else:
+            futures = submit_references(pool, records, options) if pool is not None else {}
         for done, record in enumerate(records):
             if progress is not None:
                 progress(done, len(records), record.name)
-            references = None
-            if done in futures:
-                try:
-                    references = futures[done].result()
-                except Exception as error:  # sending the work failed: the reference's own failures are rows
-                    _in_this_process(record, f"{type(error).__name__}: {error}")
-            rows.extend(run_function(record, options, references))
+            rows.extend(run_function(record, options, futures.get(done)))
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,4 +1,5 @@
-"""Studies beyond the suite table: scaling with n, expression swell, finite-difference steps.
+"""Studies beyond the suite table: scaling with n, expression swell, finite-difference steps,
+the MLP's layers, and the operators beyond the gradient.
 
 Each study returns a tidy DataFrame; :mod:`diffcompare.harness.report` writes them and
 :mod:`diffcompare.harness.plots` draws them.  :data:`STUDIES` says which suite functions
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,7 +29,15 @@ from ..suite.functions import make_mlp_loss
 from ..suite.records import SuiteFunction, suite
 from ..truth.accuracy import normwise_relative_error
 from ..truth.reference import reference_gradient
-from .run import COLUMNS, HarnessOptions, _Case, _failure, _points, run_function
+from .run import (
+    COLUMNS,
+    HarnessOptions,
+    _Case,
+    _failure,
+    _points,
+    _quietly,
+    run_function,
+)
 from .timing import measure, time_once
 
 __all__ = [
@@ -39,7 +48,11 @@ __all__ = [
     "ROSENBROCK_SIZES",
     "MLP_SIZES",
     "mlp_record",
+    "scaling_cases",
+    "scaling_options",
     "scaling_study",
+    "setup_trials",
+    "TRIED_SETUPS",
     "swell_function",
     "swell_study",
     "step_study",
@@ -92,15 +105,23 @@ class StudyNeeds:
     least_methods: int = 1
 
 
+#: The operator study's functions: the suite's (not the workloads).
+OPERATOR_FUNCTIONS = tuple(record.name for record in suite())
+
+#: The gradient methods the operator study's methods stand for.
+OPERATOR_METHODS = ("tape", "forward", "autograd", "symbolic", "complex_step", "central")
+
 # The scaling study times Rosenbrock at growing n and MLP losses of growing width (the
 # family of the suite's mlp_loss); the per-layer MLP comparison measures the SymPy-derived
-# layer rules ("symbolic") against autograd and the tape.
+# layer rules ("symbolic") against autograd and the tape; the operator study
+# (diffcompare.harness.operator_study) scores Jacobians, JVPs, VJPs, Hessians and HVPs.
 # fmt: off
 STUDIES = {
     "scaling":    StudyNeeds(("rosenbrock", "mlp_loss"), None, timing=True),
     "swell":      StudyNeeds(None, ("symbolic", "tape"), timing=False),
     "steps":      StudyNeeds(STEP_STUDY_FUNCTIONS, ("central",), timing=False),
     "mlp_layers": StudyNeeds(("mlp_loss",), tuple(MLP_LAYER_METHODS.values()), timing=True, least_methods=2),
+    "operators":  StudyNeeds(OPERATOR_FUNCTIONS, OPERATOR_METHODS, timing=False),
 }
 # fmt: on
 
@@ -174,11 +195,70 @@ def plan_studies(
     return plans
 
 
+class _MLPLoss:
+    """``make_mlp_loss(layers, batch)``'s ``f``, sent to a worker process as its sizes
+    (the function itself is a closure, which cannot be pickled)."""
+
+    def __init__(self, layers: tuple[int, ...], batch: int) -> None:
+        self.layers, self.batch = tuple(layers), batch
+        self._f, self.dim = make_mlp_loss(self.layers, batch)
+        self.__name__ = self._f.__name__
+
+    def __call__(self, x, xp):
+        return self._f(x, xp)
+
+    def __reduce__(self):
+        return type(self), (self.layers, self.batch)
+
+
 def mlp_record(layers: tuple[int, ...], batch: int) -> SuiteFunction:
     """The MLP of the scaling study as a suite-style record (tanh hidden layers, MSE)."""
-    f, dim = make_mlp_loss(layers, batch)
+    f = _MLPLoss(layers, batch)
     name = "mlp_" + "-".join(map(str, layers)) + f"_b{batch}"
-    return SuiteFunction(name, f, dim, (-1.0, 1.0), notes=f"MLP {layers}, batch {batch}")
+    return SuiteFunction(name, f, f.dim, (-1.0, 1.0), notes=f"MLP {layers}, batch {batch}")
+
+
+#: Methods whose setup (SymPy's differentiation and compilation) grows with n until it
+#: exceeds the time budget.  The scaling study has a worker try their setups first
+#: (:func:`setup_trials`), so that this process, which times, does not spend the whole
+#: budget of each timeout waiting; a setup that fits is done again here, and timed.
+TRIED_SETUPS = ("symbolic", "symengine")
+
+
+def setup_trials(method: str, records: Sequence[SuiteFunction], budget_s: float | None) -> list:
+    """Prepare ``method`` on each record in turn, as the scaling study does, up to the
+    first timeout (the study runs no larger size after one).
+
+    Returns
+    -------
+    list
+        Per record tried: ``None`` where the setup finished within the budget, else its
+        ``(status, message)`` as a row would have it.
+    """
+    outcomes = []
+    for record in records:
+        try:
+            _quietly(lambda r=record: METHODS[method].prepare(r.f, r.dim), budget_s)
+            outcomes.append(None)
+        except Exception as error:
+            outcomes.append(_failure(error))
+            if outcomes[-1][0] == "timeout":
+                break
+    return outcomes
+
+
+def scaling_options(options: HarnessOptions) -> HarnessOptions:
+    """The scaling study's options: one ordinary point per size."""
+    return replace(options, ordinary_points=1, hard_points=False)
+
+
+def scaling_cases(
+    rosenbrock_sizes: Sequence[int] = ROSENBROCK_SIZES, mlp_sizes: Sequence = MLP_SIZES
+) -> list[tuple[str, SuiteFunction]]:
+    """``(study, record)`` for each size of the scaling study, in its order."""
+    (rosenbrock,) = suite(["rosenbrock"])
+    cases = [("rosenbrock", rosenbrock.resized(n)) for n in rosenbrock_sizes]
+    return cases + [("mlp", mlp_record(layers, batch)) for layers, batch in mlp_sizes]
 
 
 def scaling_study(
@@ -186,6 +266,8 @@ def scaling_study(
     rosenbrock_sizes: Sequence[int] = ROSENBROCK_SIZES,
     mlp_sizes: Sequence = MLP_SIZES,
     progress: Progress = None,
+    references: Sequence | None = None,
+    trials: Mapping | None = None,
 ) -> pd.DataFrame:
     """Timing (and accuracy where the reference exists) as the problem grows.
 
@@ -193,20 +275,29 @@ def scaling_study(
     gets a ``timeout`` row there, and at the larger sizes of the same study a ``timeout``
     row that says so without running it again (each attempt would cost the whole budget,
     more when the time goes to compiled code the budget cannot interrupt).
+    ``references`` holds, for each case of :func:`scaling_cases`, its references or a
+    future of them (computed by a worker meanwhile, with :func:`scaling_options`), or
+    ``None`` to compute them here.  ``trials`` maps ``(study, method)`` (``"rosenbrock"``
+    or ``"mlp"``, a method of :data:`TRIED_SETUPS`) to :func:`setup_trials` of that
+    study's records, or a future of it: a setup that timed out there is a ``timeout`` row
+    here, without waiting for the budget again (a trial not finished when the study
+    reaches its size is not waited for: the setup is tried here).
     """
-    one_point = replace(options, ordinary_points=1, hard_points=False)
-    (rosenbrock,) = suite(["rosenbrock"])
-    cases = [("rosenbrock", rosenbrock.resized(n)) for n in rosenbrock_sizes]
-    cases += [("mlp", mlp_record(layers, batch)) for layers, batch in mlp_sizes]
+    one_point = scaling_options(options)
+    cases = scaling_cases(rosenbrock_sizes, mlp_sizes)
+    references = [None] * len(cases) if references is None else list(references)
     rows = []
     timed_out: dict[tuple[str, str], int] = {}  # (study, method) -> the size it timed out at
-    for study, record in cases:
+    position = {study: 0 for study, _ in cases}  # index of each case within its study
+    for (study, record), prepared in zip(cases, references, strict=True):
         if progress is not None:
             progress(f"scaling {record.name} n={record.dim}")
         methods = tuple(m for m in options.methods if (study, m) not in timed_out)
+        failures = _known_timeouts(trials or {}, study, position[study], methods)
+        position[study] += 1
         by_method = {}
         if methods:
-            for row in run_function(record, replace(one_point, methods=methods)):
+            for row in run_function(record, replace(one_point, methods=methods), prepared, failures):
                 by_method[row["method"]] = row
                 if row["status"] == "timeout":
                     timed_out[study, row["method"]] = record.dim
@@ -214,6 +305,19 @@ def scaling_study(
             row = by_method.get(method) or _not_rerun(record, one_point, method, timed_out[study, method])
             rows.append({"study": study, **row})
     return pd.DataFrame(rows, columns=["study", *COLUMNS])
+
+
+def _known_timeouts(trials: Mapping, study: str, index: int, methods: Sequence[str]) -> dict:
+    """Method -> (status, message) of the setups a worker saw time out at this size."""
+    known = {}
+    for method in methods:
+        outcomes = trials.get((study, method))
+        if outcomes is None or (hasattr(outcomes, "done") and not outcomes.done()):
+            continue  # no trial, or not finished yet: this process prepares it, as without one
+        outcomes = outcomes.result() if hasattr(outcomes, "result") else outcomes
+        if index < len(outcomes) and outcomes[index] is not None and outcomes[index][0] == "timeout":
+            known[method] = outcomes[index]
+    return known
 
 
 def _not_rerun(record: SuiteFunction, options: HarnessOptions, method: str, size: int) -> dict:
@@ -329,6 +433,7 @@ def mlp_layer_study(
     min_run_time: float = 0.05,
     progress: Progress = None,
     methods: Sequence[str] = ("symbolic", "autograd", "tape"),
+    settle: float | None = None,
 ) -> pd.DataFrame:
     """The SymPy-derived backpropagation rules against autograd and the tape, per layer.
 
@@ -339,7 +444,8 @@ def mlp_layer_study(
     ``random_parameters(seed=1)``): one row per (layer, parameter block, method, other
     method).  No 50-digit reference exists at these sizes, so ``max_rel_err`` is the
     normwise relative error of the method's block against the same block of the method
-    in ``against``.  ``eval_s`` is the method's median time per whole gradient.
+    in ``against``.  ``eval_s`` is the method's median time per whole gradient
+    (:func:`~diffcompare.harness.timing.measure` with ``repeats`` and ``settle``).
     """
     rows = []
     for layers, activation, loss in itertools.product(networks, ACTIVATIONS, LOSSES):
@@ -356,7 +462,9 @@ def mlp_layer_study(
                 functions[method] = METHODS[method].prepare(net.f, net.dim).gradient
         gradients = {name: fn(x) for name, fn in functions.items()}
         times = {
-            name: measure(lambda fn=fn, x=x: fn(x), repeats=repeats, min_run_time=min_run_time).median
+            name: measure(
+                lambda fn=fn, x=x: fn(x), repeats=repeats, min_run_time=min_run_time, warmup=0, settle=settle
+            ).median
             for name, fn in functions.items()
         }
         for method, against in itertools.permutations(functions, 2):

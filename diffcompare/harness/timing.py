@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any, TypeVar
 
-__all__ = ["Timing", "blas_thread_settings", "measure", "one_blas_thread", "time_once"]
+__all__ = ["SETTLED_RUNS", "Timing", "blas_thread_settings", "measure", "one_blas_thread", "time_once"]
 
 T = TypeVar("T")
 
@@ -112,6 +112,17 @@ def _relative_spread(per_call: list[float], median: float) -> float:
     return interquartile / median if median > 0 else math.inf
 
 
+#: Runs that must agree before ``measure(..., settle=...)`` stops early: with three, one
+#: run slowed by the scheduler cannot by itself make the others look settled.
+SETTLED_RUNS = 3
+
+
+def _settled(run_times: list[float], settle: float | None) -> bool:
+    if settle is None or len(run_times) < SETTLED_RUNS:
+        return False
+    return max(run_times) - min(run_times) <= settle * min(run_times)
+
+
 def measure(
     fn: Callable[[], Any],
     *,
@@ -120,6 +131,7 @@ def measure(
     warmup: int = 1,
     max_loops: int = 10**6,
     clock: Callable[[], float] = time.perf_counter,
+    settle: float | None = None,
 ) -> Timing:
     """Time ``fn()`` over several runs of many calls each.
 
@@ -129,6 +141,11 @@ def measure(
     that the clock's resolution and overhead are small against the run.  The last
     autoranging run already has the chosen number of calls and counts as the first of
     the ``repeats`` runs; the shorter runs before it are discarded.
+
+    With ``settle``, ``repeats`` is a most: the runs stop as soon as
+    :data:`SETTLED_RUNS` of them agree, the slowest within ``settle`` (relative) of the
+    fastest.  The median of runs that agree that closely is known to that precision, and
+    the further runs would only cost time (seconds each for a slow gradient).
 
     Parameters
     ----------
@@ -144,6 +161,9 @@ def measure(
         Most calls per run, at least 1.
     clock : callable, optional
         Returns the current time in seconds; ``time.perf_counter`` by default.
+    settle : float, optional
+        Stop before ``repeats`` runs once the runs so far have settled (see above); at
+        least 0.  ``None`` (the default) always times ``repeats`` runs.
 
     Returns
     -------
@@ -168,6 +188,12 @@ def measure(
     >>> timing = measure(lambda: None, repeats=3, min_run_time=0.1, clock=lambda: next(ticks) / 2)
     >>> timing.loops, timing.runs, timing.median, timing.spread
     (1, 3, 0.5, 0.0)
+
+    Runs that agree stop early with ``settle``: three here, not ten.
+
+    >>> ticks = iter(range(100))
+    >>> measure(lambda: None, repeats=10, min_run_time=0.1, settle=0.01, clock=lambda: next(ticks) / 2).runs
+    3
     """
     _check_callable(fn, "fn")
     _check_count(repeats, "repeats", 1)
@@ -175,6 +201,10 @@ def measure(
     _check_count(warmup, "warmup", 0)
     _check_count(max_loops, "max_loops", 1)
     _check_callable(clock, "clock")
+    if settle is not None and (not isinstance(settle, Real) or isinstance(settle, bool)):
+        raise TypeError(f"settle must be a real number or None; got {type(settle).__name__}")
+    if settle is not None and not settle >= 0:
+        raise ValueError(f"settle must be >= 0; got {settle}")
 
     started = clock()
     for _ in range(warmup):
@@ -185,7 +215,8 @@ def measure(
         if run_time >= min_run_time:
             break
     run_times = [run_time]
-    run_times.extend(_time_run(fn, loops, clock) for _ in range(repeats - 1))
+    while len(run_times) < repeats and not _settled(run_times, settle):
+        run_times.append(_time_run(fn, loops, clock))
     total = clock() - started
 
     per_call = [run_time / loops for run_time in run_times]
