@@ -322,9 +322,10 @@ def report_markdown(results: pd.DataFrame, checkers, quick: bool) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="reports", help="directory for oracle_open_world.csv and .md")
+def run_script(argv, description: str, stem: str, make_checkers, run, report) -> int:
+    """Parse ``--out``/``--quick``, run every checker on the corpus, write ``stem``.csv/.md."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default="reports", help=f"directory for {stem}.csv and .md")
     parser.add_argument(
         "--quick", action="store_true", help=f"the first {QUICK_TYPICAL} typical points per case"
     )
@@ -333,11 +334,17 @@ def main(argv=None) -> int:
     # libraries' RuntimeWarnings about it would bury the progress lines.
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        found = checkers()
-        results = run_corpus(found, args.quick)
-    write_outputs(Path(args.out), "oracle_open_world", results, report_markdown(results, found, args.quick))
+        found = make_checkers()
+        results = run(found, args.quick)
+    write_outputs(Path(args.out), stem, results, report(results, found, args.quick))
     print(summary_table(results).to_string(index=False))
     return 0
+
+
+def main(argv=None) -> int:
+    return run_script(
+        argv, __doc__.splitlines()[0], "oracle_open_world", checkers, run_corpus, report_markdown
+    )
 
 
 if __name__ == "__main__":

@@ -29,19 +29,24 @@ Usage: ``python scripts/oracle_open_world_second.py [--out reports] [--quick]``
 
 from __future__ import annotations
 
-import argparse
 import time
-import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from oracle_bench import Outcome, counted, markdown_table, write_outputs
-from oracle_open_world import ND_RTOL, QUICK_TYPICAL, _commit, _pivot, _versions, check_row, summary_table
-from threadpoolctl import threadpool_limits
+from oracle_bench import Outcome, counted, markdown_table
+from oracle_open_world import (
+    ND_RTOL,
+    QUICK_TYPICAL,
+    _commit,
+    _pivot,
+    _versions,
+    check_row,
+    run_script,
+    summary_table,
+)
 
 import diffcompare
 from diffcompare.oracle.corpus import CORPUS, MISTAKE_FLOOR, OpenCase, build, check_seed, point_seed
@@ -323,22 +328,9 @@ def report_markdown(results: pd.DataFrame, checkers, quick: bool) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="reports", help="directory for oracle_open_world_second.csv and .md")
-    parser.add_argument(
-        "--quick", action="store_true", help=f"the first {QUICK_TYPICAL} typical points per case"
+    return run_script(
+        argv, __doc__.splitlines()[0], "oracle_open_world_second", checkers, run_corpus, report_markdown
     )
-    args = parser.parse_args(argv)
-    # Steps leave the functions' domains (alpha < 0, overflow in exp) by design; the
-    # libraries' RuntimeWarnings about it would bury the progress lines.
-    with threadpool_limits(1), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        found = checkers()
-        results = run_corpus(found, args.quick)
-    markdown = report_markdown(results, found, args.quick)
-    write_outputs(Path(args.out), "oracle_open_world_second", results, markdown)
-    print(summary_table(results).to_string(index=False))
-    return 0
 
 
 if __name__ == "__main__":
