@@ -475,27 +475,48 @@ def _unconfirmed(
     confirmed = []
     for block in blocks:
         judged = block.judged
-        bad, uncertain = judged.bad.copy(), judged.uncertain.copy()
         allowance = judged.tolerance - SAFETY * judged.error
-        for k in np.flatnonzero(bad.any(axis=0)):
-            value, error = block.recompute(differences, int(k))
+
+        def unconfirmed(k, judged=judged, block=block, allowance=allowance):
+            value, error = block.recompute(differences, k)
             error = _reference_floor(differences, error[:, None], value[:, None])[:, 0]
             with np.errstate(invalid="ignore"):
                 off = ~(np.abs(judged.claimed[:, k] - value) <= SAFETY * error + allowance[:, k])
-            doubtful = bad[:, k] & ~off
-            if doubtful.any():
-                i = int(np.flatnonzero(doubtful)[0])
-                reason = reason or (
-                    f"{judged.record(i, int(k)).label} is off the complex-step gradient's reference "
+
+            def why(i):
+                return (
+                    f"{judged.record(i, k).label} is off the complex-step gradient's reference "
                     f"{float(judged.value[i, k])!r} but not off the one from differences of f, "
                     f"{float(value[i])!r} +- {float(error[i]):.2g}: without an exact gradient the mismatch "
                     "is not confirmed"
                 )
-                bad[:, k] &= ~doubtful
-                uncertain[:, k] |= doubtful
-        confirmed.append(Block(replace(judged, bad=bad, uncertain=uncertain), block.recompute))
+
+            return ~off, why
+
+        judged, first = _excused(judged, unconfirmed)
+        reason = reason or first
+        confirmed.append(Block(judged, block.recompute))
     source.objective.evaluations += differences.objective.evaluations
     return confirmed, reason
+
+
+def _excused(judged: Judged, excuse: Callable) -> tuple[Judged, str | None]:
+    """``judged`` with the failing entries that ``excuse`` clears made inconclusive.
+
+    ``excuse(j)`` is asked only for columns ``j`` that hold a failing entry; it returns
+    the rows it clears (a boolean array) and ``why(i)``, the reason for row ``i``.  The
+    reason returned is that of the first entry cleared.
+    """
+    bad, uncertain = judged.bad.copy(), judged.uncertain.copy()
+    reason = None
+    for j in np.flatnonzero(bad.any(axis=0)):
+        cleared, why = excuse(int(j))
+        moved = bad[:, j] & cleared
+        if moved.any():
+            reason = reason or why(int(np.flatnonzero(moved)[0]))
+            bad[:, j] &= ~moved
+            uncertain[:, j] |= moved
+    return replace(judged, bad=bad, uncertain=uncertain), reason
 
 
 def _excuse_step_dependence(
@@ -519,25 +540,27 @@ def _excuse_step_dependence(
     excused = []
     for block in blocks:
         judged = block.judged
-        bad, uncertain = judged.bad.copy(), judged.uncertain.copy()
-        for k in np.flatnonzero(bad.any(axis=0)):
-            value, error = block.recompute(finer, int(k))
+
+        def split(k, judged=judged, block=block):
+            value, error = block.recompute(finer, k)
             with np.errstate(invalid="ignore"):
-                split = ~(
+                apart = ~(
                     np.abs(value - judged.value[:, k])
                     <= SAFETY * (error + judged.error[:, k]) + judged.tolerance[:, k]
                 )
-            moved = bad[:, k] & split
-            if moved.any():
-                i = int(np.flatnonzero(moved)[0])
-                reason = reason or (
-                    f"the difference gradients of two steps give {judged.record(i, int(k)).label} as "
+
+            def why(i):
+                return (
+                    f"the difference gradients of two steps give {judged.record(i, k).label} as "
                     f"{float(judged.value[i, k])!r} and {float(value[i])!r} (+- {float(error[i]):.2g}): "
                     "without an exact gradient the reference depends on its step here"
                 )
-                bad[:, k] &= ~moved
-                uncertain[:, k] |= moved
-        excused.append(Block(replace(judged, bad=bad, uncertain=uncertain), block.recompute))
+
+            return apart, why
+
+        judged, first = _excused(judged, split)
+        reason = reason or first
+        excused.append(Block(judged, block.recompute))
     source.objective.evaluations += finer.objective.evaluations
     return excused, reason
 
@@ -554,10 +577,8 @@ def _excuse_kinks(
     are computed for failing columns only.  ``coordinates[j]`` is the coordinate of
     the block's column ``j`` (default: ``j``).
     """
-    bad = judged.bad.copy()
-    uncertain = judged.uncertain.copy()
-    reason = None
-    for j in np.flatnonzero(bad.any(axis=0)):
+
+    def kinked(j):
         k = int(j if coordinates is None else coordinates[j])
         unit = np.zeros_like(x)
         unit[k] = 1.0
@@ -566,17 +587,17 @@ def _excuse_kinks(
         left = line_derivative(source.objective, x, unit, step, side=-1, f_at_x=source.at_x)
         with np.errstate(invalid="ignore"):
             split = ~(np.abs(right[0] - left[0]) <= SAFETY * (right[1] + left[1]) + judged.tolerance[:, j])
-        kinked = bad[:, j] & split
-        if kinked.any():
-            i = int(np.flatnonzero(kinked)[0])
-            reason = reason or (
+
+        def why(i):
+            return (
                 f"the gradient has a kink next to x along coordinate {k}: the one-sided derivatives of "
                 f"entry ({i}, {k}) are {float(right[0][i])!r} and {float(left[0][i])!r}, so the Hessian "
                 "jumps there"
             )
-            bad[:, j] &= ~kinked
-            uncertain[:, j] |= kinked
-    return replace(judged, bad=bad, uncertain=uncertain), reason
+
+        return split, why
+
+    return _excused(judged, kinked)
 
 
 def _asymmetry(
