@@ -19,10 +19,16 @@ from contextlib import contextmanager
 from numbers import Real
 from typing import Any
 
-__all__ = ["BudgetExceeded", "time_budget"]
+__all__ = ["BudgetExceeded", "REPEAT", "time_budget"]
 
 #: setitimer rounds up to whole microseconds; 0 would disarm the timer instead of firing.
 _SOONEST = 1e-6
+
+#: Once it has gone off, the alarm goes off again this often until the block ends: its
+#: exception may have been lost (Python ignores one raised inside a garbage collector's
+#: callback or a ``__del__``, as it does inside Hypothesis's gc callback, and extension
+#: modules can discard it), and the block would then run on to its own end.
+REPEAT = 0.05
 
 
 class BudgetExceeded(Exception):
@@ -60,9 +66,10 @@ def _signals_usable() -> bool:
 class _Alarm:
     """One armed budget: its handler, and what to put back when it ends.
 
-    Whichever comes first, the alarm firing or the block ending, puts back the previous
-    handler and the outer timer; the ``done`` flag makes sure it happens exactly once,
-    even when the alarm goes off while the block is already being left.
+    The alarm raises :class:`BudgetExceeded` every :data:`REPEAT` seconds once due,
+    until the block ends, which puts back the previous handler and the outer timer; the
+    ``done`` flag makes sure that happens exactly once, and that an alarm still pending
+    then is ignored.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -100,9 +107,15 @@ class _Alarm:
     def _fire(self, signum: int, frame: Any) -> None:
         if self.done:
             return
-        self._restore(frame)
+        if self._outer_due():
+            self._restore(frame)  # delivers the outer alarm: its exception comes first
+        else:
+            signal.setitimer(signal.ITIMER_REAL, REPEAT)
         self.fired = True
         raise BudgetExceeded(self.seconds)
+
+    def _outer_due(self) -> bool:
+        return 0 < self.outer_delay <= time.monotonic() - self.started
 
     def close(self) -> None:
         if not self.done:
@@ -131,9 +144,11 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     The alarm's exception may be raised inside code that swallows it: an extension
     module that checks an ``isinstance`` or calls back into Python and discards the
     error it gets (SymEngine's conversion from SymPy does, and then fails with an
-    ``AttributeError``), or an ``except Exception`` inside the block.  A block whose
-    alarm went off therefore always ends with :class:`BudgetExceeded`: raised from
-    whatever other exception ends it, or on leaving it if it ends normally.
+    ``AttributeError``), or an ``except Exception`` inside the block, or Python itself
+    (inside a garbage collector's callback).  So the alarm goes off again every
+    :data:`REPEAT` seconds until the block ends, and a block whose alarm went off always
+    ends with :class:`BudgetExceeded`: raised from whatever other exception ends it, or
+    on leaving it if it ends normally.
 
     Without a limit, the block simply runs: when ``seconds`` is ``None`` or infinite,
     where ``setitimer`` does not exist (Windows), outside the main thread (signal
