@@ -18,7 +18,7 @@ from ..validation import as_point, check_callable
 from .blocks import ParameterBlocks
 from .entries import check_directions, check_option_seed, check_tolerances
 from .point import Options, PointCheck
-from .result import VERDICTS, GradCheckResult
+from .result import VERDICTS, GradCheckResult, require
 
 __all__ = ["check_grad", "check_jacobian", "assert_grad_correct", "assert_jacobian_correct"]
 
@@ -175,17 +175,12 @@ def assert_grad_correct(f: Callable, grad, x=None, *, allow_inconclusive: bool =
     AssertionError: Gradient check fail: 1 of 2 components mismatch...
     ...
     """
-    _assert(check_grad(f, grad, x, **options), allow_inconclusive)
+    require(check_grad(f, grad, x, **options), allow_inconclusive)
 
 
 def assert_jacobian_correct(f: Callable, jac, x=None, *, allow_inconclusive: bool = False, **options) -> None:
     """Raise ``AssertionError`` unless :func:`check_jacobian` passes; see :func:`assert_grad_correct`."""
-    _assert(check_jacobian(f, jac, x, **options), allow_inconclusive)
-
-
-def _assert(result: GradCheckResult, allow_inconclusive: bool) -> None:
-    if result.verdict == "fail" or (result.verdict == "inconclusive" and not allow_inconclusive):
-        raise AssertionError(result.message())
+    require(check_jacobian(f, jac, x, **options), allow_inconclusive)
 
 
 def _options(mode, rtol, atol, seed, complex_step, directions) -> Options:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .check import check_grad, check_jacobian
-from .result import GradCheckResult
+from .result import GradCheckResult, require
 
 __all__ = ["GradChecker", "DerivativeChecker", "derivative_checker", "gradcheck_points"]
 
@@ -73,14 +73,14 @@ class GradChecker:
             With the oracle's message, on "fail" (and on "inconclusive" unless allowed).
         """
         __tracebackhide__ = True
-        return _require(check_grad(f, grad, x, **options), allow_inconclusive)
+        return require(check_grad(f, grad, x, **options), allow_inconclusive)
 
     def assert_jacobian_correct(
         self, f: Callable, jac, x=None, *, allow_inconclusive: bool = False, **options
     ) -> GradCheckResult:
         """Fail the test unless the Jacobian check passes; see :meth:`assert_correct`."""
         __tracebackhide__ = True
-        return _require(check_jacobian(f, jac, x, **options), allow_inconclusive)
+        return require(check_jacobian(f, jac, x, **options), allow_inconclusive)
 
 
 class DerivativeChecker:
@@ -111,7 +111,7 @@ class DerivativeChecker:
     ) -> GradCheckResult:
         """Fail the test unless the check passes (or is inconclusive and that is allowed)."""
         __tracebackhide__ = True
-        return _require(self._check(f, claimed, x, **options), allow_inconclusive)
+        return require(self._check(f, claimed, x, **options), allow_inconclusive)
 
 
 def derivative_checker(kind: str) -> DerivativeChecker:
@@ -127,14 +127,6 @@ def derivative_checker(kind: str) -> DerivativeChecker:
     if kind not in checks:
         raise ValueError(f"kind must be one of {sorted(checks)}; got {kind!r}")
     return DerivativeChecker(checks[kind])
-
-
-def _require(result: GradCheckResult, allow_inconclusive: bool) -> GradCheckResult:
-    """Raise the oracle's assertion for ``result`` (the rule of ``assert_grad_correct``)."""
-    __tracebackhide__ = True
-    if result.verdict == "fail" or (result.verdict == "inconclusive" and not allow_inconclusive):
-        raise AssertionError(result.message())
-    return result
 
 
 def gradcheck_points(n_points, low, high, dim=None, seed=0) -> np.ndarray:

@@ -25,7 +25,7 @@ from ..validation import as_point, check_callable
 from .check import _takes_namespace
 from .entries import Judged, check_options, claimed_array, judge, result_from, seeded_direction
 from .references import INITIAL_STEP, Objective, complex_derivative, line_derivative
-from .result import GradCheckResult, Mismatch, relative
+from .result import GradCheckResult, Mismatch, relative, require
 from .tolerance import SAFETY, Tolerance
 
 __all__ = [
@@ -422,7 +422,7 @@ def assert_jvp_correct(g, jvp, x, *, allow_inconclusive: bool = False, **options
     >>> import numpy as np
     >>> assert_jvp_correct(lambda x: np.exp(x), lambda x, t: np.exp(x) * t, [0.5, 1.0])
     """
-    _require(check_jvp(g, jvp, x, **options), allow_inconclusive)
+    require(check_jvp(g, jvp, x, **options), allow_inconclusive)
 
 
 def assert_vjp_correct(g, vjp, x, *, allow_inconclusive: bool = False, **options) -> None:
@@ -433,10 +433,4 @@ def assert_vjp_correct(g, vjp, x, *, allow_inconclusive: bool = False, **options
     >>> import numpy as np
     >>> assert_vjp_correct(lambda x: np.exp(x), lambda x, u: np.exp(x) * u, [0.5, 1.0])
     """
-    _require(check_vjp(g, vjp, x, **options), allow_inconclusive)
-
-
-def _require(result: GradCheckResult, allow_inconclusive: bool) -> None:
-    __tracebackhide__ = True
-    if result.verdict == "fail" or (result.verdict == "inconclusive" and not allow_inconclusive):
-        raise AssertionError(result.message())
+    require(check_vjp(g, vjp, x, **options), allow_inconclusive)

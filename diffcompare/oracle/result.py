@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GradCheckResult", "Mismatch", "VERDICTS"]
+__all__ = ["GradCheckResult", "Mismatch", "VERDICTS", "require"]
 
 #: Verdicts from best to worst; several points are summarised by the worst.
 VERDICTS = ("pass", "inconclusive", "fail")
@@ -198,6 +198,15 @@ class GradCheckResult:
         lines.append(str(self).split("\n", 1)[1] if "\n" in str(self) else "")
         lines.append(f"Repro: x = {_point_repr(self.point)}, seed = {self.seed}")
         return "\n".join(line for line in lines if line)
+
+
+def require(result: GradCheckResult, allow_inconclusive: bool = False) -> GradCheckResult:
+    """Return ``result``, or raise ``AssertionError`` with its report if it failed (or, unless
+    ``allow_inconclusive``, was inconclusive): the rule of every ``assert_*_correct``."""
+    __tracebackhide__ = True
+    if result.verdict == "fail" or (result.verdict == "inconclusive" and not allow_inconclusive):
+        raise AssertionError(result.message())
+    return result
 
 
 def _point_repr(point: np.ndarray) -> str:
