@@ -39,10 +39,10 @@ def grad(f: Callable, method: str = "tape") -> Callable[[np.ndarray], np.ndarray
     ValueError
         If ``method`` is unknown, or (on call) ``x`` is not a finite 1-d vector, ``f``
         does not return a scalar, or ``f(x)`` is not finite (a singular point: checked
-        on the value the forward pass of the tape or of forward mode computes, for the
-        other methods with one numpy evaluation of ``f`` before the method runs; a
-        symbolic method's value cannot stand in for it, since SymPy simplifies
-        ``(x - a) / (x - a)`` to 1).
+        on the value the forward pass of the tape or of forward mode computes, and on
+        the value ``symbolic_vector`` compiles beside its partials when ``f`` uses only
+        operations finite everywhere; otherwise with one numpy evaluation of ``f``
+        before the method runs, since SymPy simplifies ``(x - a) / (x - a)`` to 1).
 
     Notes
     -----

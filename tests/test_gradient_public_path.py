@@ -1,13 +1,16 @@
 """The public ``diffcompare.grad``: what one call costs beyond the method (issue 17).
 
 The tape and forward mode refuse a singular point from their own forward pass, so ``f``
-runs once per gradient (per 64 directions for forward mode); ``x`` is handed to the
+runs once per gradient (per 64 directions for forward mode), and ``symbolic_vector`` from
+the value its compiled waves compute when ``f`` has no singular point; ``x`` is handed to the
 method as it is when it already is a float64 vector in C order, and converted (a copy)
 otherwise.  The errors are those of the separate numpy
 check, whichever path found them (their messages are pinned in test_bad_input.py).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ import diffcompare
 from diffcompare.bench import CountingFunction, natural_rosenbrock
 from diffcompare.gradient import _own
 from diffcompare.methods import METHODS
+from diffcompare.validation import refuse_singular
 
 
 def _quadratic(x, xp):
@@ -121,3 +125,41 @@ def test_a_method_error_is_preceded_by_the_numpy_check_as_before():
     # numpy check raised before the method ran, word for word.
     with pytest.raises(ValueError, match=r"with the numpy namespace it returned shape \(2,\)"):
         diffcompare.grad(lambda x, xp: x * 2.0, "tape")(np.array([1.0, 2.0]))
+
+
+def test_symbolic_vector_on_a_total_function_evaluates_f_only_to_trace_it():
+    # Rosenbrock has no singular point: the value the waves compute replaces the numpy
+    # check, so f runs once (traced), then never again
+    counted = CountingFunction(natural_rosenbrock)
+    gradient = diffcompare.grad(counted, "symbolic_vector")
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    for _ in range(3):
+        np.testing.assert_allclose(gradient(x), diffcompare.grad(natural_rosenbrock)(x), rtol=1e-15)
+    assert counted.calls == 1
+
+
+def test_symbolic_vector_with_a_singular_operation_keeps_the_numpy_check():
+    # a traced divisor: SymPy may simplify the singularity away, so numpy checks each call
+    counted = CountingFunction(lambda x, xp: xp.sum(x / (1.0 + x * x)))
+    gradient = diffcompare.grad(counted, "symbolic_vector")
+    x = np.array([0.5, -1.0])
+    for calls in (2, 3, 4):
+        gradient(x)
+        assert counted.calls == calls
+
+
+def test_symbolic_vector_refuses_an_overflow_from_its_own_value_without_warnings():
+    counted = CountingFunction(lambda x, xp: xp.sum(xp.exp(x)))
+    gradient = diffcompare.grad(counted, "symbolic_vector")
+    gradient(np.array([0.0, 1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the waves run with numpy's warnings off
+        with pytest.raises(ValueError, match=r"f\(x\) is inf at x = \[1000.0, 0.0\]"):
+            gradient(np.array([1000.0, 0.0]))
+        # grad hands any error to the numpy check, whose words come first: one more call
+        assert counted.calls == 2
+        # the method's own refusal, before numpy is asked
+        prepared = METHODS["symbolic_vector"].prepare(counted, 2)
+        with pytest.raises(ValueError, match=r"f\(x\) is inf at x = \[1000.0, 0.0\]"):
+            prepared.checked(np.array([1000.0, 0.0]), refuse_singular)
+    assert counted.calls == 3  # the second trace

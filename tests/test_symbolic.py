@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from fractions import Fraction
 
 import numpy as np
@@ -122,3 +123,27 @@ def test_powers_get_their_limits_only_where_they_are_differentiated():
     assert sympy.diff(rewritten, y).subs({x: 0, y: 2}) == 0
     assert sympy.diff(rewritten, x).subs({x: 0, y: 2}) == 0
     assert sympy.diff(rewritten, x).subs({x: 0, y: 1}) == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "printed"),
+    [
+        (lambda a, b, c: -a + b, "b - a"),  # swapped: one subtraction, not a negation and an add
+        (lambda a, b, c: -a + b + c, "b - a + c"),  # ((b - a) + c) == ((-a + b) + c) bit for bit
+        (lambda a, b, c: a - b, "a - b"),  # already first: left alone
+        (lambda a, b, c: -a - b, "-a - b"),  # nothing positive to lead
+        (lambda a, b, c: -a + sympy.erf(b), "erf(b) - a"),  # the scipy printer too
+    ],
+)
+def test_a_sum_is_printed_with_a_positive_term_first(make, printed):
+    from diffcompare.methods.symbolic.gradient import lambdify_numpy
+
+    a, b, c = sympy.symbols("a b c", real=True)
+    expression = make(a, b, c)
+    function = lambdify_numpy((a, b, c), [expression], sympy.cse([expression]))
+    assert f"return [{printed}]" in inspect.getsource(function)
+    rng = np.random.default_rng(17)
+    values = [rng.standard_normal(1000) * 10.0 ** rng.integers(-20, 20, 1000) for _ in range(3)]
+    (result,) = function(*values)
+    plain = sympy.lambdify((a, b, c), expression, modules=["numpy", "scipy"])
+    np.testing.assert_array_equal(result, plain(*values))  # the same bits

@@ -20,6 +20,7 @@ from diffcompare.methods.symbolic_vector.namespace import (
     UNSUPPORTED,
 )
 from diffcompare.ops import OPS
+from diffcompare.ops.numpy_namespace import numpy_namespace
 from diffcompare.suite.functions import rosenbrock
 from diffcompare.truth.accuracy import normwise_relative_error
 
@@ -338,3 +339,144 @@ def test_a_wrong_reduction_rule_is_caught(monkeypatch):
     f = SLICING_CASES["nested reductions"]
     x = np.random.default_rng(7).uniform(-1.0, 1.0, 7)
     assert normwise_relative_error(symbolic_vector_gradient(f, 7)(x), tape_gradient(f, x)) > 1e-3
+
+
+# --- f's own value: total traces stand in for the numpy check of a singular point -------
+
+#: Arguments for the rows marked total: zero, the subnormal and tiny, the ordinary, and
+#: far enough out that a value or an intermediate overflows.
+_GRID = np.array([0.0, 5e-324, 1e-300, 0.5, 1.0, 3.0, 20.0, 700.0, 1e3, 1e300])
+_GRID = np.concatenate([-_GRID[::-1], _GRID])
+_MODERATE = np.abs(_GRID) <= 20.0
+TOTAL_UNARY = sorted(op for op in UNARY if OPS[op].total)
+TOTAL_BINARY = sorted(op for op in BINARY if op in OPS and OPS[op].total)
+
+
+def _own_value(f, x):
+    """``f(x)`` as symbolic_vector's waves compute it, for a total trace."""
+    compiled = symbolic_vector_gradient(f, x.size)
+    assert compiled.total, compiled.trace.restricted
+    seen = []
+    compiled.checked(x, lambda value, point: seen.append(value))
+    return float(seen[0])
+
+
+def _numpy_value(f, x):
+    with np.errstate(all="ignore"):
+        return float(f(x, numpy_namespace))
+
+
+def test_the_total_rows_are_the_expected_ones():
+    # a row marked total by mistake lets SymPy simplify a singularity away unchecked
+    assert set(TOTAL_UNARY) >= {"exp", "sin", "tanh", "square", "abs", "sigmoid"}
+    assert not set(TOTAL_UNARY) & {"log", "sqrt", "tan", "arcsin", "softplus", "gammaln", "logit"}
+    assert set(TOTAL_BINARY) >= {"add", "subtract", "multiply", "maximum", "arctan2"}
+    assert not set(TOTAL_BINARY) & {"divide", "power", "hypot", "logaddexp", "xlogy"}
+
+
+@pytest.mark.parametrize("op", TOTAL_UNARY)
+def test_a_total_unary_row_is_finite_wherever_its_value_is(op):
+    def f(x, xp):
+        return xp.sum(getattr(xp, op)(x))
+
+    for point in _GRID:
+        x = np.array([point])
+        numpy_value, own = _numpy_value(f, x), _own_value(f, x)
+        if abs(point) <= 20.0:
+            assert math.isfinite(numpy_value), (op, point)  # no pole, no domain edge
+        if math.isfinite(numpy_value):
+            assert math.isfinite(own), (op, point, numpy_value, own)  # no early overflow
+
+
+@pytest.mark.parametrize("op", TOTAL_BINARY)
+def test_a_total_binary_row_is_finite_wherever_its_value_is(op):
+    def f(x, xp):
+        return xp.sum(getattr(xp, op)(x[:1], x[1:]))
+
+    for a in _GRID[::3]:
+        for b in _GRID[1::3]:
+            x = np.array([a, b])
+            numpy_value, own = _numpy_value(f, x), _own_value(f, x)
+            if abs(a) <= 20.0 and abs(b) <= 20.0:
+                assert math.isfinite(numpy_value), (op, a, b)
+            if math.isfinite(numpy_value):
+                assert math.isfinite(own), (op, a, b, numpy_value, own)
+
+
+@pytest.mark.parametrize(
+    ("f", "why"),
+    [
+        (lambda x, xp: xp.sum((x - 1.0) / (x - 1.0)), ["divide"]),
+        (lambda x, xp: xp.sum(x / np.array([1.0, 0.0, 2.0])), ["divide"]),
+        (lambda x, xp: xp.sum(xp.log(x)) + xp.sum(xp.sqrt(x)), ["log", "sqrt"]),
+        (lambda x, xp: xp.sum(x**-1.0), ["power"]),
+        (lambda x, xp: xp.sum(x**0.5), ["power"]),
+        (lambda x, xp: xp.sum(x**x), ["power"]),
+        (lambda x, xp: xp.sum(np.array([2.0, 0.0, 1.0]) ** x), ["power"]),
+        (lambda x, xp: xp.sum(xp.softplus(x)), ["softplus"]),
+        (lambda x, xp: xp.sum(x * np.inf), ["a constant that is not finite"]),
+        (lambda x, xp: xp.sum(x * np.array([1.0, np.nan, 2.0])), ["a constant that is not finite"]),
+    ],
+)
+def test_a_trace_that_can_be_singular_says_why(f, why):
+    compiled = symbolic_vector_gradient(f, 3)
+    assert not compiled.total and compiled.trace.restricted == why
+    assert SymbolicVectorMethod().prepare(f, 3).checked is None  # grad keeps its numpy check
+    with pytest.raises(ValueError, match="needs a total trace"):
+        compiled.checked(np.ones(3), lambda value, x: None)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x, xp: xp.sum(x / 2.0) + xp.sum(x / np.array([1.0, -3.0, 2.0])),
+        lambda x, xp: xp.sum(x**3) + xp.sum(x**2.0) + xp.sum(x**0),
+        lambda x, xp: xp.sum(2.0**x) + xp.sum(np.array([0.5, 1.0, 3.0]) ** x),
+        lambda x, xp: xp.sum((x - xp.mean(x)) ** 2) + xp.max(x) + xp.logsumexp(x),
+        lambda x, xp: xp.sum(xp.log_softmax(x) * np.array([1.0, 0.0, 0.0])),
+    ],
+)
+def test_a_total_trace_computes_the_value_numpy_does(f):
+    x = np.array([0.3, -1.2, 2.5])
+    compiled = symbolic_vector_gradient(f, 3)
+    assert compiled.total, compiled.trace.restricted
+    assert _own_value(f, x) == pytest.approx(_numpy_value(f, x), rel=1e-15, abs=1e-15)
+    seen = []
+    checked = compiled.checked(x, lambda value, point: seen.append(point))
+    assert seen[0] is x
+    assert normwise_relative_error(checked, compiled(x)) <= 4e-16
+    assert normwise_relative_error(checked, tape_gradient(f, x)) <= EXACT_NORMWISE
+
+
+def test_nested_reductions_take_one_wave_each():
+    # mean(x) is reduced in wave 0; (x - mean)**2 and the partials that read the mean
+    # in wave 1; f itself, a reduction, is read from the reduced values
+    f = lambda x, xp: xp.sum((x - xp.mean(x)) ** 2)  # noqa: E731
+    compiled = symbolic_vector_gradient(f, 4)
+    plan = compiled._with_value
+    assert [len(wave.reductions) for wave in plan.waves] == [1, 1]
+    assert plan.direct == ((plan.items - 1, compiled.expression),)
+    x = np.array([1.0, 2.0, 3.0, 6.0])  # mean 3: f = 4 + 1 + 0 + 9
+    assert _own_value(f, x) == 14.0
+    assert compiled.checked(x, lambda value, point: None).tolist() == [-4.0, -2.0, 0.0, 6.0]
+
+
+@pytest.mark.parametrize("name", sorted(SUPPORTED))
+def test_suite_values_from_the_waves_match_numpy(name):
+    (record,) = diffcompare.suite([name])
+    compiled = symbolic_vector_gradient(record.f, record.dim)
+    if not compiled.total:
+        assert SymbolicVectorMethod().prepare(record.f, record.dim).checked is None
+        return
+    for point in record.points:
+        assert _own_value(record.f, point) == pytest.approx(_numpy_value(record.f, point), rel=1e-14)
+        checked = compiled.checked(point, lambda value, x: None)
+        assert normwise_relative_error(checked, compiled(point)) <= 4e-16
+
+
+def test_most_scalable_suite_functions_are_total():
+    # the point of the shortcut: the suite's smooth test functions need no numpy check
+    records = diffcompare.suite(sorted(SUPPORTED))
+    total = {r.name for r in records if symbolic_vector_gradient(r.f, r.dim).total}
+    assert {"rosenbrock", "styblinski_tang", "zakharov", "sum_of_squares", "rastrigin"} <= total
+    assert not total & {"exp_log", "square_roots", "rational", "power_xy"}  # log, sqrt, 1/x, x**y

@@ -119,6 +119,13 @@ class OpSpec:
     singular : bool
         A factor can be infinite where the operation is finite (``sqrt`` at 0): a zero
         tangent or cotangent times it is then 0, not NaN.
+    total : bool
+        Finite at every finite argument, in numpy and in the SymPy spelling lambdified
+        to numpy: no pole, no edge of a domain, no intermediate that overflows before
+        the value does (``softplus`` as ``log1p(exp(x))`` does).  A composition of total
+        operations is finite wherever its value does not overflow, so a method that
+        computes that value in its own form can stand in for the numpy check of a
+        singular point (``symbolic_vector``).
     array : str or callable or None
         The numpy spelling: the function's name in numpy (and ``autograd.numpy``), or
         ``make(m)`` returning it written with array module ``m``'s functions.
@@ -131,6 +138,7 @@ class OpSpec:
     domain: tuple[Interval | None, ...] | None = None
     derivative: tuple[Factor, ...] | None = None
     singular: bool = False
+    total: bool = False
     array: str | Callable | None = None
     sympy: str | Callable | None = None
 
@@ -557,63 +565,63 @@ _POSITIVE: Interval = (1e-3, 1e3)
 # fmt: off
 _ROWS = (
     # name, kind, test domain, derivative factors d(ans, *args), numpy spelling, SymPy spelling
-    OpSpec("negative", "unary", ((-1e3, 1e3),),          (MINUS_ONE,),                                                                    array="negative",   sympy=lambda sp, x: -x),
-    OpSpec("abs",      "unary", ((-1e3, 1e3),),          (lambda ans, x: np.sign(x),),                                                    array="abs",        sympy="Abs"),
-    OpSpec("exp",      "unary", ((-700.0, 700.0),),      (lambda ans, x: ans,),                                                           array="exp",        sympy="exp"),
+    OpSpec("negative", "unary", ((-1e3, 1e3),),          (MINUS_ONE,),                                                        total=True, array="negative",   sympy=lambda sp, x: -x),
+    OpSpec("abs",      "unary", ((-1e3, 1e3),),          (lambda ans, x: np.sign(x),),                                        total=True, array="abs",        sympy="Abs"),
+    OpSpec("exp",      "unary", ((-700.0, 700.0),),      (lambda ans, x: ans,),                                               total=True, array="exp",        sympy="exp"),
     # exp(x), not ans + 1: cancels for x << 0.
-    OpSpec("expm1",    "unary", ((-700.0, 700.0),),      (lambda ans, x: np.exp(x),),                                                     array="expm1",      sympy=lambda sp, x: sp.exp(x) - 1),
+    OpSpec("expm1",    "unary", ((-700.0, 700.0),),      (lambda ans, x: np.exp(x),),                                         total=True, array="expm1",      sympy=lambda sp, x: sp.exp(x) - 1),
     OpSpec("log",      "unary", (_POSITIVE,),            (Over(lambda ans, x: x),),                                                       array="log",        sympy="log"),
     OpSpec("log1p",    "unary", ((-0.999, 1e3),),        (Over(lambda ans, x: 1.0 + x),),                                               array="log1p",      sympy=lambda sp, x: sp.log(1 + x)),
     OpSpec("sqrt",     "unary", (_POSITIVE,),            (Over(lambda ans, x: 2.0 * ans),), singular=True,                                     array="sqrt",       sympy="sqrt"),
-    OpSpec("sin",      "unary", (_WIDE,),                (lambda ans, x: np.cos(x),),                                                     array="sin",        sympy="sin"),
-    OpSpec("cos",      "unary", (_WIDE,),                (lambda ans, x: -np.sin(x),),                                                    array="cos",        sympy="cos"),
+    OpSpec("sin",      "unary", (_WIDE,),                (lambda ans, x: np.cos(x),),                                         total=True, array="sin",        sympy="sin"),
+    OpSpec("cos",      "unary", (_WIDE,),                (lambda ans, x: -np.sin(x),),                                        total=True, array="cos",        sympy="cos"),
     OpSpec("tan",      "unary", ((-1.5, 1.5),),          (Over(lambda ans, x: np.cos(x) ** 2),),                                          array="tan",        sympy="tan"),
     # (1 - x)(1 + x), not 1 - x*x: near |x| = 1 the product keeps every digit.
     OpSpec("arcsin",   "unary", ((-0.999, 0.999),),      (Over(lambda ans, x: np.sqrt((1.0 - x) * (1.0 + x))),), singular=True,          array="arcsin",     sympy="asin"),
     OpSpec("arccos",   "unary", ((-0.999, 0.999),),      (Over(lambda ans, x: -np.sqrt((1.0 - x) * (1.0 + x))),), singular=True,         array="arccos",     sympy="acos"),
-    OpSpec("arctan",   "unary", ((-1e3, 1e3),),          (Over(lambda ans, x: 1.0 + x * x),),                                           array="arctan",     sympy="atan"),
+    OpSpec("arctan",   "unary", ((-1e3, 1e3),),          (Over(lambda ans, x: 1.0 + x * x),),                               total=True, array="arctan",     sympy="atan"),
     # 1/hypot(1, x), not 1/sqrt(1 + x*x): x*x overflows past |x| = 1.3e154.
-    OpSpec("arcsinh",  "unary", ((-1e3, 1e3),),          (Over(lambda ans, x: np.hypot(1.0, x)),),                                        array="arcsinh",    sympy="asinh"),
-    OpSpec("sinh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.cosh(x),),                                                    array="sinh",       sympy="sinh"),
-    OpSpec("cosh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.sinh(x),),                                                    array="cosh",       sympy="cosh"),
-    OpSpec("tanh",     "unary", ((-350.0, 350.0),),      (_tanh_factor,),                                                                 array="tanh",       sympy="tanh"),
+    OpSpec("arcsinh",  "unary", ((-1e3, 1e3),),          (Over(lambda ans, x: np.hypot(1.0, x)),),                            total=True, array="arcsinh",    sympy="asinh"),
+    OpSpec("sinh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.cosh(x),),                                        total=True, array="sinh",       sympy="sinh"),
+    OpSpec("cosh",     "unary", ((-700.0, 700.0),),      (lambda ans, x: np.sinh(x),),                                        total=True, array="cosh",       sympy="cosh"),
+    OpSpec("tanh",     "unary", ((-350.0, 350.0),),      (_tanh_factor,),                                                     total=True, array="tanh",       sympy="tanh"),
     # s(x) s(-x), not s (1 - s): 1 - s cancels once s is close to 1.
-    OpSpec("sigmoid",  "unary", ((-700.0, 700.0),),      (lambda ans, x: ans * _sigmoid(-x),),                                            array=make_sigmoid, sympy=_sympy_sigmoid),
+    OpSpec("sigmoid",  "unary", ((-700.0, 700.0),),      (lambda ans, x: ans * _sigmoid(-x),),                                total=True, array=make_sigmoid, sympy=_sympy_sigmoid),
     OpSpec("softplus", "unary", ((-700.0, 700.0),),      (lambda ans, x: _sigmoid(x),),                                                   array=make_softplus, sympy=_sympy_softplus),
     # --- elementwise group: unary operations ---
-    OpSpec("square",   "unary", ((-1e3, 1e3),),          (lambda ans, x: 2.0 * x,),                                                       array="square",     sympy=lambda sp, x: x**2),
+    OpSpec("square",   "unary", ((-1e3, 1e3),),          (lambda ans, x: 2.0 * x,),                                           total=True, array="square",     sympy=lambda sp, x: x**2),
     # x ln2, then one division, not g * (1 / (x ln2)): the reciprocal would round again.
     OpSpec("log2",     "unary", (_POSITIVE,),            (Over(lambda ans, x: x * _LN2),),                                                array="log2",       sympy=lambda sp, x: sp.log(x, 2)),
     OpSpec("log10",    "unary", (_POSITIVE,),            (Over(lambda ans, x: x * _LN10),),                                               array="log10",      sympy=lambda sp, x: sp.log(x, 10)),
-    OpSpec("exp2",     "unary", ((-1000.0, 1000.0),),    (lambda ans, x: ans * _LN2,),                                                    array="exp2",       sympy=lambda sp, x: sp.Integer(2) ** x),
+    OpSpec("exp2",     "unary", ((-1000.0, 1000.0),),    (lambda ans, x: ans * _LN2,),                                        total=True, array="exp2",       sympy=lambda sp, x: sp.Integer(2) ** x),
     # sqrt(x - 1) sqrt(x + 1), not sqrt(x*x - 1): x - 1 is exact near 1 and nothing overflows.
     OpSpec("arccosh",  "unary", ((1.001, 1e3),),         (Over(lambda ans, x: np.sqrt(x - 1.0) * np.sqrt(x + 1.0)),), singular=True,     array="arccosh",    sympy="acosh"),
     OpSpec("arctanh",  "unary", ((-0.999, 0.999),),      (Over(lambda ans, x: (1.0 - x) * (1.0 + x)),), singular=True,                    array="arctanh",    sympy="atanh"),
     # 2/sqrt(pi) exp(-x^2) with x^2 split exactly (see _exp_minus_square).
-    OpSpec("erf",      "unary", ((-10.0, 10.0),),        (lambda ans, x: _TWO_OVER_SQRT_PI * _exp_minus_square(x),),                      array=_special("erf"), sympy="erf"),
-    OpSpec("erfc",     "unary", ((-10.0, 10.0),),        (lambda ans, x: -_TWO_OVER_SQRT_PI * _exp_minus_square(x),),                     array=_special("erfc"), sympy="erfc"),
+    OpSpec("erf",      "unary", ((-10.0, 10.0),),        (lambda ans, x: _TWO_OVER_SQRT_PI * _exp_minus_square(x),),          total=True, array=_special("erf"), sympy="erf"),
+    OpSpec("erfc",     "unary", ((-10.0, 10.0),),        (lambda ans, x: -_TWO_OVER_SQRT_PI * _exp_minus_square(x),),         total=True, array=_special("erfc"), sympy="erfc"),
     # gammaln = log|Gamma|; its derivative digamma keeps full relative accuracy at its root 1.46.
     OpSpec("gammaln",  "unary", (_POSITIVE,),            (lambda ans, x: _scipy_special().digamma(x),),                                   array=_special("gammaln"), sympy="loggamma"),
     OpSpec("digamma",  "unary", (_POSITIVE,),            (lambda ans, x: _scipy_special().polygamma(1, x),),                              array=_special("digamma"), sympy=lambda sp, x: sp.polygamma(0, x)),
     # Piecewise constant: derivative 0 almost everywhere, and 0 at the steps too (no factor).
-    OpSpec("sign",     "unary", ((-1e3, 1e3),),          (None,),                                                                         array="sign",       sympy=_sympy_sign),
-    OpSpec("floor",    "unary", ((1.001, 1.999),),       (None,),                                                                         array="floor",      sympy=_sympy_floor),
-    OpSpec("round",    "unary", ((0.501, 1.499),),       (None,),                                                                         array=_make_round,  sympy=_sympy_round),
-    OpSpec("add",      "binary", (_WIDE, _WIDE),         (ONE, ONE),                                                                      array="add"),
-    OpSpec("subtract", "binary", (_WIDE, _WIDE),         (ONE, MINUS_ONE),                                                                array="subtract"),
-    OpSpec("multiply", "binary", (_WIDE, _WIDE),         (lambda ans, a, b: b, lambda ans, a, b: a),                                      array="multiply"),
+    OpSpec("sign",     "unary", ((-1e3, 1e3),),          (None,),                                                             total=True, array="sign",       sympy=_sympy_sign),
+    OpSpec("floor",    "unary", ((1.001, 1.999),),       (None,),                                                             total=True, array="floor",      sympy=_sympy_floor),
+    OpSpec("round",    "unary", ((0.501, 1.499),),       (None,),                                                             total=True, array=_make_round,  sympy=_sympy_round),
+    OpSpec("add",      "binary", (_WIDE, _WIDE),         (ONE, ONE),                                                          total=True, array="add"),
+    OpSpec("subtract", "binary", (_WIDE, _WIDE),         (ONE, MINUS_ONE),                                                    total=True, array="subtract"),
+    OpSpec("multiply", "binary", (_WIDE, _WIDE),         (lambda ans, a, b: b, lambda ans, a, b: a),                          total=True, array="multiply"),
     # -ans / b, not -a / b**2: b**2 overflows or underflows long before ans does.
     OpSpec("divide",   "binary", (_WIDE, (0.5, 20.0)),   (Over(lambda ans, a, b: b), lambda ans, a, b: -ans / b),                         array="divide"),
     OpSpec("power",    "binary", ((0.1, 10.0), (-4.0, 4.0)), (_power_base_factor, _power_exponent_factor), singular=True,             array="power"),
-    OpSpec("maximum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="maximum"),
-    OpSpec("minimum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="minimum"),
+    OpSpec("maximum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                     total=True, array="maximum"),
+    OpSpec("minimum",  "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                     total=True, array="minimum"),
     # --- elementwise group: binary operations ---
     OpSpec("hypot",    "binary", (_WIDE, _WIDE),         (_hypot_first, _hypot_second),                                                   array="hypot",      sympy=_sympy_hypot),
-    OpSpec("arctan2",  "binary", (_WIDE, _WIDE),         (_arctan2_first, _arctan2_second),                                               array="arctan2",    sympy=_sympy_arctan2),
+    OpSpec("arctan2",  "binary", (_WIDE, _WIDE),         (_arctan2_first, _arctan2_second),                                   total=True, array="arctan2",    sympy=_sympy_arctan2),
     OpSpec("logaddexp", "binary", ((-700.0, 700.0), (-700.0, 700.0)), (_logaddexp_first, _logaddexp_second),                              array="logaddexp",  sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b))),
     OpSpec("xlogy",    "binary", (_WIDE, _POSITIVE),     (lambda ans, x, y: np.log(y), _xlogy_second), singular=True,                     array=_special("xlogy"), sympy=_sympy_xlogy),
     # --- elementwise, second wave: unary operations ---
-    OpSpec("ceil",     "unary", ((0.001, 0.999),),       (None,),                                                                         array="ceil",       sympy=_sympy_ceil),
+    OpSpec("ceil",     "unary", ((0.001, 0.999),),       (None,),                                                             total=True, array="ceil",       sympy=_sympy_ceil),
     # sinc's test domain: the 50-digit reference of sin(pi x) / (pi x) cancels below 1e-6.
     OpSpec("sinc",     "unary", ((1e-6, 1.25),),         (_sinc_factor,),                                                                          array="sinc",       sympy=_sympy_sinc),
     # Gamma' = Gamma psi; 1/Gamma is entire: at its zeros (the poles of Gamma) see the factor.
@@ -634,8 +642,8 @@ _ROWS = (
     OpSpec("i1",       "unary", ((-20.0, 20.0),),        (_i1_factor,),                                                                   array=_special("i1"), sympy=lambda sp, x: sp.besseli(1, x)),
     # --- elementwise, second wave: binary operations ---
     # fmax and fmin are maximum and minimum except that a NaN loses: the factors pick alike.
-    OpSpec("fmax",     "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="fmax"),
-    OpSpec("fmin",     "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                                 array="fmin"),
+    OpSpec("fmax",     "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                     total=True, array="fmax"),
+    OpSpec("fmin",     "binary", (_WIDE, _WIDE),         (_first_picked, _second_picked),                                     total=True, array="fmin"),
     OpSpec("remainder", "binary", ((0.01, 0.99), (1.0, 20.0)), (ONE, _remainder_second),                                                  array="remainder",  sympy=_sympy_remainder),
     OpSpec("logaddexp2", "binary", ((-700.0, 700.0), (-700.0, 700.0)), (_logaddexp2_first, _logaddexp2_second),                           array="logaddexp2", sympy=lambda sp, a, b: sp.log(2**a + 2**b, 2)),
     OpSpec("beta",     "binary", ((0.1, 20.0), (0.1, 20.0)), (_beta_first, _beta_second),                                                 array=_special("beta"), sympy="beta"),

@@ -11,6 +11,7 @@ traced expression itself, and so every condition built from it, is left as it wa
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -278,6 +279,32 @@ SCIPY_FUNCTIONS = (
 )  # fmt: skip
 
 
+class _SubtractionFirst:
+    """A printer mixin: a sum that starts ``-a + b`` is printed ``b - a``.
+
+    numpy evaluates ``-a + b`` as a negation and an addition, ``b - a`` as one
+    subtraction with the same result bit for bit (floating-point addition commutes and
+    negation is exact), one pass over the arrays fewer.
+    """
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = super()._as_ordered_terms(expr, order=order)
+        if len(terms) > 1 and terms[0].could_extract_minus_sign() and not terms[1].could_extract_minus_sign():
+            terms = [terms[1], terms[0], *terms[2:]]
+        return terms
+
+
+class _NumPyPrinter(_SubtractionFirst, NumPyPrinter):
+    pass
+
+
+@functools.cache
+def _scipy_printer() -> type:
+    from sympy.printing.numpy import SciPyPrinter  # imported only for special functions
+
+    return type("_SciPyPrinter", (_SubtractionFirst, SciPyPrinter), {})
+
+
 def lambdify_numpy(arguments, expressions, cse: tuple):
     """``sympy.lambdify`` to numpy with the given CSE and a ``select`` that takes scalars.
 
@@ -300,11 +327,9 @@ def lambdify_numpy(arguments, expressions, cse: tuple):
         )
     special = any(sympy.sympify(e).has(*SCIPY_FUNCTIONS) for e in expressions)
     if special:
-        from sympy.printing.numpy import SciPyPrinter
-
-        printer, modules = SciPyPrinter(settings), [{"select": _select}, "numpy", "scipy"]
+        printer, modules = _scipy_printer()(settings), [{"select": _select}, "numpy", "scipy"]
     else:
-        printer, modules = NumPyPrinter(settings), [{"select": _select}, "numpy"]
+        printer, modules = _NumPyPrinter(settings), [{"select": _select}, "numpy"]
     return sympy.lambdify(arguments, expressions, modules=modules, printer=printer, cse=lambda _: cse)
 
 

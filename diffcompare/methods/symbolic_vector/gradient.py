@@ -15,13 +15,21 @@ uses earlier ones, so this is a topological order and the walk is a plain loop):
   single element or a broadcast length-1 slice).
 
 ``sympy.diff`` computes each ``d e / d s`` once, as an elementwise expression, so the
-setup does not depend on ``n`` beyond the slices' lengths; one lambdified numpy function
-(with common subexpressions eliminated) evaluates all of them on whole arrays, and the
-slicing and scatter-adds are numpy slicing, so a gradient costs O(n) vectorised work.
+setup does not depend on ``n`` beyond the slices' lengths.  The numpy evaluation comes in
+waves: wave 0 is one lambdified function (common subexpressions eliminated) of the slices
+that returns the elements of the reductions over slices alone and every partial that needs
+no reduction's value; each later wave needs only the reductions of the waves before it.
+The slicing and scatter-adds are numpy slicing, so a gradient costs O(n) vectorised work.
+
+When the trace is total (no operation with a pole or a domain edge, see
+``VectorTrace.total``), the value of ``f`` joins its wave, sharing subexpressions with
+the partials, and stands in for the numpy check of a singular point in
+``diffcompare.grad``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +42,11 @@ from ...ops.structural import products_of_others
 from ...validation import check_callable, check_scalar_output
 from ..symbolic.gradient import _operation_count, _with_round_trip_floats, lambdify_numpy, powers_with_limits
 from .namespace import Reduction, VectorExpression, VectorTrace, sympy_vector_namespace
+
+try:
+    from sympy.core.parameters import distribute
+except ImportError:  # a SymPy that no longer distributes numbers over sums drops the switch
+    distribute = contextlib.nullcontext
 
 __all__ = [
     "REDUCTION_RULES",
@@ -175,27 +188,57 @@ class _Compiled:
     arguments: tuple[sympy.Symbol, ...]
     function: Callable
     source: str
-    ops: int
-    cse_ops: int
 
 
 def _compile(expressions: list[sympy.Expr]) -> _Compiled:
     expressions = _with_round_trip_floats(expressions)
     arguments = tuple(sorted(set().union(*(e.free_symbols for e in expressions)), key=sympy.default_sort_key))
+    function = lambdify_numpy(arguments, expressions, sympy.cse(expressions))
+    return _Compiled(arguments, function, inspect.getsource(function))
+
+
+def _operation_counts(expressions: list[sympy.Expr]) -> tuple[int, int]:
+    """Operations in ``expressions`` before and after CSE, as :func:`_compile` counts them."""
+    expressions = _with_round_trip_floats(expressions)
     replacements, reduced = sympy.cse(expressions)
-    cse_ops = _operation_count(r for _, r in replacements) + _operation_count(reduced)
-    function = lambdify_numpy(arguments, expressions, (replacements, reduced))
-    return _Compiled(arguments, function, inspect.getsource(function), _operation_count(expressions), cse_ops)
+    after = _operation_count(r for _, r in replacements) + _operation_count(reduced)
+    return _operation_count(expressions), after
 
 
 @dataclass(frozen=True)
-class _Forward:
-    """Evaluate reduction ``symbol`` (its elements, then ``rule.value``) before the walk."""
+class _Reduce:
+    """Reduction ``symbol``: ``rule.value`` of its elements, which a wave returns."""
 
     symbol: sympy.Symbol
     rule: ReductionRule
     shape: tuple[int]
+
+
+@dataclass(frozen=True)
+class _Wave:
+    """One numpy function: the elements of ``reductions``, then the items at ``positions``.
+
+    Items are the walk's partials, numbered in walk order, and (numbered after them) the
+    value of ``f``.
+    """
+
     compiled: _Compiled
+    reductions: tuple[_Reduce, ...]
+    positions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The waves that evaluate some items, and the slices of ``x`` they read.
+
+    An item that is a reduction symbol (the value of ``f = sum(...)``) is read from the
+    reduced values (``direct``: position and symbol), not returned by a wave of its own.
+    """
+
+    inputs: tuple[tuple[sympy.Symbol, slice | int], ...]
+    waves: tuple[_Wave, ...]
+    direct: tuple[tuple[int, sympy.Symbol], ...]
+    items: int
 
 
 @dataclass(frozen=True)
@@ -247,8 +290,10 @@ class SymbolicVectorGradient:
         Operation counts of the partial derivatives before and after CSE (independent
         of ``dim``).
     source : str
-        The generated numpy functions: the reductions evaluated before the walk, then
-        every partial derivative in one function.
+        The generated numpy functions of the gradient's waves.
+    total : bool
+        Whether the trace is total, so that :meth:`checked` can take ``f(x)`` from its
+        own waves.
     """
 
     dim: int
@@ -258,21 +303,47 @@ class SymbolicVectorGradient:
     ops: int
     cse_ops: int
     source: str = field(repr=False)
-    _inputs: tuple = field(repr=False)
-    _forward: tuple[_Forward, ...] = field(repr=False)
-    _derivatives: _Compiled = field(repr=False)
+    total: bool
+    _gradient: _Plan = field(repr=False)
+    _with_value: _Plan | None = field(repr=False)
     _backward: tuple[_Backward, ...] = field(repr=False)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        values = {symbol: x[index] for symbol, index in self._inputs}
+        return self._walk(*self._evaluate(self._gradient, x))
+
+    def checked(self, x: np.ndarray, check_value: Callable) -> np.ndarray:
+        """The gradient, after ``check_value(f(x), x)`` on the value the waves computed.
+
+        Only for a total trace (see ``PreparedGradient.checked``).  The value shares its
+        numpy function with partials, so the waves run with floating-point warnings off,
+        as the numpy check evaluates ``f``.
+        """
+        if self._with_value is None:
+            raise ValueError("checked() needs a total trace: f has operations with singular points")
+        with np.errstate(all="ignore"):
+            values, elements, items = self._evaluate(self._with_value, x)
+        check_value(items[-1], x)
+        return self._walk(values, elements, items)
+
+    def _evaluate(self, plan: _Plan, x: np.ndarray) -> tuple[dict, dict, list]:
+        values = {symbol: x[index] for symbol, index in plan.inputs}
         values.update(self.trace.constants)
-        elements = {}
-        for step in self._forward:
-            compiled = step.compiled
-            (evaluated,) = compiled.function(*[values[s] for s in compiled.arguments])
-            elements[step.symbol] = np.broadcast_to(evaluated, step.shape)
-            values[step.symbol] = step.rule.value(elements[step.symbol])
-        partials = self._derivatives.function(*[values[s] for s in self._derivatives.arguments])
+        elements, items = {}, [None] * plan.items
+        for wave in plan.waves:
+            compiled = wave.compiled
+            evaluated = compiled.function(*[values[s] for s in compiled.arguments])
+            for step, result in zip(wave.reductions, evaluated, strict=False):  # the elements come first
+                if np.shape(result) != step.shape:  # a constant, or a single element's expression
+                    result = np.broadcast_to(result, step.shape)
+                elements[step.symbol] = result
+                values[step.symbol] = step.rule.value(result)
+            for position, result in zip(wave.positions, evaluated[len(wave.reductions) :], strict=True):
+                items[position] = result
+        for position, symbol in plan.direct:
+            items[position] = values[symbol]
+        return values, elements, items
+
+    def _walk(self, values: dict, elements: dict, partials: list) -> np.ndarray:
         gradient = np.zeros(self.dim)
         adjoints = {stage.symbol: 0.0 for stage in self._backward}
         for stage in self._backward:
@@ -296,12 +367,15 @@ class SymbolicVectorGradient:
         return gradient
 
 
-def _plan_forward(
-    trace: VectorTrace, stages: tuple[Stage, ...], derivatives: _Compiled
-) -> tuple[_Forward, ...]:
-    """The reductions whose values or elements the walk reads, in creation order."""
+def _plan(trace: VectorTrace, stages: tuple[Stage, ...], items: list[sympy.Expr]) -> _Plan:
+    """The waves that evaluate ``items`` and the reductions the walk reads.
+
+    A reduction whose elements use reductions of wave ``w`` (and none later) is reduced
+    in wave ``w + 1``; an item goes to the first wave after the reductions it uses, so
+    that its subexpressions are shared with the elements computed there.
+    """
     by_symbol = {r.symbol: r for r in trace.reductions}
-    needed = {s for s in derivatives.arguments if s in by_symbol}
+    needed = {s for item in items for s in item.free_symbols if s in by_symbol}
     needed |= {s.reduction.symbol for s in stages[1:] if REDUCTION_RULES[s.reduction.op].needs_elements}
     pending = list(needed)
     while pending:  # evaluating a reduction needs the values of those it uses
@@ -309,11 +383,26 @@ def _plan_forward(
             if symbol in by_symbol and symbol not in needed:
                 needed.add(symbol)
                 pending.append(symbol)
-    return tuple(
-        _Forward(r.symbol, REDUCTION_RULES[r.op], (r.length,), _compile([r.expression]))
-        for r in trace.reductions
-        if r.symbol in needed
-    )
+    wave_of: dict[sympy.Symbol, int] = {}
+
+    def first_wave(expression):
+        return max((wave_of[s] + 1 for s in expression.free_symbols if s in wave_of), default=0)
+
+    for reduction in trace.reductions:  # creation order: the reductions it uses come first
+        if reduction.symbol in needed:
+            wave_of[reduction.symbol] = first_wave(reduction.expression)
+    direct = tuple((i, item) for i, item in enumerate(items) if item in wave_of)
+    item_waves = [None if item in wave_of else first_wave(item) for item in items]
+    waves = []
+    for w in range(1 + max([*wave_of.values(), *(w for w in item_waves if w is not None)], default=0)):
+        reductions = [r for r in trace.reductions if wave_of.get(r.symbol) == w]
+        positions = tuple(i for i, item_wave in enumerate(item_waves) if item_wave == w)
+        compiled = _compile([r.expression for r in reductions] + [items[i] for i in positions])
+        steps = tuple(_Reduce(r.symbol, REDUCTION_RULES[r.op], (r.length,)) for r in reductions)
+        waves.append(_Wave(compiled, steps, positions))
+    arguments = set().union(*(wave.compiled.arguments for wave in waves))
+    inputs = tuple((s, _numpy_index(p)) for s, p in trace.positions.items() if s in arguments)
+    return _Plan(inputs, tuple(waves), direct, len(items))
 
 
 def _plan_backward(trace: VectorTrace, stages: tuple[Stage, ...]) -> tuple[_Backward, ...]:
@@ -376,21 +465,26 @@ def symbolic_vector_gradient(f: Callable, dim: int) -> SymbolicVectorGradient:
     array([2., 4., 2.])
     """
     trace, output = trace_vector(f, dim)
-    stages = differentiate_vector(trace, output)
-    derivatives = _compile([d for stage in stages for _, d in stage.partials])
-    forward = _plan_forward(trace, stages, derivatives)
-    arguments = set(derivatives.arguments).union(*(step.compiled.arguments for step in forward))
-    inputs = tuple((s, _numpy_index(p)) for s, p in trace.positions.items() if s in arguments)
+    # The chain rule leaves a number times a sum, 200*(x1 - x0**2), which SymPy would
+    # distribute (200*x1 - 200*x0**2) here and again wherever an expression is rebuilt
+    # (CSE, float round-trips): an operation per term for numpy, and a sum hidden from
+    # CSE, which shares it with the value of f and the other partials.
+    with distribute(False):
+        stages = differentiate_vector(trace, output)
+        partials = [d for stage in stages for _, d in stage.partials]
+        ops, cse_ops = _operation_counts(partials)
+        gradient = _plan(trace, stages, partials)
+        with_value = _plan(trace, stages, [*partials, output]) if trace.total else None
     return SymbolicVectorGradient(
         dim=dim,
         trace=trace,
         expression=output,
         stages=stages,
-        ops=derivatives.ops,
-        cse_ops=derivatives.cse_ops,
-        source="\n".join([step.compiled.source for step in forward] + [derivatives.source]),
-        _inputs=inputs,
-        _forward=forward,
-        _derivatives=derivatives,
+        ops=ops,
+        cse_ops=cse_ops,
+        source="\n".join(wave.compiled.source for wave in gradient.waves),
+        total=trace.total,
+        _gradient=gradient,
+        _with_value=with_value,
         _backward=_plan_backward(trace, stages),
     )

@@ -182,6 +182,12 @@ class VectorTrace:
     reductions : list of Reduction
         In creation order, which is a topological order: a reduction can only use
         reductions created before it.
+    restricted : list of str
+        Why ``f`` may be infinite or NaN at a finite ``x`` short of overflow: the
+        operations applied to traced values that are not total (``OpSpec.total``: a
+        pole, the edge of a domain), a traced divisor, a power that is not ``x**k``
+        with a constant natural ``k`` or ``c**x`` with a constant ``c > 0``, a constant
+        that is not finite.  Empty when ``f`` is :attr:`total`.
     """
 
     def __init__(self, dim: int) -> None:
@@ -189,10 +195,26 @@ class VectorTrace:
         self.positions: dict[sympy.Symbol, Position] = {}
         self.constants: dict[sympy.Symbol, np.ndarray] = {}
         self.reductions: list[Reduction] = []
+        self.restricted: list[str] = []
         self._symbol_at: dict[Position, sympy.Symbol] = {}
         self._constant_ids: dict[int, tuple[np.ndarray, sympy.Symbol]] = {}
         self._slice_names = itertools.count()
         self.x = self.slice_symbol(range(dim))
+
+    @property
+    def total(self) -> bool:
+        """Whether ``f`` is finite at every finite ``x`` where its value does not overflow.
+
+        SymPy simplifies as it builds (``(x - a) / (x - a)`` is 1), so the value of the
+        traced expression can stand in for ``f(x)`` computed by numpy only where ``f``
+        has no singular point to simplify away.
+        """
+        return not self.restricted
+
+    def restrict(self, reason: str) -> None:
+        """Record ``reason`` in :attr:`restricted` (once)."""
+        if reason not in self.restricted:
+            self.restricted.append(reason)
 
     def shape_of(self, symbol: sympy.Symbol) -> tuple[int, ...]:
         """The shape a symbol stands for: ``()`` for elements and reductions."""
@@ -222,6 +244,8 @@ class VectorTrace:
         if id(array) not in self._constant_ids:
             symbol = sympy.Symbol(f"c{len(self.constants)}", real=True)
             self.constants[symbol] = np.asarray(array, dtype=np.float64)
+            if not np.all(np.isfinite(self.constants[symbol])):
+                self.restrict("a constant that is not finite")
             # keep the array itself alive: a freed temporary's id could be reused
             self._constant_ids[id(array)] = (array, symbol)
         return self._constant_ids[id(array)][1]
@@ -429,6 +453,8 @@ def _operand(op: str, value: Any, trace: VectorTrace) -> tuple[sympy.Expr, tuple
     if isinstance(value, (bool, np.bool_, Integral)):
         return sympy.Integer(int(value)), ()
     if isinstance(value, Real):
+        if not np.isfinite(value):
+            trace.restrict("a constant that is not finite")
         return sympy.Float(float(value), CONSTANT_DIGITS), ()
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         if value.ndim != 1:
@@ -451,6 +477,8 @@ def _broadcast(op: str, shapes) -> tuple[int, ...]:
 def _unary(op: str, x: Any):
     if not isinstance(x, VectorExpression):
         return NUMPY_FUNCTIONS[op](x)
+    if not OPS[op].total:
+        x.trace.restrict(op)
     return VectorExpression(x.trace, UNARY[op](x.expression), x.shape)
 
 
@@ -460,7 +488,22 @@ def _binary(op: str, a: Any, b: Any):
     trace = _trace_of((a, b))
     (ea, sa), (eb, sb) = _operand(op, a, trace), _operand(op, b, trace)
     shape = _broadcast(op, (sa, sb))
+    if not _total(op, a, b):
+        trace.restrict(op)
     return VectorExpression(trace, BINARY[op](ea, eb), shape)
+
+
+def _total(op: str, a: Any, b: Any) -> bool:
+    """Whether ``op(a, b)`` is finite at every finite value of the traced operands."""
+    if op == "divide":  # a constant divisor with no zero
+        return not isinstance(b, VectorExpression) and bool(np.all(np.asarray(b, dtype=np.float64) != 0))
+    if op == "power":  # x**k with a natural k (no pole at 0), or c**x with c > 0
+        if not isinstance(b, VectorExpression):
+            k = np.asarray(b, dtype=np.float64)
+            return bool(np.all((k >= 0) & (k == np.floor(k))))
+        return not isinstance(a, VectorExpression) and bool(np.all(np.asarray(a, dtype=np.float64) > 0))
+    spec = OPS.get(op)
+    return spec is not None and spec.total
 
 
 def _whole_array(op: str, x: VectorExpression, axis, keepdims) -> None:
