@@ -480,3 +480,19 @@ def test_most_scalable_suite_functions_are_total():
     total = {r.name for r in records if symbolic_vector_gradient(r.f, r.dim).total}
     assert {"rosenbrock", "styblinski_tang", "zakharov", "sum_of_squares", "rastrigin"} <= total
     assert not total & {"exp_log", "square_roots", "rational", "power_xy"}  # log, sqrt, 1/x, x**y
+
+
+@pytest.mark.parametrize(
+    ("f", "in_order"),
+    [
+        (rosenbrock, True),  # one wave of partials: returned as they are
+        (lambda x, xp: xp.sum(x * x) * x[0], False),  # reads sum(x * x) before the walk
+        (lambda x, xp: xp.logsumexp(x), False),  # the softmax weights read the elements
+    ],
+)
+def test_the_plain_gradient_takes_its_shortcut_only_when_one_wave_returns_the_partials(f, in_order):
+    compiled = symbolic_vector_gradient(f, 4)
+    assert compiled._gradient.in_order is in_order
+    assert compiled._with_value is None or not compiled._with_value.in_order  # f's value comes too
+    x = np.array([0.5, -1.5, 2.0, 0.25])
+    assert normwise_relative_error(compiled(x), tape_gradient(f, x)) <= EXACT_NORMWISE

@@ -233,12 +233,15 @@ class _Plan:
 
     An item that is a reduction symbol (the value of ``f = sum(...)``) is read from the
     reduced values (``direct``: position and symbol), not returned by a wave of its own.
+    ``in_order``: one wave returns every item in order and nothing else (no reduction
+    is read before the walk), the common case, evaluated without the bookkeeping.
     """
 
     inputs: tuple[tuple[sympy.Symbol, slice | int], ...]
     waves: tuple[_Wave, ...]
     direct: tuple[tuple[int, sympy.Symbol], ...]
     items: int
+    in_order: bool
 
 
 @dataclass(frozen=True)
@@ -328,6 +331,9 @@ class SymbolicVectorGradient:
     def _evaluate(self, plan: _Plan, x: np.ndarray) -> tuple[dict, dict, list]:
         values = {symbol: x[index] for symbol, index in plan.inputs}
         values.update(self.trace.constants)
+        if plan.in_order:
+            compiled = plan.waves[0].compiled
+            return values, {}, compiled.function(*[values[s] for s in compiled.arguments])
         elements, items = {}, [None] * plan.items
         for wave in plan.waves:
             compiled = wave.compiled
@@ -402,7 +408,8 @@ def _plan(trace: VectorTrace, stages: tuple[Stage, ...], items: list[sympy.Expr]
         waves.append(_Wave(compiled, steps, positions))
     arguments = set().union(*(wave.compiled.arguments for wave in waves))
     inputs = tuple((s, _numpy_index(p)) for s, p in trace.positions.items() if s in arguments)
-    return _Plan(inputs, tuple(waves), direct, len(items))
+    in_order = len(waves) == 1 and not waves[0].reductions and waves[0].positions == tuple(range(len(items)))
+    return _Plan(inputs, tuple(waves), direct, len(items), in_order)
 
 
 def _plan_backward(trace: VectorTrace, stages: tuple[Stage, ...]) -> tuple[_Backward, ...]:
