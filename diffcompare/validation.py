@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import sys
 from collections.abc import Callable
@@ -21,6 +22,7 @@ __all__ = [
     "check_scalar_output",
     "check_seed",
     "refuse_singular",
+    "takes_namespace",
 ]
 
 
@@ -29,6 +31,17 @@ def check_callable(f: Any, name: str = "f") -> Callable:
     if not callable(f):
         raise TypeError(f"{name} must be a callable f(x, xp); got {type(f).__name__}")
     return f
+
+
+def takes_namespace(f: Callable) -> bool:
+    """Whether ``f`` is an ``f(x, xp)`` function: two required positional parameters."""
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: a black box
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in parameters if p.kind in positional and p.default is inspect.Parameter.empty]
+    return len(required) >= 2
 
 
 def check_count(value: Any, name: str, minimum: int = 1) -> int:

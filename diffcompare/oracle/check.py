@@ -7,14 +7,13 @@ reached.
 
 from __future__ import annotations
 
-import inspect
 import numbers
 from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 
-from ..validation import as_point, check_callable
+from ..validation import as_point, check_callable, takes_namespace
 from .blocks import ParameterBlocks
 from .entries import check_directions, check_option_seed, check_tolerances
 from .point import Options, PointCheck
@@ -230,17 +229,6 @@ def _points(x, box, n_points, seed: int) -> np.ndarray:
     return low + (high - low) * rng.random((int(n_points), low.size))
 
 
-def _takes_namespace(f: Callable) -> bool:
-    """Whether ``f`` is an ``f(x, xp)`` function: two required positional parameters."""
-    try:
-        parameters = inspect.signature(f).parameters.values()
-    except (TypeError, ValueError):  # builtins without a signature: a black box
-        return False
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    required = [p for p in parameters if p.kind in positional and p.default is inspect.Parameter.empty]
-    return len(required) >= 2
-
-
 def _check(f, grad, x, scalar: bool, box, n_points, options: Options, shapes) -> GradCheckResult:
     check_callable(f, "f")
     if grad is None:
@@ -249,7 +237,7 @@ def _check(f, grad, x, scalar: bool, box, n_points, options: Options, shapes) ->
     if not callable(grad) and (box is not None or len(points) > 1):
         raise TypeError("grad must be a callable grad(x) when several points are checked")
     options = replace(options, blocks=_blocks(shapes, points))
-    xp_form = _takes_namespace(f)
+    xp_form = takes_namespace(f)
     results = [
         PointCheck(f, xp_form, grad, point, scalar, options, i).run() for i, point in enumerate(points)
     ]

@@ -21,8 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..validation import as_point, check_callable
-from .check import _takes_namespace
+from ..validation import as_point, check_callable, takes_namespace
 from .entries import Judged, check_options, claimed_array, judge, result_from, seeded_direction
 from .references import INITIAL_STEP, Objective, complex_derivative, line_derivative
 from .result import GradCheckResult, Mismatch, relative, require
@@ -45,7 +44,7 @@ class _Lines:
     """Derivatives of ``g`` along lines: complex step where usable, else differences."""
 
     def __init__(self, g, x: np.ndarray, complex_step):
-        if _takes_namespace(g):
+        if takes_namespace(g):
             from ..ops.fallback import numpy_fallback
 
             function = g

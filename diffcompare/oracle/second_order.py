@@ -36,8 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..methods.tape.method import tape_gradient
-from ..validation import as_point, check_callable, check_finite_value
-from .check import _takes_namespace
+from ..validation import as_point, check_callable, check_finite_value, takes_namespace
 from .entries import Judged, check_options, claimed_array, judge, result_from, seeded_direction
 from .localise import localise
 from .noise import measure_noise
@@ -116,7 +115,7 @@ class GradientSource:
                 self.at_x = objective(x)
                 return
         self.reference = "tape"
-        xp_form = _takes_namespace(f)
+        xp_form = takes_namespace(f)
         if xp_form:
             check_finite_value(f, x)
             why = _tape_failure(f, x)
